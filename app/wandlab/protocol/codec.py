@@ -1,0 +1,159 @@
+"""Declarative binary layout for wire messages.
+
+A message is a frozen dataclass whose fields carry a wire kind in their metadata (``wire("u16")``).
+Encoding and decoding walk the fields in order, little-endian, with no padding - the same walk the
+C++ core does by hand. Kinds:
+
+    u8 u16 u32 i16 i32 f32   fixed-size integers / IEEE float
+    str                      u8 byte length + UTF-8 (at most 255 bytes)
+    strs                     u8 count + that many ``str``
+    bytes                    u16 byte length + raw bytes
+    i16array                 u16 count + count little-endian int16 (a NumPy array in Python)
+    list:Name                u8 count + that many nested structs of class Name
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import struct
+from typing import Any, ClassVar, TypeVar
+
+import numpy as np
+
+from wandlab.errors import ProtocolError
+
+_FIXED = {
+    "u8": struct.Struct("<B"),
+    "u16": struct.Struct("<H"),
+    "u32": struct.Struct("<I"),
+    "i16": struct.Struct("<h"),
+    "i32": struct.Struct("<i"),
+    "f32": struct.Struct("<f"),
+}
+_VARIABLE = {"str", "strs", "bytes", "i16array"}
+_U8 = _FIXED["u8"]
+_U16 = _FIXED["u16"]
+
+
+def wire(kind: str, default: Any = dataclasses.MISSING, **kwargs: Any) -> Any:
+    """Declare a field's wire kind (see module docstring)."""
+    if kind not in _FIXED and kind not in _VARIABLE and not kind.startswith("list:"):
+        raise ValueError(f"unknown wire kind {kind!r}")
+    if default is dataclasses.MISSING and "default_factory" not in kwargs:
+        return dataclasses.field(metadata={"wire": kind}, **kwargs)
+    return dataclasses.field(default=default, metadata={"wire": kind}, **kwargs)
+
+
+T = TypeVar("T", bound="Struct")
+
+_STRUCTS: dict[str, type[Struct]] = {}
+
+
+class Struct:
+    """Base for anything with a wire layout: messages and the records nested inside them."""
+
+    _layout: ClassVar[tuple[tuple[str, str], ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _STRUCTS[cls.__name__] = cls
+
+    @classmethod
+    def layout(cls) -> tuple[tuple[str, str], ...]:
+        if "_layout" not in cls.__dict__ or not cls.__dict__["_layout"]:
+            cls._layout = tuple(
+                (f.name, f.metadata["wire"]) for f in dataclasses.fields(cls)  # type: ignore[arg-type]
+                if "wire" in f.metadata
+            )
+        return cls._layout
+
+    def encode(self) -> bytes:
+        out = bytearray()
+        for name, kind in self.layout():
+            _encode_value(out, kind, getattr(self, name), f"{type(self).__name__}.{name}")
+        return bytes(out)
+
+    @classmethod
+    def decode(cls: type[T], data: bytes) -> T:
+        value, offset = cls._decode_from(memoryview(data), 0)
+        if offset != len(data):
+            raise ProtocolError(f"{cls.__name__}: {len(data) - offset} unexpected trailing bytes")
+        return value
+
+    @classmethod
+    def _decode_from(cls: type[T], view: memoryview, offset: int) -> tuple[T, int]:
+        values = {}
+        for name, kind in cls.layout():
+            values[name], offset = _decode_value(view, offset, kind, f"{cls.__name__}.{name}")
+        return cls(**values), offset
+
+
+def _encode_value(out: bytearray, kind: str, value: Any, where: str) -> None:
+    try:
+        fixed = _FIXED.get(kind)
+        if fixed is not None:
+            out += fixed.pack(value)
+        elif kind == "str":
+            raw = value.encode("utf-8")
+            if len(raw) > 255:
+                raise ProtocolError(f"{where}: text longer than 255 bytes")
+            out += _U8.pack(len(raw)) + raw
+        elif kind == "strs":
+            out += _U8.pack(len(value))
+            for item in value:
+                _encode_value(out, "str", item, where)
+        elif kind == "bytes":
+            out += _U16.pack(len(value)) + bytes(value)
+        elif kind == "i16array":
+            arr = np.ascontiguousarray(value, dtype="<i2").reshape(-1)
+            out += _U16.pack(arr.size) + arr.tobytes()
+        else:  # list:Name
+            out += _U8.pack(len(value))
+            for item in value:
+                out += item.encode()
+    except struct.error as exc:
+        raise ProtocolError(f"{where}: {value!r} does not fit {kind} ({exc})") from None
+
+
+def _take(view: memoryview, offset: int, size: int, where: str) -> tuple[memoryview, int]:
+    end = offset + size
+    if end > len(view):
+        raise ProtocolError(f"{where}: payload ends {end - len(view)} bytes early")
+    return view[offset:end], end
+
+
+def _decode_value(view: memoryview, offset: int, kind: str, where: str) -> tuple[Any, int]:
+    fixed = _FIXED.get(kind)
+    if fixed is not None:
+        raw, offset = _take(view, offset, fixed.size, where)
+        return fixed.unpack(raw)[0], offset
+    if kind == "str":
+        raw, offset = _take(view, offset, 1, where)
+        raw, offset = _take(view, offset, raw[0], where)
+        try:
+            return bytes(raw).decode("utf-8"), offset
+        except UnicodeDecodeError:
+            raise ProtocolError(f"{where}: text is not valid UTF-8") from None
+    if kind == "strs":
+        raw, offset = _take(view, offset, 1, where)
+        items = []
+        for _ in range(raw[0]):
+            item, offset = _decode_value(view, offset, "str", where)
+            items.append(item)
+        return tuple(items), offset
+    if kind == "bytes":
+        raw, offset = _take(view, offset, 2, where)
+        raw, offset = _take(view, offset, _U16.unpack(raw)[0], where)
+        return bytes(raw), offset
+    if kind == "i16array":
+        raw, offset = _take(view, offset, 2, where)
+        count = _U16.unpack(raw)[0]
+        raw, offset = _take(view, offset, 2 * count, where)
+        return np.frombuffer(raw, dtype="<i2").astype(np.int16), offset
+    sub = _STRUCTS[kind.split(":", 1)[1]]
+    raw, offset = _take(view, offset, 1, where)
+    items = []
+    for _ in range(raw[0]):
+        item, offset = sub._decode_from(view, offset)
+        items.append(item)
+    return tuple(items), offset

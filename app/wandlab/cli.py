@@ -1,0 +1,72 @@
+"""Command line: ``wandlab`` with no arguments opens the GUI; subcommands reuse the same core.
+
+Each area contributes its subcommands through a ``register(subparsers)`` function in its own
+``commands`` module, so this file stays a table of contents.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from wandlab.errors import WandlabError
+
+# Modules that each expose register(subparsers) -> None. Missing ones are skipped so that a partial
+# install (or an area still being built) does not break the rest of the CLI.
+COMMAND_MODULES = (
+    "wandlab.board.commands",
+    "wandlab.virtual.commands",
+    "wandlab.dataset.commands",
+    "wandlab.ml.commands",
+    "wandlab.bench",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wandlab", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"wandlab {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    gui = sub.add_parser("gui", help="open the desktop app (the default)")
+    gui.add_argument("--port", help="connect to this link at start, e.g. serial:/dev/ttyACM0 or virtual:")
+    gui.add_argument("--project", help="open this project folder")
+    gui.set_defaults(func=_run_gui)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def _version() -> str:
+    from wandlab import __version__
+
+    return __version__
+
+
+def _run_gui(args: argparse.Namespace) -> int:
+    from wandlab.ui.app import run_app
+
+    return run_app(port=getattr(args, "port", None), project=getattr(args, "project", None))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        args = parser.parse_args(["gui", *(argv or [])])
+    try:
+        return int(args.func(args) or 0)
+    except WandlabError as exc:
+        print(f"wandlab: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

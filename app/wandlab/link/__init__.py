@@ -1,0 +1,49 @@
+"""Byte transports to a board, opened from one spec string.
+
+    serial:/dev/ttyACM0     a USB board (or any pyserial port name)
+    virtual:                start an in-process virtual wand on a pseudo-terminal and open it by serial
+    virtual:?rate=400&person=3   ... with options
+    ble:AA:BB:CC:DD:EE:FF   a board over Bluetooth LE (see wandlab.link.ble)
+
+Backends are imported lazily, like bleak's platform backends, so a missing optional stack only
+matters when it is asked for.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from wandlab.errors import LinkError
+from wandlab.link.base import Link
+from wandlab.link.loopback import LoopbackLink, loopback_pair
+
+__all__ = ["Link", "LinkError", "LoopbackLink", "loopback_pair", "open_link", "parse_spec"]
+
+
+def parse_spec(spec: str) -> tuple[str, str, dict[str, str]]:
+    """'scheme:target?k=v' -> (scheme, target, options). A bare device path means serial."""
+    if spec.startswith("/") or spec.upper().startswith("COM"):
+        spec = "serial:" + spec
+    scheme, sep, rest = spec.partition(":")
+    if not sep or not scheme:
+        raise LinkError(f"link spec {spec!r} must look like serial:/dev/ttyACM0, virtual: or ble:ADDRESS")
+    target, _, query = rest.partition("?")
+    return scheme.lower(), target, dict(parse_qsl(query))
+
+
+def open_link(spec: str) -> Link:
+    """Create (not yet open) the link a spec names."""
+    scheme, target, options = parse_spec(spec)
+    if scheme == "serial":
+        if not target:
+            raise LinkError("serial: needs a port, e.g. serial:/dev/ttyACM0")
+        from wandlab.link.serial_link import SerialLink
+
+        return SerialLink(target, int(options.get("baud", 0)) or 1_000_000)
+    if scheme == "virtual":
+        from wandlab.virtual.inprocess import VirtualWandLink
+
+        return VirtualWandLink(options)
+    if scheme == "ble":
+        raise LinkError("BLE links are not available in this version yet; use serial: or virtual:")
+    raise LinkError(f"unknown link type {scheme!r} in {spec!r}; use serial:, virtual: or ble:")

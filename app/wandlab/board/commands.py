@@ -1,0 +1,75 @@
+"""``wandlab stream`` and ``wandlab board info``: the board client from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+from typing import Any
+
+from wandlab.board.client import BoardClient
+from wandlab.link import open_link
+from wandlab.protocol import Message
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("stream", help="stream sensors from a board and print rates and losses")
+    p.add_argument("--port", default="virtual:", help="link spec, e.g. serial:/dev/ttyACM0 (default: virtual:)")
+    p.add_argument("--seconds", type=float, default=10.0)
+    p.add_argument("--rate", type=int, default=0, help="IMU rate in Hz (default: the board's)")
+    p.add_argument("--no-audio", action="store_true", help="stream the IMU only")
+    p.add_argument("--trace", action="store_true", help="hex-dump every message (not sample blocks)")
+    p.set_defaults(func=_stream)
+
+    b = sub.add_parser("board", help="talk to a board")
+    bsub = b.add_subparsers(dest="board_command", required=True)
+    info = bsub.add_parser("info", help="print what the board reports about itself")
+    info.add_argument("--port", default="virtual:")
+    info.add_argument("--json", action="store_true")
+    info.set_defaults(func=_info)
+
+
+def _tracer(direction: str, seq: int, message: Message) -> None:
+    if type(message).__name__ not in ("ImuBlock", "AudioBlock"):
+        print(f"{direction} #{seq:<5} {type(message).__name__} {message.encode().hex()}")
+
+
+def _stream(args: argparse.Namespace) -> int:
+    async def main() -> None:
+        client = BoardClient(open_link(args.port), trace=_tracer if args.trace else None)
+        client.on_state(lambda state, detail: print(f"[{state.value}] {detail}"))
+        info = await client.connect()
+        print(f"connected to {info.board_name} (firmware {info.firmware_version})")
+        await client.start_stream(imu=True, audio=not args.no_audio, imu_rate_hz=args.rate)
+        end = time.monotonic() + args.seconds
+        while time.monotonic() < end:
+            await asyncio.sleep(min(1.0, max(0.0, end - time.monotonic())))
+            s = client.stats()
+            print(f"imu {s['imu_hz']:7.1f} Hz  audio {s['audio_hz']:8.1f} Hz  lost {s['blocks_lost']}  "
+                  f"board dropped {s['board_dropped']}  decode errors {s['decode_errors']}")
+        await client.stop_stream()
+        await client.close()
+
+    asyncio.run(main())
+    return 0
+
+
+def _info(args: argparse.Namespace) -> int:
+    async def main() -> None:
+        async with BoardClient(open_link(args.port), reconnect=False) as client:
+            info = client.info
+            assert info is not None
+            if args.json:
+                data = {k: getattr(info, k) for k in info.__dataclass_fields__}
+                data["sensors"] = [vars(s) if hasattr(s, "__dict__") else s.__dict__ for s in info.sensors]
+                print(json.dumps(data, default=str, indent=2))
+            else:
+                print(f"{info.board_name}  firmware {info.firmware_version}  protocol v{info.protocol_version}")
+                for s in info.sensors:
+                    print(f"  sensor {s.kind}: {s.rate_hz} Hz, range {s.range:g} {s.units}")
+                print(f"  model slots {info.model_slots}, max model {info.max_model_bytes} B, "
+                      f"arena {info.arena_bytes} B, free RAM {info.free_ram_bytes} B")
+
+    asyncio.run(main())
+    return 0

@@ -1,0 +1,105 @@
+"""Golden test vectors: one example of every registered message, as packet and serial-frame bytes.
+
+Written to ``tests/vectors/protocol_messages.txt`` in a line format any language reads without a
+JSON parser (the firmware's host tests read it with the C++ standard library):
+
+    NAME TYPE_HEX SEQ PACKET_HEX FRAME_HEX
+
+and ``protocol_messages.json`` with the same bytes plus the field values, for Python tests.
+Regenerate with ``python -m wandlab.protocol.vectors tests/vectors``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from wandlab.protocol import (
+    PROTOCOL_VERSION,
+    Ack,
+    AudioBlock,
+    ButtonEvent,
+    Error,
+    Hello,
+    ImuBlock,
+    Info,
+    Log,
+    Message,
+    Ping,
+    Pong,
+    SensorInfo,
+    SimButton,
+    SimPerform,
+    SimPerson,
+    SimSay,
+    SimUnplug,
+    StreamStart,
+    StreamStats,
+    StreamStop,
+    encode_frame,
+    pack_packet,
+    to_packet,
+)
+
+
+def examples() -> list[Message]:
+    """One deterministic instance per message type (a test checks none is missing)."""
+    return [
+        Hello(PROTOCOL_VERSION, "wandlab"),
+        Info("Nano 33 BLE Sense", "1.2.0", PROTOCOL_VERSION, "a1b2c3d4e5f6",
+             (SensorInfo(1, 100, 4.0, 4.0 / 32768, "g"), SensorInfo(2, 100, 2000.0, 2000.0 / 32768, "dps"),
+              SensorInfo(3, 16000, 1.0, 1.0 / 32768, "pcm16")),
+             2, 65536, 16384, 180000, "gesture-7f3a", ("hey wand",), 87),
+        Ping(0xDEADBEEF),
+        Pong(0xDEADBEEF),
+        Ack(41),
+        Error(42, 2, "IMU rate 333 Hz not supported"),
+        Log(20, "IMU ready"),
+        StreamStart(3, 400),
+        StreamStop(1),
+        ImuBlock(7, 28, 100, 6, 4.0 / 32768, 2000.0 / 32768,
+                 np.array([0, 0, 8192, 1, -1, 0, -32768, 32767, 256, 0, 255, -256], dtype=np.int16)),
+        AudioBlock(3, 768, 16000, np.array([0, 1, -1, 0x7F00, -0x8000, 0, 0, 12345], dtype=np.int16)),
+        StreamStats(100, 200, 1, 0),
+        ButtonEvent(0, 1),
+        SimPerform("circle"),
+        SimSay("hey wand"),
+        SimPerson(3),
+        SimUnplug(1500),
+        SimButton(0),
+    ]
+
+
+def _fields(message: Message) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, _kind in message.layout():
+        value = getattr(message, name)
+        if isinstance(value, np.ndarray):
+            value = value.tolist()
+        elif isinstance(value, tuple):
+            value = [v.__dict__ if hasattr(v, "__dict__") else v for v in value]
+        out[name] = value
+    return out
+
+
+def write_vectors(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = ["# NAME TYPE_HEX SEQ PACKET_HEX FRAME_HEX  (see app/wandlab/protocol/vectors.py)"]
+    records = []
+    for seq, message in enumerate(examples(), start=1):
+        packet = to_packet(message, seq)
+        raw, frame = pack_packet(packet), encode_frame(packet)
+        name = type(message).__name__
+        lines.append(f"{name} {message.TYPE:02x} {seq} {raw.hex()} {frame.hex()}")
+        records.append({"name": name, "type": message.TYPE, "seq": seq, "fields": _fields(message),
+                        "packet": raw.hex(), "frame": frame.hex()})
+    (folder / "protocol_messages.txt").write_text("\n".join(lines) + "\n")
+    (folder / "protocol_messages.json").write_text(json.dumps(records, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    write_vectors(Path(sys.argv[1] if len(sys.argv) > 1 else "tests/vectors"))

@@ -1,0 +1,201 @@
+"""The board's side of the protocol, in Python: what firmware does, minus the hardware.
+
+Pure logic driven by two calls - ``handle()`` for each message from the host and ``poll(now)`` for
+time passing - so the same board runs behind a pseudo-terminal, a BLE peripheral or a test loop.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from wandlab import __version__
+from wandlab.protocol import (
+    PROTOCOL_VERSION,
+    Ack,
+    AudioBlock,
+    ButtonEvent,
+    Error,
+    ErrorCode,
+    Hello,
+    ImuBlock,
+    Info,
+    Message,
+    Ping,
+    Pong,
+    SensorInfo,
+    SensorKind,
+    Sensors,
+    SimButton,
+    SimPerform,
+    SimPerson,
+    SimSay,
+    SimUnplug,
+    StreamStart,
+    StreamStats,
+    StreamStop,
+)
+from wandlab.virtual.audio import AudioSynth
+from wandlab.virtual.motion import ACCEL_RANGE_G, GYRO_RANGE_DPS, MotionSynth
+
+AUDIO_RATE_HZ = 16_000
+AUDIO_BLOCK = 256  # 16 ms: small enough for a live level meter, big enough to keep framing cheap
+IMU_RATES_HZ = (25, 50, 100, 200, 400)
+ACCEL_SCALE = ACCEL_RANGE_G / 32768.0
+GYRO_SCALE = GYRO_RANGE_DPS / 32768.0
+
+
+@dataclass
+class VirtualWandConfig:
+    imu_rate_hz: int = 100
+    axes: int = 6
+    person: int = 0
+    seed: int = 0
+    name: str = "Virtual wand"
+
+
+class _Stream:
+    """Per-sensor stream clock: how many samples are due by now, and block numbering."""
+
+    def __init__(self, rate_hz: int, block: int, start: float) -> None:
+        self.rate_hz, self.block, self.start = rate_hz, block, start
+        self.emitted = 0
+        self.seq = 0
+        self.dropped = 0
+
+    def due_blocks(self, now: float) -> int:
+        return max(0, int((now - self.start) * self.rate_hz) - self.emitted) // self.block
+
+
+class VirtualBoard:
+    def __init__(self, config: VirtualWandConfig | None = None) -> None:
+        self.config = config or VirtualWandConfig()
+        uid = hashlib.sha1(f"{self.config.name}/{self.config.seed}".encode()).hexdigest()[:12]
+        self.uid = uid
+        self.motion = MotionSynth(self.config.imu_rate_hz, self.config.person, self.config.seed)
+        self.audio = AudioSynth(AUDIO_RATE_HZ, self.config.person, self.config.seed)
+        self.imu: _Stream | None = None
+        self.mic: _Stream | None = None
+        self._last_stats = 0.0
+        self.unplug_requested_ms = 0
+
+    # -- host requests ------------------------------------------------------------------------
+    def info(self) -> Info:
+        rate = self.imu.rate_hz if self.imu else self.config.imu_rate_hz
+        sensors = [SensorInfo(SensorKind.ACCEL, rate, ACCEL_RANGE_G, ACCEL_SCALE, "g")]
+        if self.config.axes == 6:
+            sensors.append(SensorInfo(SensorKind.GYRO, rate, GYRO_RANGE_DPS, GYRO_SCALE, "dps"))
+        sensors.append(SensorInfo(SensorKind.MICROPHONE, AUDIO_RATE_HZ, 1.0, 1 / 32768, "pcm16"))
+        return Info(
+            board_name=self.config.name,
+            firmware_version=f"virtual-{__version__}",
+            protocol_version=PROTOCOL_VERSION,
+            board_uid=self.uid,
+            sensors=tuple(sensors),
+            model_slots=2,
+            max_model_bytes=256 * 1024,
+            arena_bytes=64 * 1024,
+            free_ram_bytes=180 * 1024,
+            active_model_id="",
+            enrolled_labels=(),
+            battery_percent=255,
+        )
+
+    def handle(self, seq: int, message: Message, now: float) -> list[Message]:
+        if isinstance(message, Hello):
+            self.stop_streams()
+            return [self.info()]
+        if isinstance(message, Ping):
+            return [Pong(message.token)]
+        if isinstance(message, StreamStart):
+            return self._start(seq, message, now)
+        if isinstance(message, StreamStop):
+            # Final counters first, so the host can compare what was sent with what arrived.
+            final = self.stats()
+            if message.sensors & Sensors.IMU:
+                self.imu = None
+            if message.sensors & Sensors.AUDIO:
+                self.mic = None
+            return [final, Ack(seq)]
+        return self._simulate(seq, message)
+
+    def _start(self, seq: int, message: StreamStart, now: float) -> list[Message]:
+        rate = message.imu_rate_hz or self.config.imu_rate_hz
+        if message.sensors & Sensors.IMU:
+            if rate not in IMU_RATES_HZ:
+                rates = ", ".join(map(str, IMU_RATES_HZ))
+                return [Error(seq, ErrorCode.BAD_ARGUMENT, f"IMU rate {rate} Hz not supported ({rates})")]
+            if rate != self.motion.rate_hz:
+                self.motion = MotionSynth(rate, self.config.person, self.config.seed)
+            # ~25 blocks per second whatever the rate keeps latency and framing overhead balanced.
+            self.imu = _Stream(rate, max(1, rate // 25), now)
+        if message.sensors & Sensors.AUDIO:
+            self.mic = _Stream(AUDIO_RATE_HZ, AUDIO_BLOCK, now)
+        self._last_stats = now
+        return [Ack(seq)]
+
+    def _simulate(self, seq: int, message: Message) -> list[Message]:
+        try:
+            if isinstance(message, SimPerform):
+                self.motion.perform(message.gesture)
+            elif isinstance(message, SimSay):
+                self.audio.say(message.text)
+            elif isinstance(message, SimPerson):
+                self.config.person = message.person
+                self.motion.set_person(message.person)
+                self.audio.set_person(message.person)
+            elif isinstance(message, SimButton):
+                return [Ack(seq), ButtonEvent(message.button, 1), ButtonEvent(message.button, 0)]
+            elif isinstance(message, SimUnplug):
+                self.unplug_requested_ms = message.millis
+            else:
+                return [Error(seq, ErrorCode.UNKNOWN_MESSAGE, f"{type(message).__name__} is not handled")]
+        except ValueError as exc:
+            return [Error(seq, ErrorCode.BAD_ARGUMENT, str(exc))]
+        return [Ack(seq)]
+
+    def stop_streams(self) -> None:
+        self.imu = self.mic = None
+
+    # -- time passing -------------------------------------------------------------------------
+    def poll(self, now: float) -> list[Message]:
+        """Sample blocks (and once a second, counters) that are due by ``now``."""
+        out: list[Message] = []
+        imu, mic = self.imu, self.mic
+        if imu is not None:
+            for _ in range(imu.due_blocks(now)):
+                out.append(self._imu_block(imu))
+        if mic is not None:
+            for _ in range(mic.due_blocks(now)):
+                samples = self.audio.next(mic.block)
+                out.append(AudioBlock(mic.seq, mic.emitted & 0xFFFFFFFF, AUDIO_RATE_HZ, samples))
+                mic.seq += 1
+                mic.emitted += mic.block
+        if (imu or mic) and now - self._last_stats >= 1.0:
+            self._last_stats = now
+            out.append(self.stats())
+        return out
+
+    def _imu_block(self, imu: _Stream) -> ImuBlock:
+        values = self.motion.next(imu.block)[:, : self.config.axes]
+        scale = np.array([ACCEL_SCALE] * 3 + [GYRO_SCALE] * (self.config.axes - 3))
+        counts = np.clip(np.round(values / scale), -32768, 32767).astype(np.int16)
+        block = ImuBlock(imu.seq, imu.emitted & 0xFFFFFFFF, imu.rate_hz, self.config.axes,
+                         ACCEL_SCALE, GYRO_SCALE, counts.reshape(-1))
+        imu.seq += 1
+        imu.emitted += imu.block
+        return block
+
+    def dropped(self, message: Message) -> None:
+        """The transport could not send ``message`` (host not reading): count it as the board would."""
+        if isinstance(message, ImuBlock) and self.imu is not None:
+            self.imu.dropped += 1
+        elif isinstance(message, AudioBlock) and self.mic is not None:
+            self.mic.dropped += 1
+
+    def stats(self) -> StreamStats:
+        imu, mic = self.imu, self.mic
+        return StreamStats(imu.seq if imu else 0, mic.seq if mic else 0,
+                           imu.dropped if imu else 0, mic.dropped if mic else 0)

@@ -21,7 +21,7 @@ from wandlab.virtual.speech import synthesize_speech, voice_for
 # (HVAC, traffic, electronics) is roughly pink, and it stresses a model more than white noise would.
 _PINK_B = np.array([0.049922035, -0.095993537, 0.050612699, -0.004408786])
 _PINK_A = np.array([1.0, -2.494956002, 2.017265875, -0.522189400])
-_PINK_GAIN = float(np.sqrt(np.sum(lfilter(_PINK_B, _PINK_A, np.eye(1, 1 << 15)[0]) ** 2)))
+_HIGHPASS_HZ = 40.0  # MEMS mics and the board's DC blocker cut below ~20-100 Hz; pink noise would drift
 _HUM_SHARE = 0.05  # fraction of noise power that is mains hum (a USB-powered mic picks up a little)
 _CHUNK = 16384
 MAX_QUEUED_SECONDS = 120.0  # bounds memory if a script says words faster than they can be played
@@ -55,7 +55,11 @@ class AudioSynth:
         self._rng = np.random.default_rng(seed)
         rms = 32768.0 * 10 ** (noise_dbfs / 20)
         hum_share = _HUM_SHARE if mains_hz else 0.0
-        self._pink_scale = rms * math.sqrt(1 - hum_share) / _PINK_GAIN
+        r = math.exp(-2 * math.pi * _HIGHPASS_HZ / rate_hz)
+        self._b = np.convolve(_PINK_B, [(1 + r) / 2, -(1 + r) / 2])
+        self._a = np.convolve(_PINK_A, [1.0, -r])
+        gain = float(np.sqrt(np.sum(lfilter(self._b, self._a, np.eye(1, 1 << 16)[0]) ** 2)))
+        self._pink_scale = rms * math.sqrt(1 - hum_share) / gain
         # Mains hum is periodic with period 1 s for integer mains_hz: tabulate it once, index it later.
         phase = (
             float(self._rng.uniform(0, 2 * math.pi)) + 2 * math.pi * mains_hz * np.arange(rate_hz) / rate_hz
@@ -64,7 +68,7 @@ class AudioSynth:
         harmonics = sum(math.sqrt(p) * np.sin(k * phase) for k, p in ((1, 0.7), (3, 0.2), (5, 0.1)))
         self._hum = rms * math.sqrt(hum_share) * math.sqrt(2) * harmonics
         # Start the filter in its steady state so the first samples are not quieter than the rest.
-        self._zi = lfilter(_PINK_B, _PINK_A, self._rng.standard_normal(4096), zi=np.zeros(3))[1]
+        self._zi = lfilter(self._b, self._a, self._rng.standard_normal(8192), zi=np.zeros(4))[1]
         self._gen_pos = 0  # samples of noise generated so far (hum phase is a function of it)
         self._noise = np.zeros(0, np.float32)  # the current chunk, for mixing
         self._noise16 = np.zeros(0, np.int16)  # the same chunk ready to send when nothing is playing
@@ -189,7 +193,7 @@ class AudioSynth:
         return np.concatenate(parts)
 
     def _refill(self, m: int) -> None:
-        pink, self._zi = lfilter(_PINK_B, _PINK_A, self._rng.standard_normal(m), zi=self._zi)
+        pink, self._zi = lfilter(self._b, self._a, self._rng.standard_normal(m), zi=self._zi)
         hum = np.take(self._hum, np.arange(self._gen_pos, self._gen_pos + m) % self.rate_hz)
         self._gen_pos += m
         noise = pink * self._pink_scale + hum

@@ -195,10 +195,11 @@ def _formant(text: str, voice: Voice, tk: _Take, rate_hz: int) -> np.ndarray:
         for onset, vowels, coda in _SYLLABLE.findall(word):
             if onset or coda:  # consonants: a short band-limited hiss
                 n = int(rate_hz * 0.045 * pace)
-                hiss = lfilter([1, -1], [1], rng.standard_normal(n)) * 0.08
-                parts.append(hiss * np.hanning(n))
+                hiss = lfilter([1, -1], [1], rng.standard_normal(n)) * np.hanning(n)
+                parts.append(hiss * (0.1 / np.sqrt(np.mean(hiss**2))))  # ~20 dB under the vowels
             if vowels:
-                parts.append(_vowel(_FORMANTS[vowels[0]], voice.tract, f0, 0.16 * pace, rate_hz))
+                v = _vowel(_FORMANTS[vowels[0]], voice.tract, f0, 0.16 * pace, rate_hz)
+                parts.append(v / np.sqrt(np.mean(v**2)))
         parts.append(np.zeros(int(rate_hz * 0.06 * pace)))  # gap between words
     return np.concatenate(parts) if parts else np.zeros(int(rate_hz * 0.2))
 

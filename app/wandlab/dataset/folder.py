@@ -103,7 +103,8 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
     _check_size(path)
     try:
         with wave.open(str(path), "rb") as w:
-            channels, width, rate, frames = w.getnchannels(), w.getsampwidth(), w.getframerate(), w.getnframes()
+            channels, width = w.getnchannels(), w.getsampwidth()
+            rate, frames = w.getframerate(), w.getnframes()
             if width != 2:
                 raise DatasetError(f"{path.name}: {8 * width}-bit WAV; only 16-bit PCM is supported")
             if not 1000 <= rate <= MAX_AUDIO_RATE_HZ:

@@ -1,0 +1,98 @@
+"""Sample files on disk: where they live, and how they are written so that none is ever half-written.
+
+Every file is written to a temporary name in the project's ``tmp/`` folder (same file system), flushed
+to disk, then renamed into place with ``os.replace``. A reader sees either no file or the whole file;
+leftovers in ``tmp/`` are swept when the project is next opened.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import uuid
+import wave
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+
+from wandlab.errors import DatasetError
+
+SAMPLES_DIR = "samples"
+TMP_DIR = "tmp"
+RECORDINGS_DIR = "recordings"
+EXTENSIONS = {"imu": ".npy", "audio": ".wav"}
+
+
+def sample_relpath(sample_id: str, kind: str) -> str:
+    """Sharded by the id's first two hex digits: keeps directories small for file browsers."""
+    return f"{SAMPLES_DIR}/{sample_id[:2]}/{sample_id}{EXTENSIONS[kind]}"
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename durable: the directory entry must reach the disk, not only the file's data."""
+    if os.name != "posix":
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(root: Path, target: Path, write: Callable[[BinaryIO], None], sync: bool = True) -> None:
+    """Write ``target`` through a temporary file in ``root/tmp``, then rename it into place."""
+    tmp_dir = root / TMP_DIR
+    tmp_dir.mkdir(exist_ok=True)
+    tmp = tmp_dir / f"{uuid.uuid4().hex}.tmp"
+    try:
+        with open(tmp, "wb") as f:
+            write(f)
+            f.flush()
+            if sync:
+                os.fsync(f.fileno())
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def encode_sample(kind: str, data: np.ndarray, rate_hz: float) -> bytes:
+    """The bytes of a sample file: .npy float32 for IMU (exact, no text rounding), 16-bit WAV for audio."""
+    buf = io.BytesIO()
+    if kind == "imu":
+        np.save(buf, np.ascontiguousarray(data, dtype="<f4"), allow_pickle=False)
+    else:
+        with wave.open(buf, "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(int(round(rate_hz)))
+            w.writeframes(np.ascontiguousarray(data, dtype="<i2").tobytes())
+    return buf.getvalue()
+
+
+def write_sample_file(root: Path, relpath: str, kind: str, data: np.ndarray, rate_hz: float,
+                      sync: bool = True) -> None:
+    payload = encode_sample(kind, data, rate_hz)
+    atomic_write(root, root / relpath, lambda f: f.write(payload), sync=sync)
+
+
+def read_sample_file(root: Path, relpath: str, kind: str) -> np.ndarray:
+    """Load a stored sample. Never unpickles: a project folder may come from someone else."""
+    path = root / relpath
+    try:
+        if kind == "imu":
+            data = np.load(path, allow_pickle=False)
+            if data.dtype != np.float32 or data.ndim != 2:
+                raise DatasetError(f"{relpath}: expected a 2-D float32 array, not {data.dtype} {data.shape}")
+            return data
+        with wave.open(str(path), "rb") as w:
+            if w.getsampwidth() != 2 or w.getnchannels() != 1:
+                raise DatasetError(f"{relpath}: expected mono 16-bit WAV")
+            return np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.int16)
+    except FileNotFoundError:
+        raise DatasetError(f"{relpath}: sample file is missing from the project folder") from None
+    except (OSError, ValueError, EOFError, wave.Error) as exc:
+        raise DatasetError(f"{relpath}: sample file is unreadable ({exc})") from None

@@ -1,0 +1,286 @@
+"""A project: a folder with a SQLite index (``wandlab.sqlite``) and one file per sample.
+
+Layout::
+
+    wandlab.sqlite      index: one row per sample (metadata, trim, split, state)
+    samples/ab/<id>.npy IMU take, float32 (frames, axes) in g and deg/s
+    samples/ab/<id>.wav audio take, 16-bit mono PCM
+    recordings/         journals of recordings in progress (recovered on open)
+    tmp/                temporary files of atomic writes (swept on open)
+    project.lock        held while a process has the project open for writing
+
+Writers hold an exclusive lock on the folder, so recovery and cleanup on open can never race another
+process's import or recording. Readers (``read_only=True``) take no lock and change nothing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Generator, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from wandlab.dataset import files, schema
+from wandlab.dataset.events import Events, SamplesChanged
+from wandlab.dataset.lock import ProjectLock
+from wandlab.dataset.model import Sample, check_label, content_hash, now_iso, stable_split
+from wandlab.errors import DatasetError
+
+_COLUMNS = tuple(f.name for f in fields(Sample))
+
+
+@dataclass
+class Draft:
+    """A sample that is not in a project yet: validated data plus metadata, as importers produce it."""
+
+    label: str
+    kind: str
+    axes: tuple[str, ...]
+    rate_hz: float
+    data: np.ndarray
+    subject: str = ""
+    session: str = ""
+    board: str = ""
+    firmware: str = ""
+    created: str = ""
+    notes: str = ""
+    split: str = ""  # empty: assigned from the content hash
+    trim: tuple[int, int] | None = None
+    source: str = ""
+
+
+class Project:
+    """An open project. Use as a context manager, or call ``close()``."""
+
+    def __init__(self, root: Path, db: sqlite3.Connection, lock: ProjectLock | None) -> None:
+        self.root = root
+        self.read_only = lock is None
+        self.events = Events()
+        self._db = db
+        self._lock = lock
+        self._mutex = threading.RLock()  # one connection, shared by GUI thread and workers
+        from wandlab.dataset.edits import Editor  # cycle: commands act on a Project
+
+        self.editor = Editor(self)  # every edit goes through here, so undo covers all of them
+        self.recovery: list[str] = []  # what open() repaired, in words, for a notification
+
+    # -- opening and closing -------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, root: str | Path, create: bool = False, read_only: bool = False) -> Project:
+        root = Path(root)
+        index = root / schema.INDEX_NAME
+        if not index.exists():
+            if not create or read_only:
+                raise DatasetError(f"{root}: not a Wandlab project (no {schema.INDEX_NAME})")
+            if root.exists() and any(p.name != ProjectLock.NAME for p in root.iterdir()):
+                raise DatasetError(f"{root}: folder is not empty and not a Wandlab project")
+            root.mkdir(parents=True, exist_ok=True)
+        if read_only:
+            return cls(root, schema.connect(index, read_only=True), None)
+        lock = ProjectLock.acquire(root)
+        try:
+            db = schema.connect(index)
+            schema.migrate(db)
+            project = cls(root, db, lock)
+            from wandlab.dataset.recovery import recover
+
+            project.recovery = recover(project)
+        except BaseException:
+            lock.release()
+            raise
+        return project
+
+    def close(self) -> None:
+        with self._mutex:
+            if self._lock is not None:
+                self.editor.clear()  # undo history ends here: soft-deleted samples go for good
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._db.close()
+            if self._lock is not None:
+                self._lock.release()
+                self._lock = None
+
+    def __enter__(self) -> Project:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- queries ------------------------------------------------------------------------------------
+
+    def samples(self, label: str | None = None, kind: str | None = None, state: str = "ok") -> list[Sample]:
+        sql, args = "SELECT * FROM samples WHERE state = ?", [state]
+        if label is not None:
+            sql, args = sql + " AND label = ?", [*args, label]
+        if kind is not None:
+            sql, args = sql + " AND kind = ?", [*args, kind]
+        with self._mutex:
+            rows = self._db.execute(sql + " ORDER BY label, created, id", args).fetchall()
+        return [_sample(r) for r in rows]
+
+    def get(self, sample_id: str) -> Sample:
+        with self._mutex:
+            row = self._db.execute("SELECT * FROM samples WHERE id = ?", (sample_id,)).fetchone()
+        if row is None:
+            raise DatasetError(f"no sample with id {sample_id}")
+        return _sample(row)
+
+    def state_of(self, sample_id: str) -> str:
+        with self._mutex:
+            row = self._db.execute("SELECT state FROM samples WHERE id = ?", (sample_id,)).fetchone()
+        return "" if row is None else str(row[0])
+
+    def label_counts(self, kind: str | None = None) -> dict[str, int]:
+        return dict(sorted(Counter(s.label for s in self.samples(kind=kind)).items()))
+
+    def stats(self) -> dict[str, Any]:
+        """Summary for ``wandlab dataset stats`` and a dashboard; JSON-serialisable."""
+        visible = self.samples()
+        with self._mutex:
+            sql = "SELECT COUNT(*) FROM samples WHERE state = 'recording'"
+            recording = self._db.execute(sql).fetchone()[0]
+        return {
+            "samples": len(visible),
+            "labels": dict(sorted(Counter(s.label for s in visible).items())),
+            "kinds": dict(sorted(Counter(s.kind for s in visible).items())),
+            "splits": dict(sorted(Counter(s.split for s in visible).items())),
+            "subjects": dict(sorted(Counter(s.subject for s in visible).items())),
+            "sessions": len({s.session for s in visible}),
+            "duration_s": round(sum(s.duration_s for s in visible), 3),
+            "interrupted": sum(s.interrupted for s in visible),
+            "with_gaps": sum(s.lost_blocks > 0 for s in visible),
+            "recording": recording,
+        }
+
+    def load(self, sample: Sample | str, trimmed: bool = False) -> np.ndarray:
+        """The sample's data: IMU (frames, axes) float32, audio (frames,) int16."""
+        if isinstance(sample, str):
+            sample = self.get(sample)
+        data = files.read_sample_file(self.root, sample.file, sample.kind)
+        return data[sample.trim_start : sample.trim_end] if trimmed else data
+
+    def find_hashes(self, hashes: Iterable[str]) -> set[str]:
+        """Which of these content hashes the project already holds (to skip re-imported files)."""
+        with self._mutex:
+            known = {r[0] for r in self._db.execute("SELECT sha256 FROM samples WHERE state = 'ok'")}
+        return known & set(hashes)
+
+    # -- writes -------------------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One IMMEDIATE transaction: all of a multi-step change commits, or none of it does."""
+        self._require_writable()
+        with self._mutex:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def add_samples(self, drafts: Sequence[Draft], sync: bool = True) -> Generator[int, None, list[Sample]]:
+        """Write each draft's file, then index them all in one transaction.
+
+        Yields the number of files written so far (for progress). If anything fails before the commit,
+        the files already written are removed and the index is untouched.
+        """
+        self._require_writable()
+        made: list[Sample] = []
+        try:
+            for i, draft in enumerate(drafts):
+                sample = _sample_from_draft(draft)
+                files.write_sample_file(self.root, sample.file, sample.kind, draft.data, sample.rate_hz, sync)
+                made.append(sample)
+                yield i + 1
+            with self.transaction() as db:
+                db.executemany(_INSERT, [_row(s) for s in made])
+        except BaseException:
+            for sample in made:
+                (self.root / sample.file).unlink(missing_ok=True)
+            raise
+        self.events.emit(SamplesChanged(added=tuple(s.id for s in made)))
+        return made
+
+    def insert_row(self, db: sqlite3.Connection, sample: Sample, state: str = "ok") -> None:
+        """Index a sample inside a caller's transaction (the recorder and split use this)."""
+        db.execute(_INSERT_STATE, [*_row(sample), state])
+
+    def update(self, db: sqlite3.Connection, sample_id: str, **values: object) -> None:
+        """Change columns of one sample inside a caller's transaction."""
+        unknown = set(values) - set(_COLUMNS) - {"state"}
+        if unknown:
+            raise DatasetError(f"unknown sample field(s): {', '.join(sorted(unknown))}")
+        values = {k: (",".join(v) if k == "axes" else v) for k, v in values.items()}  # type: ignore[arg-type]
+        sets = ", ".join(f"{k} = ?" for k in values)
+        db.execute(f"UPDATE samples SET {sets} WHERE id = ?", [*values.values(), sample_id])
+
+    def purge(self, sample_ids: Iterable[str]) -> None:
+        """Remove samples for good: rows first (committed), then files. A crash between leaves only
+        unreferenced files, which the next open sweeps away."""
+        ids = list(sample_ids)
+        if not ids:
+            return
+        with self.transaction() as db:
+            paths = [r[0] for i in ids for r in db.execute("SELECT file FROM samples WHERE id = ?", (i,))]
+            db.executemany("DELETE FROM samples WHERE id = ?", [(i,) for i in ids])
+        for path in paths:
+            (self.root / path).unlink(missing_ok=True)
+
+    def start_recording(self, label: str, kind: str, rate_hz: float, axes: Sequence[str] | None = None,
+                        subject: str = "", session: str = "", board: str = "", firmware: str = "",
+                        notes: str = "") -> Any:
+        """Begin a take from the live stream; see ``wandlab.dataset.recorder.Recording``."""
+        from wandlab.dataset.recorder import Recording
+
+        return Recording.start(self, label=label, kind=kind, rate_hz=rate_hz, axes=axes, subject=subject,
+                               session=session, board=board, firmware=firmware, notes=notes)
+
+    def _require_writable(self) -> None:
+        if self.read_only:
+            raise DatasetError(f"{self.root}: project is open read-only")
+
+
+_INSERT_STATE = (
+    f"INSERT INTO samples ({', '.join(_COLUMNS)}, state) VALUES ({', '.join('?' * (len(_COLUMNS) + 1))})"
+)
+_INSERT = f"INSERT INTO samples ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _row(sample: Sample) -> list[object]:
+    values = [getattr(sample, c) for c in _COLUMNS]
+    values[_COLUMNS.index("axes")] = ",".join(sample.axes)
+    values[_COLUMNS.index("interrupted")] = int(sample.interrupted)
+    return values
+
+
+def _sample(row: sqlite3.Row) -> Sample:
+    values = {c: row[c] for c in _COLUMNS}
+    values["axes"] = tuple(str(values["axes"]).split(","))
+    values["interrupted"] = bool(values["interrupted"])
+    return Sample(**values)
+
+
+def _sample_from_draft(d: Draft) -> Sample:
+    sid = new_id()
+    sha = content_hash(d.data)
+    start, end = d.trim if d.trim is not None else (0, len(d.data))
+    return Sample(
+        id=sid, label=check_label(d.label), kind=d.kind, axes=tuple(d.axes), rate_hz=float(d.rate_hz),
+        n_frames=len(d.data), trim_start=start, trim_end=end, split=d.split or stable_split(sha),
+        file=files.sample_relpath(sid, d.kind), subject=d.subject, session=d.session, board=d.board,
+        firmware=d.firmware, created=d.created or now_iso(), notes=d.notes, sha256=sha, source=d.source,
+    )

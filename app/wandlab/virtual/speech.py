@@ -26,6 +26,7 @@ from wandlab.errors import WandlabError
 MAX_TEXT_CHARS = 200
 MAX_CLIP_SECONDS = 60.0  # a wand's microphone plays words, not podcasts; bounds memory for hostile files
 _ESPEAK_TIMEOUT_S = 10.0
+_MAX_FILE_BYTES = 128 << 20  # 60 s of stereo 32-bit audio at 192 kHz still fits
 
 
 class SpeechUnavailable(WandlabError, RuntimeError):
@@ -305,8 +306,8 @@ def load_clip(path: str | Path, rate_hz: int = 16000) -> np.ndarray:
     p = Path(path)
     try:
         size = p.stat().st_size
-        # Header + 60 s of 8-channel 64-bit float at 96 kHz is the largest a sensible clip can be.
-        if size > 64 + MAX_CLIP_SECONDS * 96000 * 8 * 8:
+        # Checked before reading so a huge or hostile file is refused without loading it.
+        if size > _MAX_FILE_BYTES:
             raise AudioClipError(f"{p}: {size} bytes is too large for an audio clip")
         data = p.read_bytes()
     except OSError as exc:

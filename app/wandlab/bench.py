@@ -16,8 +16,9 @@ _bench_sub: Any = None
 
 def add_benchmark(name: str, help: str, configure: Callable[[argparse.ArgumentParser], None]) -> None:
     """Declare ``wandlab bench NAME``; ``configure(parser)`` adds its arguments and set_defaults(func=...)."""
-    _registered.append((name, help, configure))
-    if _bench_sub is not None:
+    if _bench_sub is None:
+        _registered.append((name, help, configure))
+    else:
         configure(_bench_sub.add_parser(name, help=help))
 
 
@@ -30,6 +31,7 @@ def register(sub: Any) -> None:
 
     for name, help_text, configure in _registered:
         configure(_bench_sub.add_parser(name, help=help_text))
+    _registered.clear()
 
 
 def print_table(rows: Iterable[tuple[str, Any]], title: str = "") -> None:

@@ -31,9 +31,6 @@ def _configure(p: argparse.ArgumentParser) -> None:
     p.set_defaults(func=_main)
 
 
-add_benchmark("streaming", "audio + IMU through the pty: rates, losses, decode cost", _configure)
-
-
 def _cpu_seconds() -> float:
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
@@ -113,3 +110,6 @@ def _main(args: argparse.Namespace) -> int:
     else:
         print_table(result.items(), f"streaming: 16 kHz audio + IMU at {args.rate} Hz for {args.seconds:g} s")
     return 0
+
+
+add_benchmark("streaming", "audio + IMU through the pty: rates, losses, decode cost", _configure)

@@ -32,13 +32,15 @@ class SensorCounters:
     lost: int = 0
     first_at: float = 0.0
     last_at: float = 0.0
+    first_block_samples: int = 0
     next_seq: int | None = None
 
     @property
     def rate_hz(self) -> float:
         """Measured sample rate over the stream so far."""
         span = self.last_at - self.first_at
-        return self.samples / span if span > 0.5 else 0.0
+        # The first block's samples were taken before first_at: they do not count toward the span.
+        return (self.samples - self.first_block_samples) / span if span > 0.5 else 0.0
 
 
 @dataclass
@@ -75,6 +77,7 @@ def account(counters: SensorCounters, block_seq: int, n: int, now: float) -> int
     counters.samples += n
     if counters.first_at == 0.0:
         counters.first_at = now
+        counters.first_block_samples = n
     counters.last_at = now
     return lost
 

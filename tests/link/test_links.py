@@ -1,0 +1,103 @@
+"""Links: pyserial over a real pseudo-terminal, loopback pairs, spec parsing."""
+
+import asyncio
+import os
+import tty
+
+import pytest
+
+from wandlab.errors import LinkError
+from wandlab.link import loopback_pair, open_link, parse_spec
+from wandlab.link.serial_link import SerialLink
+
+
+@pytest.fixture
+def pty_pair():
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    name = os.ttyname(slave)
+    yield master, name
+    for fd in (master, slave):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
+def test_serial_link_reads_and_writes_through_a_real_pty(pty_pair):
+    master, name = pty_pair
+
+    async def main():
+        link = SerialLink(name)
+        await link.open()
+        os.write(master, b"from board")
+        got = b""
+        while len(got) < 10:
+            got += await asyncio.wait_for(link.read(), 2)
+        await link.write(b"from host")
+        await asyncio.sleep(0.05)
+        echoed = os.read(master, 100)
+        await link.close()
+        return got, echoed
+
+    got, echoed = asyncio.run(main())
+    assert got == b"from board"
+    assert echoed == b"from host"
+
+
+def test_board_end_closing_is_reported_as_link_error(pty_pair):
+    master, name = pty_pair
+
+    async def main():
+        link = SerialLink(name)
+        await link.open()
+        os.close(master)
+        with pytest.raises(LinkError, match="disconnected"):
+            await asyncio.wait_for(link.read(), 2)
+        assert not link.is_open
+
+    asyncio.run(main())
+
+
+def test_missing_port_gives_a_clear_error():
+    async def main():
+        with pytest.raises(LinkError, match="cannot open /dev/does-not-exist"):
+            await SerialLink("/dev/does-not-exist").open()
+
+    asyncio.run(main())
+
+
+def test_loopback_pair_carries_bytes_both_ways_and_reports_close():
+    async def main():
+        host, board = loopback_pair()
+        await host.open()
+        await board.open()
+        await host.write(b"ping")
+        assert await board.read() == b"ping"
+        await board.write(b"pong")
+        assert await host.read() == b"pong"
+        await board.close()
+        with pytest.raises(LinkError):
+            await host.read()
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize(
+    "spec, expected",
+    [
+        ("serial:/dev/ttyACM0", ("serial", "/dev/ttyACM0", {})),
+        ("/dev/ttyUSB1", ("serial", "/dev/ttyUSB1", {})),
+        ("virtual:", ("virtual", "", {})),
+        ("virtual:?rate=400&person=3", ("virtual", "", {"rate": "400", "person": "3"})),
+        ("ble:AA:BB:CC:DD:EE:FF", ("ble", "AA:BB:CC:DD:EE:FF", {})),
+    ],
+)
+def test_parse_spec(spec, expected):
+    assert parse_spec(spec) == expected
+
+
+@pytest.mark.parametrize("spec", ["nonsense", "carrier-pigeon:1", "serial:"])
+def test_bad_specs_are_refused_with_a_hint(spec):
+    with pytest.raises(LinkError):
+        open_link(spec)

@@ -1,0 +1,53 @@
+"""Dependencies point down: the core never imports Qt, and nothing heavy loads at start-up."""
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+PACKAGE = Path(__file__).parents[1] / "app" / "wandlab"
+CORE = ["protocol", "link", "board", "virtual", "dataset", "ml"]
+QT_MODULES = ("PySide6", "pyqtgraph", "qasync", "shiboken6")
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_core_packages_do_not_import_qt_anywhere_in_their_source():
+    offenders = []
+    for package in CORE:
+        for path in (PACKAGE / package).rglob("*.py"):
+            bad = [m for m in imported_modules(path) if m.split(".")[0] in QT_MODULES or m.startswith("wandlab.ui")]
+            if bad:
+                offenders.append(f"{path.relative_to(PACKAGE)}: {', '.join(sorted(bad))}")
+    assert not offenders, "core modules importing Qt/UI:\n" + "\n".join(offenders)
+
+
+def test_importing_the_core_loads_neither_qt_nor_tensorflow():
+    code = (
+        "import sys, importlib, pkgutil, wandlab\n"
+        "import wandlab.protocol, wandlab.link, wandlab.board, wandlab.board.client, wandlab.cli\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6','pyqtgraph','qasync','tensorflow')]\n"
+        "print(','.join(bad))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_cli_help_does_not_import_tensorflow():
+    code = (
+        "import sys, contextlib, io\n"
+        "from wandlab.cli import build_parser\n"
+        "build_parser()\n"
+        "print('tensorflow' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

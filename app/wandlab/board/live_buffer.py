@@ -30,7 +30,7 @@ class Ring:
             raise ValueError(f"ring capacity must be >= 1, got {capacity}")
         shape = (capacity,) if channels is None else (capacity, channels)
         fill = np.nan if np.issubdtype(dtype, np.floating) else 0
-        self._data = np.full(shape, fill, dtype=dtype)
+        self._data: np.ndarray = np.full(shape, fill, dtype=dtype)
         self.capacity = capacity
         self.total = 0  # samples ever appended
         self._end = 0  # index just past the newest row

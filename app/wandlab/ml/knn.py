@@ -1,0 +1,180 @@
+"""Open-set k-NN over int8 embeddings, computed exactly as the firmware computes it (numpy only).
+
+The model's int8 output is an L2-normalised vector with scale 1/128, zero point 0 (fixed by TFLite's
+L2_NORMALIZATION), so entries are in [-128, 127] and the squared norm is ~16384. The board computes,
+for a query q and each stored reference r, all in integers:
+
+    D(q, r) = sum_i (q_i - r_i)^2          int32; at most 32 * 255^2 = 2,080,800 for 32-D
+
+then per class c the mean of its ``k`` smallest D (integer division, k <= references of c), picks the
+class with the smallest value, and answers that class only if the value <= thresholds[c]; otherwise
+"none". Squared L2 on near-unit vectors ranks like cosine, needs no division and does not assume the
+int8 vectors are exactly unit length. Ties break towards the lower class index (firmware: strict <).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from wandlab.errors import ModelError
+
+KNN_VERSION = 1
+EMBEDDING_SCALE = 128  # int8 L2_NORMALIZATION output: value / 128
+# For an enrolled class with no held-out data: squared distance between unit vectors at ~60 degrees
+# apart is 1.0 * 128^2. Calibrated models replace it with the median calibrated threshold.
+UNCALIBRATED_THRESHOLD = 16384
+
+
+def quantize_embedding(e: np.ndarray) -> np.ndarray:
+    """Float unit vectors -> int8 as L2_NORMALIZATION emits them (used for float-model comparisons)."""
+    return np.clip(np.round(np.asarray(e) * EMBEDDING_SCALE), -128, 127).astype(np.int8)
+
+
+def sq_distances(q: np.ndarray, refs: np.ndarray) -> np.ndarray:
+    """(n, d) int8, (m, d) int8 -> (n, m) int64 squared L2, exact integers."""
+    a, b = np.asarray(q, np.int64), np.asarray(refs, np.int64)
+    return (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2 * a @ b.T
+
+
+def k_medoids(emb: np.ndarray, k: int, rng: np.random.Generator, iters: int = 20) -> np.ndarray:
+    """Indices of ``k`` medoids (alternating assignment/update on squared int8 distances)."""
+    if len(emb) <= k:
+        return np.arange(len(emb))
+    d = sq_distances(emb, emb)
+    med = np.sort(rng.choice(len(emb), size=k, replace=False))
+    for _ in range(iters):
+        assign = np.argmin(d[:, med], axis=1)
+        new = med.copy()
+        for j in range(k):
+            members = np.flatnonzero(assign == j)
+            if len(members):
+                new[j] = members[np.argmin(d[np.ix_(members, members)].sum(1))]
+        if np.array_equal(np.sort(new), np.sort(med)):
+            break
+        med = new
+    return np.sort(med)
+
+
+@dataclass
+class KnnRecognizer:
+    labels: list[str]
+    references: np.ndarray  # (m, d) int8
+    ref_class: np.ndarray  # (m,) int index into labels
+    thresholds: np.ndarray  # (n_classes,) int64
+    k: int = 1
+    default_threshold: int = UNCALIBRATED_THRESHOLD
+    calibration: dict[str, float] = field(default_factory=dict)
+
+    # ---- building ------------------------------------------------------------------------------
+
+    @classmethod
+    def fit(cls, emb: np.ndarray, labels: list[str] | np.ndarray, max_refs_per_class: int = 5,
+            k: int = 1, seed: int = 0) -> KnnRecognizer:
+        """References per class = k-medoids of that class's int8 embeddings (all if fewer)."""
+        emb, labels = np.asarray(emb, np.int8), np.asarray(labels)
+        names = sorted({str(v) for v in labels})
+        rng = np.random.default_rng(seed)
+        refs, ref_class = [], []
+        for c, name in enumerate(names):
+            rows = emb[labels == name]
+            refs.append(rows[k_medoids(rows, max_refs_per_class, rng)])
+            ref_class += [c] * len(refs[-1])
+        return cls(names, np.concatenate(refs), np.asarray(ref_class, np.int64),
+                   np.full(len(names), UNCALIBRATED_THRESHOLD, np.int64), k)
+
+    def enroll(self, label: str, shots: np.ndarray) -> None:
+        """Add a class (or more references to one) from a few int8 embeddings: no training."""
+        shots = np.asarray(shots, np.int8).reshape(-1, self.references.shape[1])
+        if label not in self.labels:
+            self.labels.append(label)
+            self.thresholds = np.append(self.thresholds, self.default_threshold)
+        c = self.labels.index(label)
+        self.references = np.concatenate([self.references, shots])
+        self.ref_class = np.concatenate([self.ref_class, np.full(len(shots), c, np.int64)])
+
+    def calibrate(self, emb: np.ndarray, labels: list[str] | np.ndarray,
+                  none_emb: np.ndarray | None = None) -> None:
+        """Per-class thresholds from held-out data: for each class, the threshold that maximises
+        (accepted true hits) - (accepted false hits) among held-out inputs whose nearest class it is.
+        ``none_emb`` (idle / unknown motion) only ever counts as false hits."""
+        emb, labels = np.asarray(emb, np.int8), np.asarray(labels)
+        if none_emb is not None and len(none_emb):
+            emb = np.concatenate([emb, np.asarray(none_emb, np.int8)])
+            labels = np.concatenate([labels, np.full(len(none_emb), "\x00none")])
+        best, dist = self.nearest(emb)
+        truth = np.array([self.labels.index(v) if v in self.labels else -1 for v in labels])
+        chosen = []
+        for c in range(len(self.labels)):
+            mine = best == c
+            if not mine.any():
+                continue
+            d, ok = dist[mine], truth[mine] == c
+            cand = np.unique(np.concatenate([d, [0]]))
+            score = [(ok & (d <= t)).sum() - (~ok & (d <= t)).sum() for t in cand]
+            self.thresholds[c] = int(cand[int(np.argmax(score))])
+            chosen.append(self.thresholds[c])
+        if chosen:
+            self.default_threshold = int(np.median(chosen))
+            self.calibration = {"inputs": float(len(emb)), "median_threshold": float(self.default_threshold)}
+
+    # ---- inference (the firmware's arithmetic) --------------------------------------------------
+
+    def class_distances(self, q: np.ndarray) -> np.ndarray:
+        """(n, d) int8 -> (n, n_classes) int64: mean of the k smallest D per class (floor division)."""
+        d = sq_distances(np.asarray(q, np.int8).reshape(-1, self.references.shape[1]), self.references)
+        out = np.full((len(d), len(self.labels)), np.iinfo(np.int64).max, np.int64)
+        for c in range(len(self.labels)):
+            cols = d[:, self.ref_class == c]
+            if cols.shape[1]:
+                kk = min(self.k, cols.shape[1])
+                out[:, c] = np.sort(cols, axis=1)[:, :kk].sum(1) // kk
+        return out
+
+    def nearest(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        cd = self.class_distances(q)
+        best = np.argmin(cd, axis=1)  # first minimum: lower index wins ties
+        return best, cd[np.arange(len(cd)), best]
+
+    def predict(self, q: np.ndarray, open_set: bool = True) -> list[str | None]:
+        """Class names, or None ("none of these") where the nearest class is farther than its threshold."""
+        best, dist = self.nearest(q)
+        return [None if open_set and dist[i] > self.thresholds[b] else self.labels[b] for i, b in enumerate(best)]
+
+    # ---- storage --------------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, object]:
+        return {"version": KNN_VERSION, "metric": "sq_l2_int8", "k": self.k, "labels": list(self.labels),
+                "references": self.references.astype(int).tolist(), "ref_class": self.ref_class.tolist(),
+                "thresholds": [int(t) for t in self.thresholds], "default_threshold": int(self.default_threshold),
+                "calibration": self.calibration}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict())
+
+    @classmethod
+    def from_dict(cls, d: dict[str, object]) -> KnnRecognizer:
+        try:
+            if d["version"] != KNN_VERSION or d["metric"] != "sq_l2_int8":
+                raise ModelError(f"unsupported recogniser version/metric {d['version']}/{d['metric']}")
+            refs = np.asarray(d["references"], np.int64)
+            labels = [str(v) for v in d["labels"]]  # type: ignore[attr-defined]
+            ref_class = np.asarray(d["ref_class"], np.int64)
+            thresholds = np.asarray(d["thresholds"], np.int64)
+            if refs.ndim != 2 or refs.min(initial=0) < -128 or refs.max(initial=0) > 127:
+                raise ModelError("references must be a 2-D list of int8 values")
+            if len(ref_class) != len(refs) or len(thresholds) != len(labels) or (
+                    len(ref_class) and (ref_class.min() < 0 or ref_class.max() >= len(labels))):
+                raise ModelError("references, classes and thresholds do not match")
+            return cls(labels, refs.astype(np.int8), ref_class, thresholds, int(d["k"]),  # type: ignore[arg-type]
+                       int(d["default_threshold"]), dict(d.get("calibration") or {}))  # type: ignore[arg-type]
+        except (KeyError, TypeError, ValueError) as exc:
+            if isinstance(exc, ModelError):
+                raise
+            raise ModelError(f"invalid recogniser JSON: {exc}") from None
+
+    @classmethod
+    def from_json(cls, text: str) -> KnnRecognizer:
+        return cls.from_dict(json.loads(text))

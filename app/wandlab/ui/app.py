@@ -1,0 +1,96 @@
+"""``wandlab gui``: the QApplication, one qasync event loop for all I/O, and the main window.
+
+Serial reads, the board client and the virtual wand's host side all run as asyncio code on the Qt
+event loop (qasync), so there is no thread hand-off for blocks: decoding a block is a few
+microseconds (see ``wandlab bench streaming``) and plots redraw on their own 30 fps timer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import os
+import sys
+
+import pyqtgraph as pg
+import qasync
+from PySide6.QtWidgets import QApplication
+
+from wandlab.link.serial_link import list_serial_ports
+from wandlab.protocol import SimPerform, SimSay
+from wandlab.ui.main_window import MainWindow
+from wandlab.ui.session import DeviceSession
+from wandlab.virtual.gestures import GESTURES
+
+log = logging.getLogger(__name__)
+DEMO_ENV = "WANDLAB_DEMO_GESTURES"  # "1": the virtual wand performs a gesture every ~2 s (screenshots, demos)
+DEMO_PERIOD_S = 2.0
+
+
+def _application(argv: list[str] | None) -> QApplication:
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication(argv if argv is not None else sys.argv[:1])
+    app.setApplicationName("Wandlab")
+    app.setOrganizationName("Wandlab")
+    # The window decides when the app ends: after it has released the board (see MainWindow.closeEvent).
+    app.setQuitOnLastWindowClosed(False)
+    pg.setConfigOptions(antialias=True, foreground="#333")
+    return app
+
+
+async def demo_gestures(session: DeviceSession, period_s: float = DEMO_PERIOD_S) -> None:
+    """Keep the virtual wand busy so plots show motion and speech (for demos and screenshots)."""
+    moves = [g for g in GESTURES if g != "idle"]
+    for i in itertools.count():
+        await asyncio.sleep(period_s)
+        if not (session.connected and session.is_virtual):
+            continue
+        with contextlib.suppress(Exception):  # a demo must never take the app down
+            await session.simulate(SimPerform(moves[i % len(moves)]))
+            if i % 3 == 0:
+                await session.simulate(SimSay("hey wand"))
+
+
+async def _main(window: MainWindow, port: str | None) -> int:
+    closed = asyncio.Event()
+    window.closed.connect(closed.set)
+    window.show()
+    if port:
+        window.connect_to(port)
+    demo = None
+    if os.environ.get(DEMO_ENV) == "1":
+        demo = asyncio.ensure_future(demo_gestures(window.session))
+    try:
+        await closed.wait()
+    finally:
+        if demo is not None:
+            demo.cancel()
+        # Ctrl+C in the terminal cancels us here: still release the port before the loop ends.
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(window.session.disconnect(), 5.0)
+    return 0
+
+
+def run_app(port: str | None = None, project: str | None = None, argv: list[str] | None = None) -> int:
+    """Open the main window (connecting to ``port`` if given) and run until it is closed."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    app = _application(argv)
+    window = MainWindow(DeviceSession(), list_ports=list_serial_ports, project=project)
+
+    def loop_errors(loop: asyncio.AbstractEventLoop, context: dict[str, object]) -> None:
+        # Anything that escapes a callback reaches the user as a notification, not a dead window.
+        exc = context.get("exception")
+        log.error("event loop: %s", context.get("message"), exc_info=exc if isinstance(exc, BaseException)
+                  else None)
+        window.notifier.error(f"Internal error: {exc or context.get('message')}")
+
+    def make_loop() -> asyncio.AbstractEventLoop:
+        loop = qasync.QEventLoop(app)
+        loop.set_exception_handler(loop_errors)
+        return loop
+
+    with asyncio.Runner(loop_factory=make_loop) as runner:
+        return runner.run(_main(window, port))

@@ -1,0 +1,197 @@
+"""Left-hand device panel: pick a port (or the virtual wand), connect, see the board's facts.
+
+A view over DeviceSession: it writes user intent to the session (connect/disconnect) and redraws
+from the session's state callbacks. When no serial board is plugged in it says so and offers the
+virtual wand as one big button, so a first run never ends on an empty screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from wandlab.board.client import ConnectionState
+from wandlab.link.serial_link import list_serial_ports
+from wandlab.protocol import Info, SensorKind
+from wandlab.ui.notify import TaskRunner
+from wandlab.ui.session import VIRTUAL_SPEC, DeviceSession
+
+PortLister = Callable[[], list[tuple[str, str]]]
+RESCAN_MS = 2000  # USB boards come and go; re-listing ports is a cheap sysfs read
+
+_STATE_TEXT = {
+    ConnectionState.DISCONNECTED: ("Not connected", "#888888"),
+    ConnectionState.CONNECTING: ("Connecting…", "#c28a00"),
+    ConnectionState.CONNECTED: ("Connected", "#2e8b3a"),
+    ConnectionState.RECONNECTING: ("Disconnected – reconnecting…", "#c0392b"),
+    ConnectionState.CLOSED: ("Not connected", "#888888"),
+}
+
+
+def state_text(state: ConnectionState, detail: str = "") -> tuple[str, str]:
+    return _STATE_TEXT.get(state, (state.value, "#888888"))
+
+
+def _kind_name(kind: int) -> str:
+    try:
+        return {"ACCEL": "accelerometer", "GYRO": "gyroscope"}.get(SensorKind(kind).name, "microphone")
+    except ValueError:
+        return f"sensor {kind}"
+
+
+def _kib(n: int) -> str:
+    return f"{n / 1024:.0f} KiB"
+
+
+def describe_info(info: Info) -> list[tuple[str, str]]:
+    """The board facts a user cares about, as (label, value) rows."""
+    sensors = []
+    for s in info.sensors:
+        rate = f"{s.rate_hz / 1000:g} kHz" if s.rate_hz >= 1000 else f"{s.rate_hz:g} Hz"
+        unit = {"dps": "°/s", "pcm16": ""}.get(s.units, s.units)
+        span = f" ±{s.range:g} {unit}" if unit else ""
+        sensors.append(f"{_kind_name(s.kind)} {rate}{span}")
+    battery = "USB power" if info.battery_percent == 255 else f"{info.battery_percent} %"
+    return [
+        ("Board", info.board_name),
+        ("Firmware", info.firmware_version),
+        ("Protocol", f"v{info.protocol_version}"),
+        ("Sensors", "\n".join(sensors)),
+        ("Model slots", f"{info.model_slots} × up to {_kib(info.max_model_bytes)}"),
+        ("Tensor arena", _kib(info.arena_bytes)),
+        ("Free RAM", _kib(info.free_ram_bytes)),
+        ("Active model", info.active_model_id or "none"),
+        ("Battery", battery),
+        ("ID", info.board_uid),
+    ]
+
+
+class DevicePanel(QWidget):
+    def __init__(self, session: DeviceSession, runner: TaskRunner, list_ports: PortLister = list_serial_ports,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session, self.runner, self._list_ports = session, runner, list_ports
+        self.ports = QComboBox()
+        self.ports.setToolTip("Boards on USB serial ports, and the built-in virtual wand")
+        self.ports.setMinimumContentsLength(14)
+        rescan = QToolButton()
+        rescan.setText("⟳")
+        rescan.setToolTip("Look for boards again")
+        rescan.clicked.connect(self.refresh_ports)
+        self.connect_button = QPushButton("Connect")
+        self.connect_button.setToolTip("Connect to the selected board and start streaming (Ctrl+K)")
+        self.connect_button.clicked.connect(self.toggle_connection)
+        self.state_label = QLabel()
+        self.state_label.setTextFormat(Qt.TextFormat.RichText)
+        self.detail_label = QLabel(wordWrap=True)
+        self.detail_label.setStyleSheet("color: #666;")
+
+        # The first-run offer: shown only while no serial board is plugged in and nothing is connected.
+        self.no_board = QGroupBox("No board found")
+        hint = QLabel("Plug in a wand over USB, or try everything with the built-in virtual wand.",
+                      wordWrap=True)
+        self.virtual_button = QPushButton("Connect virtual wand")
+        self.virtual_button.setToolTip("Start a simulated wand on a virtual serial port and connect to it")
+        self.virtual_button.setMinimumHeight(40)
+        self.virtual_button.setStyleSheet("font-weight: bold;")
+        self.virtual_button.clicked.connect(lambda: self.connect_to(VIRTUAL_SPEC))
+        box = QVBoxLayout(self.no_board)
+        box.addWidget(hint)
+        box.addWidget(self.virtual_button)
+
+        self.info_box = QGroupBox("Board")
+        self.info_form = QFormLayout(self.info_box)
+        self.info_form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+
+        row = QHBoxLayout()
+        row.addWidget(self.ports, 1)
+        row.addWidget(rescan)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(row)
+        layout.addWidget(self.connect_button)
+        layout.addWidget(self.state_label)
+        layout.addWidget(self.detail_label)
+        layout.addWidget(self.no_board)
+        layout.addWidget(self.info_box)
+
+        self._rescan = QTimer(self, interval=RESCAN_MS)
+        self._rescan.timeout.connect(self.refresh_ports)
+        self._rescan.start()
+        session.on_state(self._on_state)
+        self.refresh_ports()
+        self._on_state(session.state, session.detail)
+
+    # -- ports ----------------------------------------------------------------------------------
+    def refresh_ports(self) -> None:
+        if self.session.active:
+            return  # the list cannot change what we are connected to; avoid surprising the user
+        try:
+            found = self._list_ports()
+        except Exception:  # a flaky OS port list must not break the panel; offer the virtual wand
+            found = []
+        entries = [*found, (VIRTUAL_SPEC, "Virtual wand (simulated)")]
+        current = self.ports.currentData()
+        if [self.ports.itemData(i) for i in range(self.ports.count())] != [s for s, _ in entries]:
+            self.ports.clear()
+            for spec, description in entries:
+                label = description if spec == VIRTUAL_SPEC else f"{description} ({spec.split(':', 1)[1]})"
+                self.ports.addItem(label, spec)
+            index = self.ports.findData(current)
+            self.ports.setCurrentIndex(index if index >= 0 else 0)
+        self.no_board.setVisible(not found and not self.session.active)
+
+    def selected_spec(self) -> str:
+        return str(self.ports.currentData() or VIRTUAL_SPEC)
+
+    # -- actions --------------------------------------------------------------------------------
+    def toggle_connection(self) -> None:
+        if self.session.active:
+            self.runner.run(self.session.disconnect(), "Disconnect")
+        else:
+            self.connect_to(self.selected_spec())
+
+    def connect_to(self, spec: str) -> None:
+        index = self.ports.findData(spec)
+        if index >= 0:
+            self.ports.setCurrentIndex(index)
+        self.runner.run(self.session.connect(spec), f"Connecting to {spec}")
+
+    # -- session -> view ------------------------------------------------------------------------
+    def _on_state(self, state: ConnectionState, detail: str) -> None:
+        text, colour = state_text(state, detail)
+        self.state_label.setText(f"<span style='color:{colour}; font-size:14pt;'>●</span> <b>{text}</b>")
+        self.detail_label.setText(detail if state is not ConnectionState.CONNECTED else "")
+        self.detail_label.setVisible(bool(self.detail_label.text()))
+        active = self.session.active
+        self.connect_button.setText("Disconnect" if active else "Connect")
+        self.ports.setEnabled(not active)
+        self.virtual_button.setEnabled(not active)
+        self.no_board.setVisible(not active and self.ports.count() <= 1)
+        if state is ConnectionState.CONNECTED and self.session.info is not None:
+            self._show_info(self.session.info)
+        elif not active:
+            self._show_info(None)
+
+    def _show_info(self, info: Info | None) -> None:
+        while self.info_form.rowCount():
+            self.info_form.removeRow(0)
+        self.info_box.setVisible(info is not None)
+        if info is None:
+            return
+        for label, value in describe_info(info):
+            field = QLabel(value)
+            field.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.info_form.addRow(label, field)

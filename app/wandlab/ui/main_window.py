@@ -1,0 +1,126 @@
+"""The main window: device panel on the left, pages in the middle, loss counters at the bottom.
+
+Pages are plain widgets added with ``add_page(name, widget)``; the Live page comes first. The
+window owns the one DeviceSession, Notifier and TaskRunner that every page shares. Closing it
+disconnects the board first (stops the stream, closes the port) and only then lets the window go.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QScrollArea, QTabWidget, QVBoxLayout, QWidget
+
+from wandlab.board.client import ConnectionState
+from wandlab.link.serial_link import list_serial_ports
+from wandlab.ui.device_panel import DevicePanel, PortLister
+from wandlab.ui.live_view import LivePage
+from wandlab.ui.notify import Banner, Notifier, TaskRunner
+from wandlab.ui.session import DeviceSession
+from wandlab.ui.status import StatusBar
+from wandlab.ui.virtual_panel import VirtualPanel
+
+CLOSE_TIMEOUT_S = 5.0  # never let a wedged port keep the window from closing
+
+
+class MainWindow(QMainWindow):
+    closed = Signal()  # emitted once the board is released and the window is really closing
+
+    def __init__(self, session: DeviceSession | None = None, list_ports: PortLister | None = None,
+                 project: str | None = None) -> None:
+        super().__init__()
+        self.session = session or DeviceSession()
+        self.project = project
+        self.notifier = Notifier(self)
+        self.runner = TaskRunner(self.notifier)
+        self._closing = False
+        self._released = False
+        self.setWindowTitle("Wandlab" + (f" – {project}" if project else ""))
+        self.resize(1280, 800)
+
+        self.device_panel = DevicePanel(self.session, self.runner, list_ports or list_serial_ports)
+        self.virtual_panel = VirtualPanel(self.session, self.runner)
+        self.virtual_panel.install_shortcuts(self)
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.addWidget(self.device_panel)
+        side_layout.addWidget(self.virtual_panel)
+        side_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(side)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFixedWidth(310)
+
+        self.banner = Banner(self.notifier)
+        self.pages = QTabWidget()
+        self.pages.setDocumentMode(True)
+        centre = QWidget()
+        centre_layout = QVBoxLayout(centre)
+        centre_layout.setContentsMargins(0, 6, 6, 0)
+        centre_layout.addWidget(self.banner)
+        centre_layout.addWidget(self.pages, 1)
+        body = QWidget()
+        body_layout = QVBoxLayout(body)
+        body_layout.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        row.addWidget(scroll)
+        row.addWidget(centre, 1)
+        body_layout.addLayout(row)
+        self.setCentralWidget(body)
+        self.status = StatusBar(self.session, self.notifier)
+        self.setStatusBar(self.status)
+
+        self.live_page = LivePage(self.session)
+        self.add_page("Live", self.live_page, "Sensors as they stream from the board")
+        connect_key = QShortcut(QKeySequence("Ctrl+K"), self)
+        connect_key.activated.connect(self.device_panel.toggle_connection)
+        QShortcut(QKeySequence.StandardKey.Quit, self).activated.connect(self.close)
+        self.session.on_state(self._on_state)
+
+    def add_page(self, name: str, widget: QWidget, tooltip: str = "") -> int:
+        """Add a page (tab) to the centre; returns its index. Ctrl+1.. switch pages in order."""
+        index = self.pages.addTab(widget, name)
+        if tooltip:
+            self.pages.setTabToolTip(index, tooltip)
+        QShortcut(QKeySequence(f"Ctrl+{index + 1}"), self).activated.connect(
+            lambda i=index: self.pages.setCurrentIndex(i))
+        return index
+
+    def connect_to(self, spec: str) -> None:
+        self.device_panel.connect_to(spec)
+
+    # -- connection feedback --------------------------------------------------------------------
+    def _on_state(self, state: ConnectionState, detail: str) -> None:
+        if state is ConnectionState.DISCONNECTED and self.session.active:
+            self.notifier.warning(f"Board disconnected: {detail}" if detail else "Board disconnected")
+        elif state is ConnectionState.RECONNECTING:
+            self.notifier.warning("Board disconnected – reconnecting… (plug the cable back in)")
+        elif state is ConnectionState.CONNECTED:
+            info = self.session.info
+            name = info.board_name if info else "board"
+            reconnected = bool(self.session.client and self.session.client.reconnects)
+            self.notifier.info(f"Reconnected to {name}" if reconnected else f"Connected to {name}")
+
+    # -- closing --------------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
+        if self._released or not self.session.active:
+            self._released = True
+            self.live_page.timer.stop()
+            event.accept()
+            self.closed.emit()
+            return
+        # Release the board first (asynchronously), then close for real.
+        event.ignore()
+        if not self._closing:
+            self._closing = True
+            self.runner.run(self._release_then_close(), "Closing the connection")
+
+    async def _release_then_close(self) -> None:
+        try:
+            await asyncio.wait_for(self.session.disconnect(), CLOSE_TIMEOUT_S)
+        finally:
+            self._released = True
+            self.close()

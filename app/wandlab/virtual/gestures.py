@@ -109,27 +109,27 @@ def _flick(dx: float, dz: float) -> Callable[[_Builder], None]:
 
 def _z(b: _Builder) -> None:
     w, h = 0.20, 0.16
-    b.stroke(-w / 2, h / 2, 0.25)
-    b.stroke(w / 2, h / 2, 0.28)
-    b.stroke(-w / 2, -h / 2, 0.32)
-    b.stroke(w / 2, -h / 2, 0.28)
-    b.home(0.3)
+    b.stroke(-w / 2, h / 2, 0.2)
+    b.stroke(w / 2, h / 2, 0.24)
+    b.stroke(-w / 2, -h / 2, 0.28)
+    b.stroke(w / 2, -h / 2, 0.24)
+    b.home(0.25)
 
 
 def _w(b: _Builder) -> None:
     w, h = 0.24, 0.14
-    b.stroke(-w / 2, h / 2, 0.25)
+    b.stroke(-w / 2, h / 2, 0.2)
     for x, z in ((-w / 4, -h / 2), (0.0, h / 4), (w / 4, -h / 2), (w / 2, h / 2)):
-        b.stroke(x, z, 0.2)
-    b.home(0.3)
+        b.stroke(x, z, 0.18)
+    b.home(0.25)
 
 
 def _v(b: _Builder) -> None:
     w, h = 0.16, 0.16
-    b.stroke(-w / 2, h / 2, 0.25)
-    b.stroke(0.0, -h / 2, 0.28)
-    b.stroke(w / 2, h / 2, 0.28)
-    b.home(0.3)
+    b.stroke(-w / 2, h / 2, 0.2)
+    b.stroke(0.0, -h / 2, 0.26)
+    b.stroke(w / 2, h / 2, 0.26)
+    b.home(0.25)
 
 
 def _shake(b: _Builder) -> None:
@@ -154,10 +154,10 @@ def _tap(b: _Builder) -> None:
 
 def _idle(b: _Builder) -> None:
     # A hand that wanders a little without meaning anything.
-    for _ in range(3):
+    for _ in range(int(b.rng.integers(2, 4))):
         x, y, z = b.rng.uniform(-0.015, 0.015, 3)
-        b.stroke(x, z, float(b.rng.uniform(0.3, 0.5)), y=y)
-    b.home(0.4)
+        b.stroke(x, z, float(b.rng.uniform(0.25, 0.4)), y=y)
+    b.home(0.3)
 
 
 @dataclass(frozen=True)
@@ -179,7 +179,7 @@ _SPECS: dict[str, _Spec] = {
     "v": _Spec(_v, 0.4, 8.0, 0.025),
     "shake": _Spec(_shake, 0.25, 45.0, 0.01),
     "tap": _Spec(_tap, 0.2, 0.0, 0.004),
-    "idle": _Spec(_idle, 0.5, 5.0, 0.04),
+    "idle": _Spec(_idle, 0.5, 5.0, 0.03),
 }
 assert tuple(_SPECS) == GESTURES
 
@@ -219,7 +219,7 @@ def tip_path(
     # first and last samples stay at rest: no jump when a take is spliced into a stream.
     sigma = spec.smooth_s * rate_hz
     reach = int(4.0 * sigma + 0.5) + 1
-    lead, tail = (reach + np.round(rng.uniform(0.08, 0.2, 2) * rate_hz)).astype(int)
+    lead, tail = (reach + np.round(rng.uniform(0.05, 0.15, 2) * rate_hz)).astype(int)
     path = np.concatenate([np.zeros((lead, 3)), path, np.zeros((tail, 3))])
     # Gaussian smoothing by FFT (the kernel is hundreds of taps at the internal rate); zero padding
     # equals the rest pose, so this matches a plain convolution exactly.

@@ -119,7 +119,7 @@ class RestingHand:
         while len(self._buffer) < n:
             self._buffer = np.concatenate([self._buffer, self._simulate(self._block)])
         out, self._buffer = self._buffer[:n], self._buffer[n:]
-        return HandSample(*(out[:, i : i + 3] for i in range(0, 15, 3)), out[:, 15:21])
+        return HandSample(out[:, 0:3], out[:, 3:6], out[:, 6:9], out[:, 9:12], out[:, 12:15], out[:, 15:21])
 
     def _simulate(self, n: int) -> np.ndarray:
         dt, style = self.dt, self.style

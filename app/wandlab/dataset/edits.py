@@ -121,8 +121,14 @@ class Split:
                 trim = auto_trim(original.kind, piece, original.rate_hz) if self.trim else (0, len(piece))
                 note = f"split from {original.id[:8]} frames {start}-{end}"
                 part = original.with_changes(
-                    id=sid, n_frames=len(piece), trim_start=trim[0], trim_end=trim[1], sha256=sha,
-                    split=stable_split(sha), file=files.sample_relpath(sid, original.kind), lost_blocks=0,
+                    id=sid,
+                    n_frames=len(piece),
+                    trim_start=trim[0],
+                    trim_end=trim[1],
+                    sha256=sha,
+                    split=stable_split(sha),
+                    file=files.sample_relpath(sid, original.kind),
+                    lost_blocks=0,
                     notes="\n".join(n for n in (original.notes, note) if n),
                 )
                 files.write_sample_file(project.root, part.file, part.kind, piece, part.rate_hz)
@@ -222,11 +228,14 @@ class Editor:
     def _notify(self, changed: SamplesChanged | None) -> None:
         if changed is not None:
             self.project.events.emit(changed)
-        self.project.events.emit(HistoryChanged(
-            self.can_undo, self.can_redo,
-            f"Undo {self._undo[-1].text}" if self._undo else "Undo",
-            f"Redo {self._redo[-1].text}" if self._redo else "Redo",
-        ))
+        self.project.events.emit(
+            HistoryChanged(
+                self.can_undo,
+                self.can_redo,
+                f"Undo {self._undo[-1].text}" if self._undo else "Undo",
+                f"Redo {self._redo[-1].text}" if self._redo else "Redo",
+            )
+        )
 
 
 def _validated(sample: Sample, values: Mapping[str, object]) -> dict[str, object]:

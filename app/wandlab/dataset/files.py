@@ -41,6 +41,16 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def flush_to_disk(root: Path, relpaths: list[str]) -> None:
+    """Make files written with ``sync=False`` durable before an index commit names them."""
+    if hasattr(os, "sync"):
+        os.sync()  # POSIX: data and metadata (the renames' directory entries) of every file system
+        return
+    for rel in relpaths:
+        with open(root / rel, "rb+") as f:
+            os.fsync(f.fileno())
+
+
 def atomic_write(root: Path, target: Path, write: Callable[[BinaryIO], None], sync: bool = True) -> None:
     """Write ``target`` through a temporary file in ``root/tmp``, then rename it into place."""
     tmp_dir = root / TMP_DIR
@@ -73,8 +83,9 @@ def encode_sample(kind: str, data: np.ndarray, rate_hz: float) -> bytes:
     return buf.getvalue()
 
 
-def write_sample_file(root: Path, relpath: str, kind: str, data: np.ndarray, rate_hz: float,
-                      sync: bool = True) -> None:
+def write_sample_file(
+    root: Path, relpath: str, kind: str, data: np.ndarray, rate_hz: float, sync: bool = True
+) -> None:
     payload = encode_sample(kind, data, rate_hz)
     atomic_write(root, root / relpath, lambda f: f.write(payload), sync=sync)
 

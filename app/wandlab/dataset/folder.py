@@ -9,10 +9,14 @@ the file and the problem; nothing here writes.
 from __future__ import annotations
 
 import csv
+import functools
 import io
+import os
+import struct
+import warnings
 import wave
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import numpy as np
@@ -29,6 +33,7 @@ MAX_AUDIO_RATE_HZ = 96_000
 MAX_SAMPLE_SECONDS = 600
 MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_LABEL_CHARS = 64
+MAX_MANIFEST_ROWS = 500_000
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,7 @@ class SampleRecord:
     kind: str
     rate_hz: float
     data: np.ndarray  # imu: (n, 3|6) float32 in g / deg/s; audio: (n,) int16
+    extra: Mapping[str, str] = field(default_factory=dict)  # other manifest columns (split, trim, notes)
 
 
 def safe_relative_path(root: Path, name: str, where: str) -> Path:
@@ -52,11 +58,17 @@ def safe_relative_path(root: Path, name: str, where: str) -> Path:
     if rel.is_absolute() or ".." in rel.parts:
         raise DatasetError(f"{where}: file name {name!r} points outside the folder")
     path = root / Path(*rel.parts)
-    try:
-        path.resolve().relative_to(root.resolve())
-    except ValueError:
-        raise DatasetError(f"{where}: {name!r} resolves outside the folder") from None
+    # Symbolic links can still point outside; compare real paths (root's is cached: imports check
+    # thousands of names against one root).
+    real, base = os.path.realpath(path), _real_root(str(root))
+    if os.path.commonpath([real, base]) != base:
+        raise DatasetError(f"{where}: {name!r} resolves outside the folder")
     return path
+
+
+@functools.lru_cache(maxsize=16)
+def _real_root(root: str) -> str:
+    return os.path.realpath(root)
 
 
 def validate_label(label: str, where: str) -> str:
@@ -68,114 +80,165 @@ def validate_label(label: str, where: str) -> str:
     return label
 
 
-def read_imu_csv(path: Path, rate_hz: float) -> np.ndarray:
-    """IMU CSV -> (n, 3|6) float32. Raises DatasetError naming the file and line."""
-    _check_size(path)
-    text = path.read_text(encoding="utf-8", errors="strict") if path.exists() else None
-    if text is None:
-        raise DatasetError(f"{path.name}: file is missing")
-    reader = csv.reader(io.StringIO(text))
-    header = [h.strip().lower() for h in next(reader, [])]
+def read_imu_csv(path: Path, rate_hz: float, name: str | None = None) -> np.ndarray:
+    """IMU CSV -> (n, 3|6) float32. Raises DatasetError naming the file (``name``) and line."""
+    name = name or path.name
+    check_size(path, name)
+    try:
+        text = path.read_text(encoding="utf-8", errors="strict")
+    except UnicodeDecodeError:
+        raise DatasetError(f"{name}: not a UTF-8 text file") from None
+    return parse_imu_csv(text, rate_hz, name)
+
+
+def parse_imu_csv(text: str, rate_hz: float, name: str) -> np.ndarray:
+    """The text of an IMU CSV -> (n, 3|6) float32, validated; ``name`` is used in errors."""
+    head, _, body = text.lstrip("\ufeff").partition("\n")
+    header = [h.strip().lower() for h in head.strip().split(",")]
     if tuple(header) not in (IMU_COLUMNS[:3], IMU_COLUMNS):
-        raise DatasetError(f"{path.name}: header must be ax,ay,az[,gx,gy,gz], found {','.join(header)!r}")
-    rows = []
-    for line_no, row in enumerate(reader, start=2):
-        if not row:
-            continue
-        if len(row) != len(header):
-            raise DatasetError(f"{path.name}: line {line_no} has {len(row)} values, expected {len(header)}")
-        try:
-            rows.append([float(v) for v in row])
-        except ValueError:
-            raise DatasetError(f"{path.name}: line {line_no} has a value that is not a number") from None
-    data = np.asarray(rows, dtype=np.float32).reshape(-1, len(header))
+        raise DatasetError(f"{name}: header must be ax,ay,az[,gx,gy,gz], found {head.strip()[:80]!r}")
+    data = _parse_fast(body, len(header))
+    if data is None:  # the slow path finds the exact line and says what is wrong with it
+        data = _parse_rows(body, len(header), name)
     if len(data) == 0:
-        raise DatasetError(f"{path.name}: no samples")
+        raise DatasetError(f"{name}: no samples")
     if not np.all(np.isfinite(data)):
-        raise DatasetError(f"{path.name}: contains NaN or infinite values")
+        raise DatasetError(f"{name}: contains NaN or infinite values")
     if len(data) > rate_hz * MAX_SAMPLE_SECONDS:
-        raise DatasetError(f"{path.name}: {len(data)} rows is longer than {MAX_SAMPLE_SECONDS} s")
+        raise DatasetError(f"{name}: {len(data)} rows is longer than {MAX_SAMPLE_SECONDS} s")
     return data
 
 
-def read_wav(path: Path) -> tuple[np.ndarray, int]:
+def _parse_fast(body: str, width: int) -> np.ndarray | None:
+    """numpy's C parser: ~20x faster than csv + float(). Parses to float64 then rounds to float32,
+    exactly like the slow path, so both give bit-identical arrays. None when anything looks off."""
+    if not body.strip() or '"' in body:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            data = np.loadtxt(io.StringIO(body), delimiter=",", dtype=np.float64, ndmin=2, comments=None)
+    except ValueError:
+        return None
+    return data.astype(np.float32) if data.shape[1] == width else None
+
+
+def _parse_rows(body: str, width: int, name: str) -> np.ndarray:
+    rows = []
+    try:
+        for line_no, row in enumerate(csv.reader(io.StringIO(body)), start=2):
+            if not row:
+                continue
+            if len(row) != width:
+                raise DatasetError(f"{name}: line {line_no} has {len(row)} values, expected {width}")
+            try:
+                rows.append([float(v) for v in row])
+            except ValueError:
+                raise DatasetError(f"{name}: line {line_no} has a value that is not a number") from None
+    except csv.Error as exc:
+        raise DatasetError(f"{name}: malformed CSV ({exc})") from None
+    return np.asarray(rows, dtype=np.float64).reshape(-1, width).astype(np.float32)
+
+
+def read_wav(path: Path, name: str | None = None) -> tuple[np.ndarray, int]:
     """Mono/stereo 16-bit PCM WAV -> (mono int16 samples, rate)."""
-    _check_size(path)
+    name = name or path.name
+    check_size(path, name)
     try:
         with wave.open(str(path), "rb") as w:
             channels, width = w.getnchannels(), w.getsampwidth()
             rate, frames = w.getframerate(), w.getnframes()
             if width != 2:
-                raise DatasetError(f"{path.name}: {8 * width}-bit WAV; only 16-bit PCM is supported")
+                raise DatasetError(f"{name}: {8 * width}-bit WAV; only 16-bit PCM is supported")
             if not 1000 <= rate <= MAX_AUDIO_RATE_HZ:
-                raise DatasetError(f"{path.name}: sample rate {rate} Hz is out of range")
+                raise DatasetError(f"{name}: sample rate {rate} Hz is out of range")
             if frames > rate * MAX_SAMPLE_SECONDS:
-                raise DatasetError(f"{path.name}: longer than {MAX_SAMPLE_SECONDS} s")
+                raise DatasetError(f"{name}: longer than {MAX_SAMPLE_SECONDS} s")
             raw = w.readframes(frames)
-    except (wave.Error, EOFError) as exc:
-        raise DatasetError(f"{path.name}: not a valid WAV file ({exc})") from None
+    except (wave.Error, EOFError, ValueError, struct.error) as exc:
+        raise DatasetError(f"{name}: not a valid WAV file ({exc})") from None
     expected = frames * channels * width
     if len(raw) != expected:
-        raise DatasetError(f"{path.name}: truncated WAV ({len(raw)} of {expected} data bytes)")
+        raise DatasetError(f"{name}: truncated WAV ({len(raw)} of {expected} data bytes)")
     data = np.frombuffer(raw, dtype="<i2").reshape(-1, channels)
     mono = data[:, 0] if channels == 1 else data.mean(axis=1).astype(np.int16)
     if len(mono) == 0:
-        raise DatasetError(f"{path.name}: no samples")
+        raise DatasetError(f"{name}: no samples")
     return mono.astype(np.int16), rate
 
 
-def _check_size(path: Path) -> None:
+def check_size(path: Path, name: str | None = None) -> None:
+    name = name or path.name
     try:
         size = path.stat().st_size
+        if not path.is_file():
+            raise DatasetError(f"{name}: not a regular file")
     except OSError:
-        raise DatasetError(f"{path.name}: file is missing or unreadable") from None
+        raise DatasetError(f"{name}: file is missing or unreadable") from None
     if size > MAX_FILE_BYTES:
-        raise DatasetError(f"{path.name}: {size} bytes is larger than the {MAX_FILE_BYTES}-byte limit")
+        raise DatasetError(f"{name}: {size} bytes is larger than the {MAX_FILE_BYTES}-byte limit")
 
 
 def read_manifest(root: Path) -> list[dict[str, str]]:
     path = root / MANIFEST
     if not path.is_file():
         raise DatasetError(f"{root}: no {MANIFEST} found")
-    _check_size(path)
-    with path.open(newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        missing = [c for c in ("file", "label", "kind", "rate_hz") if c not in (reader.fieldnames or [])]
-        if missing:
-            raise DatasetError(f"{MANIFEST}: missing column(s) {', '.join(missing)}")
-        return [dict(row) for row in reader]
+    check_size(path)
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            reader = csv.DictReader(f)
+            missing = [c for c in ("file", "label", "kind", "rate_hz") if c not in (reader.fieldnames or [])]
+            if missing:
+                raise DatasetError(f"{MANIFEST}: missing column(s) {', '.join(missing)}")
+            rows = []
+            for row in reader:
+                if len(rows) >= MAX_MANIFEST_ROWS:
+                    raise DatasetError(f"{MANIFEST}: more than {MAX_MANIFEST_ROWS} rows")
+                rows.append({k: v for k, v in row.items() if isinstance(k, str) and isinstance(v, str)})
+            return rows
+    except UnicodeDecodeError:
+        raise DatasetError(f"{MANIFEST}: not a UTF-8 text file") from None
+    except csv.Error as exc:
+        raise DatasetError(f"{MANIFEST}: malformed CSV ({exc})") from None
 
 
 def iter_folder(root: str | Path) -> Iterator[SampleRecord]:
     """Read every sample of a labeled folder, validating as it goes."""
     root = Path(root)
     for line_no, row in enumerate(read_manifest(root), start=2):
-        where = f"{MANIFEST} line {line_no}"
-        name = (row.get("file") or "").strip()
-        path = safe_relative_path(root, name, where)
-        label = validate_label(row.get("label") or "", where)
-        kind = (row.get("kind") or "").strip().lower()
-        if kind not in KINDS:
-            raise DatasetError(f"{where}: kind must be imu or audio, found {kind!r}")
-        try:
-            rate = float(row.get("rate_hz") or "")
-        except ValueError:
-            raise DatasetError(f"{where}: rate_hz {row.get('rate_hz')!r} is not a number") from None
-        limit = MAX_IMU_RATE_HZ if kind == "imu" else MAX_AUDIO_RATE_HZ
-        if not 1 <= rate <= limit:
-            raise DatasetError(f"{where}: rate_hz {rate:g} is out of range for {kind}")
-        if kind == "imu":
-            data = read_imu_csv(path, rate)
-        else:
-            data, wav_rate = read_wav(path)
-            if wav_rate != int(rate):
-                raise DatasetError(f"{name}: WAV is {wav_rate} Hz but the manifest says {rate:g} Hz")
-        yield SampleRecord(
-            file=name,
-            label=label,
-            subject=(row.get("subject") or "").strip(),
-            session=(row.get("session") or "").strip(),
-            kind=kind,
-            rate_hz=rate,
-            data=data,
-        )
+        yield read_row(root, row, line_no)
+
+
+def read_row(root: Path, row: Mapping[str, str], line_no: int) -> SampleRecord:
+    """One manifest row and its file, validated. Errors name the manifest line or the file."""
+    where = f"{MANIFEST} line {line_no}"
+    name = (row.get("file") or "").strip()
+    path = safe_relative_path(root, name, where)
+    label = validate_label(row.get("label") or "", where)
+    kind = (row.get("kind") or "").strip().lower()
+    if kind not in KINDS:
+        raise DatasetError(f"{where}: kind must be imu or audio, found {kind!r}")
+    try:
+        rate = float(row.get("rate_hz") or "")
+    except ValueError:
+        raise DatasetError(f"{where}: rate_hz {row.get('rate_hz')!r} is not a number") from None
+    limit = MAX_IMU_RATE_HZ if kind == "imu" else MAX_AUDIO_RATE_HZ
+    if not 1 <= rate <= limit:
+        raise DatasetError(f"{where}: rate_hz {rate:g} is out of range for {kind}")
+    if kind == "imu":
+        data = read_imu_csv(path, rate, name)
+    else:
+        data, wav_rate = read_wav(path, name)
+        if wav_rate != rate:
+            raise DatasetError(f"{name}: WAV is {wav_rate} Hz but the manifest says {rate:g} Hz")
+    known = set(MANIFEST_COLUMNS)
+    return SampleRecord(
+        file=name,
+        label=label,
+        subject=(row.get("subject") or "").strip(),
+        session=(row.get("session") or "").strip(),
+        kind=kind,
+        rate_hz=rate,
+        data=data,
+        extra={k: v for k, v in row.items() if k not in known},
+    )

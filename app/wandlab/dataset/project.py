@@ -34,6 +34,7 @@ from wandlab.dataset.model import Sample, check_label, content_hash, now_iso, st
 from wandlab.errors import DatasetError
 
 _COLUMNS = tuple(f.name for f in fields(Sample))
+BATCH_SYNC_MIN = 8
 
 
 @dataclass
@@ -54,6 +55,7 @@ class Draft:
     split: str = ""  # empty: assigned from the content hash
     trim: tuple[int, int] | None = None
     source: str = ""
+    sha256: str = ""  # filled in by whoever already hashed the data
 
 
 class Project:
@@ -167,11 +169,11 @@ class Project:
         data = files.read_sample_file(self.root, sample.file, sample.kind)
         return data[sample.trim_start : sample.trim_end] if trimmed else data
 
-    def find_hashes(self, hashes: Iterable[str]) -> set[str]:
-        """Which of these content hashes the project already holds (to skip re-imported files)."""
+    def known_content(self) -> set[tuple[str, str]]:
+        """(content hash, label) of every sample, to skip files imported before."""
         with self._mutex:
-            known = {r[0] for r in self._db.execute("SELECT sha256 FROM samples WHERE state = 'ok'")}
-        return known & set(hashes)
+            rows = self._db.execute("SELECT sha256, label FROM samples WHERE state = 'ok'").fetchall()
+        return {(r[0], r[1]) for r in rows}
 
     # -- writes -------------------------------------------------------------------------------------
 
@@ -188,7 +190,7 @@ class Project:
                 raise
             self._db.execute("COMMIT")
 
-    def add_samples(self, drafts: Sequence[Draft], sync: bool = True) -> Generator[int, None, list[Sample]]:
+    def add_samples(self, drafts: Sequence[Draft]) -> Generator[int, None, list[Sample]]:
         """Write each draft's file, then index them all in one transaction.
 
         Yields the number of files written so far (for progress). If anything fails before the commit,
@@ -196,12 +198,19 @@ class Project:
         """
         self._require_writable()
         made: list[Sample] = []
+        # Many files: one system-wide flush before the commit costs far less than an fsync per file
+        # (each of which commits the file system's journal); a few files: fsync each.
+        batch = len(drafts) > BATCH_SYNC_MIN
         try:
             for i, draft in enumerate(drafts):
                 sample = _sample_from_draft(draft)
-                files.write_sample_file(self.root, sample.file, sample.kind, draft.data, sample.rate_hz, sync)
+                files.write_sample_file(
+                    self.root, sample.file, sample.kind, draft.data, sample.rate_hz, sync=not batch
+                )
                 made.append(sample)
                 yield i + 1
+            if batch:
+                files.flush_to_disk(self.root, [s.file for s in made])
             with self.transaction() as db:
                 db.executemany(_INSERT, [_row(s) for s in made])
         except BaseException:
@@ -236,14 +245,33 @@ class Project:
         for path in paths:
             (self.root / path).unlink(missing_ok=True)
 
-    def start_recording(self, label: str, kind: str, rate_hz: float, axes: Sequence[str] | None = None,
-                        subject: str = "", session: str = "", board: str = "", firmware: str = "",
-                        notes: str = "") -> Any:
+    def start_recording(
+        self,
+        label: str,
+        kind: str,
+        rate_hz: float,
+        axes: Sequence[str] | None = None,
+        subject: str = "",
+        session: str = "",
+        board: str = "",
+        firmware: str = "",
+        notes: str = "",
+    ) -> Any:
         """Begin a take from the live stream; see ``wandlab.dataset.recorder.Recording``."""
         from wandlab.dataset.recorder import Recording
 
-        return Recording.start(self, label=label, kind=kind, rate_hz=rate_hz, axes=axes, subject=subject,
-                               session=session, board=board, firmware=firmware, notes=notes)
+        return Recording.start(
+            self,
+            label=label,
+            kind=kind,
+            rate_hz=rate_hz,
+            axes=axes,
+            subject=subject,
+            session=session,
+            board=board,
+            firmware=firmware,
+            notes=notes,
+        )
 
     def _require_writable(self) -> None:
         if self.read_only:
@@ -276,11 +304,25 @@ def _sample(row: sqlite3.Row) -> Sample:
 
 def _sample_from_draft(d: Draft) -> Sample:
     sid = new_id()
-    sha = content_hash(d.data)
+    sha = d.sha256 or content_hash(d.data)
     start, end = d.trim if d.trim is not None else (0, len(d.data))
     return Sample(
-        id=sid, label=check_label(d.label), kind=d.kind, axes=tuple(d.axes), rate_hz=float(d.rate_hz),
-        n_frames=len(d.data), trim_start=start, trim_end=end, split=d.split or stable_split(sha),
-        file=files.sample_relpath(sid, d.kind), subject=d.subject, session=d.session, board=d.board,
-        firmware=d.firmware, created=d.created or now_iso(), notes=d.notes, sha256=sha, source=d.source,
+        id=sid,
+        label=check_label(d.label),
+        kind=d.kind,
+        axes=tuple(d.axes),
+        rate_hz=float(d.rate_hz),
+        n_frames=len(d.data),
+        trim_start=start,
+        trim_end=end,
+        split=d.split or stable_split(sha),
+        file=files.sample_relpath(sid, d.kind),
+        subject=d.subject,
+        session=d.session,
+        board=d.board,
+        firmware=d.firmware,
+        created=d.created or now_iso(),
+        notes=d.notes,
+        sha256=sha,
+        source=d.source,
     )

@@ -63,8 +63,19 @@ class Recording:
         self._lock = threading.Lock()
 
     @classmethod
-    def start(cls, project: Project, label: str, kind: str, rate_hz: float, axes: Sequence[str] | None,
-              subject: str, session: str, board: str, firmware: str, notes: str) -> Recording:
+    def start(
+        cls,
+        project: Project,
+        label: str,
+        kind: str,
+        rate_hz: float,
+        axes: Sequence[str] | None,
+        subject: str,
+        session: str,
+        board: str,
+        firmware: str,
+        notes: str,
+    ) -> Recording:
         from wandlab.dataset.project import new_id
 
         project._require_writable()
@@ -73,17 +84,43 @@ class Recording:
         axes = tuple(axes) if axes is not None else (IMU_COLUMNS if kind == "imu" else AUDIO_AXES)
         sid = new_id()
         sample = Sample(
-            id=sid, label=check_label(label), kind=kind, axes=check_axes(kind, axes, "recording"),
-            rate_hz=check_rate(kind, float(rate_hz), "recording"), n_frames=0, trim_start=0, trim_end=0,
-            split="train", file=files.sample_relpath(sid, kind), created=now_iso(), source="recorder",
-            **{k: check_text(v, k, "recording") for k, v in
-               dict(subject=subject, session=session, board=board, firmware=firmware, notes=notes).items()},
+            id=sid,
+            label=check_label(label),
+            kind=kind,
+            axes=check_axes(kind, axes, "recording"),
+            rate_hz=check_rate(kind, float(rate_hz), "recording"),
+            n_frames=0,
+            trim_start=0,
+            trim_end=0,
+            split="train",
+            file=files.sample_relpath(sid, kind),
+            created=now_iso(),
+            source="recorder",
+            **{
+                k: check_text(v, k, "recording")
+                for k, v in dict(
+                    subject=subject, session=session, board=board, firmware=firmware, notes=notes
+                ).items()
+            },
         )
         folder = project.root / files.RECORDINGS_DIR
         folder.mkdir(exist_ok=True)
         partial = folder / f"{sid}{journal.PARTIAL}"
-        header = {k: getattr(sample, k) for k in ("id", "label", "kind", "rate_hz", "subject", "session",
-                                                  "board", "firmware", "created", "notes")}
+        header = {
+            k: getattr(sample, k)
+            for k in (
+                "id",
+                "label",
+                "kind",
+                "rate_hz",
+                "subject",
+                "session",
+                "board",
+                "firmware",
+                "created",
+                "notes",
+            )
+        }
         header["axes"] = list(sample.axes)
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
         try:
@@ -195,9 +232,18 @@ def finalize(project: Project, partial: Path, interrupted: bool, trim: TrimSpec 
     sha = content_hash(data)
     relpath = files.sample_relpath(sid, kind)
     files.write_sample_file(project.root, relpath, kind, data, rate)
-    values = dict(n_frames=len(data), trim_start=start, trim_end=end, split=stable_split(sha), sha256=sha,
-                  lost_blocks=rec.lost_blocks, interrupted=int(interrupted), file=relpath, state="ok",
-                  notes="\n".join(n for n in notes if n))
+    values = dict(
+        n_frames=len(data),
+        trim_start=start,
+        trim_end=end,
+        split=stable_split(sha),
+        sha256=sha,
+        lost_blocks=rec.lost_blocks,
+        interrupted=int(interrupted),
+        file=relpath,
+        state="ok",
+        notes="\n".join(n for n in notes if n),
+    )
     with project.transaction() as db:
         if project.state_of(sid) == "":  # row never committed (crash right after the header): rebuild it
             project.insert_row(db, _sample_from_header(rec.header, sid, relpath), state="recording")
@@ -210,10 +256,17 @@ def _sample_from_header(header: dict[str, object], sid: str, relpath: str) -> Sa
     kind = str(header["kind"])
     axes = header.get("axes") or []
     return Sample(
-        id=sid, label=check_label(str(header.get("label") or "unlabeled")), kind=kind,
+        id=sid,
+        label=check_label(str(header.get("label") or "unlabeled")),
+        kind=kind,
         axes=check_axes(kind, [str(a) for a in axes] if isinstance(axes, list) else [], "journal"),
-        rate_hz=check_rate(kind, float(str(header["rate_hz"])), "journal"), n_frames=0, trim_start=0,
-        trim_end=0, split="train", file=relpath, created=str(header.get("created") or now_iso()),
+        rate_hz=check_rate(kind, float(str(header["rate_hz"])), "journal"),
+        n_frames=0,
+        trim_start=0,
+        trim_end=0,
+        split="train",
+        file=relpath,
+        created=str(header.get("created") or now_iso()),
         source="recorder",
         **{k: str(header.get(k) or "") for k in ("subject", "session", "board", "firmware")},
     )

@@ -1,0 +1,215 @@
+"""What an import source holds: detect its format and turn each item into a validated Draft.
+
+Listing is cheap and happens first (so progress has a total); reading an item parses and validates
+its file. Nothing here writes: the importer collects every Draft before touching the project.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from wandlab.dataset import edge_impulse as ei
+from wandlab.dataset.folder import (
+    IMU_COLUMNS,
+    MANIFEST,
+    read_manifest,
+    read_row,
+    safe_relative_path,
+    validate_label,
+)
+from wandlab.dataset.model import AUDIO_AXES, SPLITS, check_rate, check_text, check_trim
+from wandlab.dataset.plain import read_plain_csv, read_plain_wav
+from wandlab.dataset.project import Draft
+from wandlab.errors import DatasetError
+
+FORMATS = ("folder", "edge-impulse", "files")
+MAX_FILES = 500_000
+EXTRA_TEXT = ("board", "firmware", "created", "notes")
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    label: str | None = None  # overrides labels taken from folder or file names
+    rate_hz: float | None = None  # for plain IMU CSV without a timestamp column
+    subject: str = ""  # default subject/session for sources that do not name them
+    session: str = ""
+    skip_duplicates: bool = True  # same data and label already in the project: skip it
+    auto_trim: bool = False  # trim imported takes to the motion / voice (they usually are already)
+
+
+Item = tuple[str, Callable[[], Draft]]  # (name for messages, reader)
+
+
+def detect_format(src: Path) -> str:
+    if src.is_dir():
+        if (src / MANIFEST).is_file():
+            return "folder"
+        if (src / ei.INFO_LABELS).is_file():
+            return "edge-impulse"
+        names = [n for _, n in _walk(src)]
+        if names and all(n.lower().endswith(".json") for n in names):
+            return "edge-impulse"
+        return "files"
+    if not src.is_file():
+        raise DatasetError(f"{src}: no such file or folder")
+    return "edge-impulse" if src.suffix.lower() == ".json" else "files"
+
+
+def list_items(src: Path, fmt: str, options: ImportOptions) -> list[Item]:
+    if fmt == "folder":
+        rows = read_manifest(src)
+        return [
+            (f"{MANIFEST} line {i}", _folder_reader(src, row, i, options)) for i, row in enumerate(rows, 2)
+        ]
+    files = _walk(src) if src.is_dir() else [(src.parent, src.name)]
+    if fmt == "edge-impulse":
+        info = ei.read_info_labels(src / ei.INFO_LABELS) if (src / ei.INFO_LABELS).is_file() else {}
+        return [
+            (rel, _ei_reader(base, rel, info.get(rel), options))
+            for base, rel in files
+            if rel.lower().endswith(".json")
+        ]
+    return [
+        (rel, _plain_reader(base, rel, options))
+        for base, rel in files
+        if rel.lower().endswith((".csv", ".wav"))
+    ]
+
+
+def _walk(src: Path) -> list[tuple[Path, str]]:
+    """Every regular file under ``src`` as (src, '/'-relative name); hidden entries and links skipped."""
+    found: list[tuple[Path, str]] = []
+    for folder, dirs, names in os.walk(src, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(names):
+            path = Path(folder, name)
+            if name.startswith(".") or path.is_symlink():
+                continue
+            found.append((src, path.relative_to(src).as_posix()))
+            if len(found) > MAX_FILES:
+                raise DatasetError(f"{src}: more than {MAX_FILES} files; import it in parts")
+    return found
+
+
+def _folder_reader(root: Path, row: dict[str, str], line: int, options: ImportOptions) -> Callable[[], Draft]:
+    def read() -> Draft:
+        rec = read_row(root, row, line)
+        where = rec.file
+        extra = {k: (v or "").strip() for k, v in rec.extra.items()}
+        draft = Draft(
+            label=options.label or rec.label,
+            kind=rec.kind,
+            rate_hz=rec.rate_hz,
+            data=rec.data,
+            axes=_axes(rec.kind, rec.data.shape),
+            subject=rec.subject or options.subject,
+            session=rec.session or options.session,
+            source=rec.file,
+            **{k: check_text(extra.get(k, ""), k, where) for k in EXTRA_TEXT},
+        )
+        return _with_split_and_trim(draft, extra, where)
+
+    return read
+
+
+def _ei_reader(
+    base: Path, rel: str, entry: dict[str, Any] | None, options: ImportOptions
+) -> Callable[[], Draft]:
+    def read() -> Draft:
+        path = safe_relative_path(base, rel, rel)
+        kind, rate, axes, data, payload = ei.read_ei_json(path, rel)
+        meta = entry.get("metadata") if entry else None
+        meta = {str(k): str(v) for k, v in meta.items()} if isinstance(meta, dict) else {}
+        if "rate_hz" in meta:  # exact rate; interval_ms may have rounded a rate such as 119.5 Hz
+            exact = check_rate(kind, _number(meta["rate_hz"], "rate_hz", rel), rel)
+            if abs(exact - rate) > 1e-6 * exact:
+                raise DatasetError(f"{rel}: interval_ms gives {rate:g} Hz but its metadata says {exact:g} Hz")
+            rate = exact
+        label = (
+            entry.get("label", {}).get("label") if entry and isinstance(entry.get("label"), dict) else None
+        )
+        label = options.label or label or ei.label_from_name(Path(rel).name)
+        category = str(entry.get("category") if entry else rel.split("/", 1)[0]).lower()
+        if category == "testing":
+            meta["split"] = "test"
+        elif meta.get("split") not in ("train", "validation"):
+            meta["split"] = "train" if category == "training" else ""
+        device = str(payload.get("device_name") or "")
+        draft = Draft(
+            label=validate_label(str(label), rel),
+            kind=kind,
+            rate_hz=rate,
+            axes=axes,
+            data=data,
+            subject=check_text(meta.get("subject") or options.subject, "subject", rel),
+            session=check_text(meta.get("session") or options.session, "session", rel),
+            board=check_text(meta.get("board") or device, "board", rel),
+            source=rel,
+            firmware=check_text(meta.get("firmware", ""), "firmware", rel),
+            created=check_text(meta.get("created", ""), "created", rel),
+            notes=check_text(meta.get("notes", ""), "notes", rel),
+        )
+        return _with_split_and_trim(draft, meta, rel)
+
+    return read
+
+
+def _plain_reader(base: Path, rel: str, options: ImportOptions) -> Callable[[], Draft]:
+    def read() -> Draft:
+        path = safe_relative_path(base, rel, rel)
+        if rel.lower().endswith(".wav"):
+            data, rate = read_plain_wav(path, rel)
+            kind = "audio"
+        else:
+            data, rate = read_plain_csv(path, rel, options.rate_hz)
+            kind = "imu"
+        parts = rel.split("/")
+        label = options.label or (parts[0] if len(parts) > 1 else ei.label_from_name(parts[-1]))
+        return Draft(
+            label=validate_label(label, rel),
+            kind=kind,
+            rate_hz=rate,
+            data=data,
+            axes=_axes(kind, data.shape),
+            subject=options.subject,
+            session=options.session,
+            source=rel,
+        )
+
+    return read
+
+
+def _with_split_and_trim(draft: Draft, extra: dict[str, str], where: str) -> Draft:
+    split = extra.get("split", "")
+    if split and split not in SPLITS:
+        raise DatasetError(f"{where}: split must be one of {', '.join(SPLITS)}, found {split!r}")
+    draft.split = split
+    if extra.get("trim_start") or extra.get("trim_end"):
+        start = int(_number(extra.get("trim_start") or "0", "trim_start", where))
+        end = int(_number(extra.get("trim_end") or str(len(draft.data)), "trim_end", where))
+        draft.trim = check_trim(start, end, len(draft.data), where)
+    return draft
+
+
+def _number(text: str, field: str, where: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise DatasetError(f"{where}: {field} {text[:20]!r} is not a number") from None
+
+
+def _axes(kind: str, shape: tuple[int, ...]) -> tuple[str, ...]:
+    return AUDIO_AXES if kind == "audio" else IMU_COLUMNS[: shape[1]]
+
+
+def iat_of(created: str) -> int:
+    """Our ISO 'created' -> unix seconds for an exported file's ``protected.iat``."""
+    try:
+        return int(datetime.fromisoformat(created).timestamp())
+    except ValueError:
+        return int(datetime.now(UTC).timestamp())

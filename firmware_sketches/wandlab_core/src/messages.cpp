@@ -1,0 +1,151 @@
+#include "messages.h"
+
+namespace wandlab {
+namespace protocol {
+
+Family family_of(uint8_t type) {
+  switch (type >> 4) {
+    case 0x0: return Family::kSession;
+    case 0x1: return Family::kStream;
+    case 0x2: return Family::kModel;
+    case 0x3: return Family::kEnroll;
+    case 0x4: return Family::kController;
+    case 0x7: return Family::kSimulation;
+    default: return Family::kNone;
+  }
+}
+
+const char* message_name(uint8_t type) {
+  switch (type) {
+    case Hello::kType: return "Hello";
+    case Info::kType: return "Info";
+    case Ping::kType: return "Ping";
+    case Pong::kType: return "Pong";
+    case Ack::kType: return "Ack";
+    case Error::kType: return "Error";
+    case Log::kType: return "Log";
+    case StreamStart::kType: return "StreamStart";
+    case StreamStop::kType: return "StreamStop";
+    case ImuBlock::kType: return "ImuBlock";
+    case AudioBlock::kType: return "AudioBlock";
+    case StreamStats::kType: return "StreamStats";
+    case ButtonEvent::kType: return "ButtonEvent";
+    case SimPerform::kType: return "SimPerform";
+    case SimSay::kType: return "SimSay";
+    case SimPerson::kType: return "SimPerson";
+    case SimUnplug::kType: return "SimUnplug";
+    case SimButton::kType: return "SimButton";
+    default: return nullptr;
+  }
+}
+
+// -- session -------------------------------------------------------------------------------------
+
+bool SensorInfo::write(Writer& w) const {
+  return w.u8(kind) && w.u32(rate_hz) && w.f32(range) && w.f32(scale) && w.str(units);
+}
+
+bool SensorInfo::read(Reader& r) {
+  return r.u8(&kind) && r.u32(&rate_hz) && r.f32(&range) && r.f32(&scale) && r.str(&units);
+}
+
+bool Hello::write(Writer& w) const { return w.u16(protocol_version) && w.str(host); }
+bool Hello::read(Reader& r) { return r.u16(&protocol_version) && r.str(&host); }
+
+bool Info::write(Writer& w) const {
+  if (sensor_count > kMaxSensors || enrolled_label_count > kMaxEnrolledLabels) {
+    w.count(0x100);  // records kTooMany
+    return false;
+  }
+  bool ok = w.str(board_name) && w.str(firmware_version) && w.u16(protocol_version) &&
+            w.str(board_uid) && w.count(sensor_count);
+  for (size_t i = 0; ok && i < sensor_count; ++i) ok = sensors[i].write(w);
+  ok = ok && w.u8(model_slots) && w.u32(max_model_bytes) && w.u32(arena_bytes) &&
+       w.u32(free_ram_bytes) && w.str(active_model_id) && w.count(enrolled_label_count);
+  for (size_t i = 0; ok && i < enrolled_label_count; ++i) ok = w.str(enrolled_labels[i]);
+  return ok && w.u8(battery_percent);
+}
+
+bool Info::read(Reader& r) {
+  bool ok = r.str(&board_name) && r.str(&firmware_version) && r.u16(&protocol_version) &&
+            r.str(&board_uid) && r.count(&sensor_count, kMaxSensors);
+  for (size_t i = 0; ok && i < sensor_count; ++i) ok = sensors[i].read(r);
+  ok = ok && r.u8(&model_slots) && r.u32(&max_model_bytes) && r.u32(&arena_bytes) &&
+       r.u32(&free_ram_bytes) && r.str(&active_model_id) &&
+       r.count(&enrolled_label_count, kMaxEnrolledLabels);
+  for (size_t i = 0; ok && i < enrolled_label_count; ++i) ok = r.str(&enrolled_labels[i]);
+  return ok && r.u8(&battery_percent);
+}
+
+bool Ping::write(Writer& w) const { return w.u32(token); }
+bool Ping::read(Reader& r) { return r.u32(&token); }
+
+bool Pong::write(Writer& w) const { return w.u32(token); }
+bool Pong::read(Reader& r) { return r.u32(&token); }
+
+bool Ack::write(Writer& w) const { return w.u16(ref_seq); }
+bool Ack::read(Reader& r) { return r.u16(&ref_seq); }
+
+bool Error::write(Writer& w) const { return w.u16(ref_seq) && w.u16(code) && w.str(message); }
+bool Error::read(Reader& r) { return r.u16(&ref_seq) && r.u16(&code) && r.str(&message); }
+
+bool Log::write(Writer& w) const { return w.u8(level) && w.str(text); }
+bool Log::read(Reader& r) { return r.u8(&level) && r.str(&text); }
+
+// -- stream --------------------------------------------------------------------------------------
+
+bool StreamStart::write(Writer& w) const { return w.u8(sensors) && w.u16(imu_rate_hz); }
+bool StreamStart::read(Reader& r) { return r.u8(&sensors) && r.u16(&imu_rate_hz); }
+
+bool StreamStop::write(Writer& w) const { return w.u8(sensors); }
+bool StreamStop::read(Reader& r) { return r.u8(&sensors); }
+
+bool ImuBlock::write(Writer& w) const {
+  return w.u32(block_seq) && w.u32(first_sample) && w.u16(rate_hz) && w.u8(axes) &&
+         w.f32(accel_scale) && w.f32(gyro_scale) && w.i16array(data);
+}
+
+bool ImuBlock::read(Reader& r) {
+  return r.u32(&block_seq) && r.u32(&first_sample) && r.u16(&rate_hz) && r.u8(&axes) &&
+         r.f32(&accel_scale) && r.f32(&gyro_scale) && r.i16array(&data);
+}
+
+bool AudioBlock::write(Writer& w) const {
+  return w.u32(block_seq) && w.u32(first_sample) && w.u16(rate_hz) && w.i16array(data);
+}
+
+bool AudioBlock::read(Reader& r) {
+  return r.u32(&block_seq) && r.u32(&first_sample) && r.u16(&rate_hz) && r.i16array(&data);
+}
+
+bool StreamStats::write(Writer& w) const {
+  return w.u32(imu_blocks) && w.u32(audio_blocks) && w.u32(imu_dropped) && w.u32(audio_dropped);
+}
+
+bool StreamStats::read(Reader& r) {
+  return r.u32(&imu_blocks) && r.u32(&audio_blocks) && r.u32(&imu_dropped) &&
+         r.u32(&audio_dropped);
+}
+
+bool ButtonEvent::write(Writer& w) const { return w.u8(button) && w.u8(pressed); }
+bool ButtonEvent::read(Reader& r) { return r.u8(&button) && r.u8(&pressed); }
+
+// -- simulation ----------------------------------------------------------------------------------
+
+bool SimPerform::write(Writer& w) const { return w.str(gesture); }
+bool SimPerform::read(Reader& r) { return r.str(&gesture); }
+
+bool SimSay::write(Writer& w) const { return w.str(text); }
+bool SimSay::read(Reader& r) { return r.str(&text); }
+
+bool SimPerson::write(Writer& w) const { return w.u16(person); }
+bool SimPerson::read(Reader& r) { return r.u16(&person); }
+
+bool SimUnplug::write(Writer& w) const { return w.u32(millis); }
+bool SimUnplug::read(Reader& r) { return r.u32(&millis); }
+
+bool SimButton::write(Writer& w) const { return w.u8(button); }
+bool SimButton::read(Reader& r) { return r.u8(&button); }
+
+}  // namespace protocol
+}  // namespace wandlab

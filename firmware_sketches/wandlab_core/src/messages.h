@@ -1,0 +1,295 @@
+// Wire messages of protocol version 1: one struct per message type, field for field the Python
+// dataclasses in app/wandlab/protocol/{session,stream,simulation}.py (docs/protocol.md has the table).
+//
+// Each struct has kType, write(Writer&) and read(Reader&). Use the templates at the bottom:
+//
+//   uint8_t frame[kMaxFrameBytes];
+//   size_t n = encode_message(Ack{request.seq}, next_seq++, frame, sizeof(frame));
+//
+//   StreamStart start;
+//   if (decode_message(packet, &start) == WireError::kOk) ...
+//
+// Decoded Str / I16Array fields are views into the packet's payload.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "packet.h"
+#include "wire.h"
+
+namespace wandlab {
+namespace protocol {
+
+constexpr uint16_t kProtocolVersion = 1;
+
+// Type-byte ranges (registry.py FAMILIES). Types outside every range are never assigned.
+enum class Family : uint8_t { kSession, kStream, kModel, kEnroll, kController, kSimulation, kNone };
+Family family_of(uint8_t type);
+// The message's name ("StreamStart"), or nullptr for a type no message has.
+const char* message_name(uint8_t type);
+
+// Storage limits of the C++ structs (the wire allows up to 255 of each).
+constexpr size_t kMaxSensors = 8;
+constexpr size_t kMaxEnrolledLabels = 32;
+
+// -- session family (0x00-0x0F) ------------------------------------------------------------------
+
+enum class SensorKind : uint8_t { kAccel = 1, kGyro = 2, kMicrophone = 3 };
+
+struct SensorInfo {
+  uint8_t kind = 0;     // SensorKind
+  uint32_t rate_hz = 0;
+  float range = 0.0f;   // full scale: g, deg/s, or 1.0 for PCM
+  float scale = 0.0f;   // physical units per LSB
+  Str units;
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// Host -> board, first message of a session. The board answers with Info.
+struct Hello {
+  static constexpr uint8_t kType = 0x01;
+  uint16_t protocol_version = kProtocolVersion;
+  Str host;
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+constexpr uint8_t kBatteryUnknown = 255;  // on USB power, or no battery gauge
+
+// Board -> host: everything the host needs to know about the board.
+struct Info {
+  static constexpr uint8_t kType = 0x02;
+  Str board_name;
+  Str firmware_version;
+  uint16_t protocol_version = kProtocolVersion;
+  Str board_uid;
+  SensorInfo sensors[kMaxSensors];
+  size_t sensor_count = 0;
+  uint8_t model_slots = 0;
+  uint32_t max_model_bytes = 0;
+  uint32_t arena_bytes = 0;
+  uint32_t free_ram_bytes = 0;
+  Str active_model_id;
+  Str enrolled_labels[kMaxEnrolledLabels];
+  size_t enrolled_label_count = 0;
+  uint8_t battery_percent = kBatteryUnknown;
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+struct Ping {
+  static constexpr uint8_t kType = 0x03;
+  uint32_t token = 0;
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// Board -> host: answers Ping with the same token.
+struct Pong {
+  static constexpr uint8_t kType = 0x04;
+  uint32_t token = 0;
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// Board -> host: the request whose packet seq was `ref_seq` was carried out.
+struct Ack {
+  static constexpr uint8_t kType = 0x05;
+  uint16_t ref_seq = 0;
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+enum class ErrorCode : uint16_t {
+  kUnknownMessage = 1,
+  kBadArgument = 2,
+  kUnsupported = 3,  // e.g. the Sim* family on a real board
+  kBusy = 4,
+  kInternal = 5,
+};
+
+constexpr uint16_t kNoRequest = 0xFFFF;  // Error.ref_seq when the error answers no request
+
+// Board -> host: the request `ref_seq` failed.
+struct Error {
+  static constexpr uint8_t kType = 0x0E;
+  uint16_t ref_seq = kNoRequest;
+  uint16_t code = 0;  // ErrorCode
+  Str message;
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+enum class LogLevel : uint8_t { kDebug = 10, kInfo = 20, kWarning = 30, kError = 40 };
+
+struct Log {
+  static constexpr uint8_t kType = 0x0F;
+  uint8_t level = 0;  // LogLevel
+  Str text;
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// -- stream family (0x10-0x1F) -------------------------------------------------------------------
+
+// StreamStart/StreamStop.sensors bit mask.
+constexpr uint8_t kSensorImu = 1;
+constexpr uint8_t kSensorAudio = 2;
+
+struct StreamStart {
+  static constexpr uint8_t kType = 0x10;
+  uint8_t sensors = 0;
+  uint16_t imu_rate_hz = 0;  // 0: the board's default rate
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+struct StreamStop {
+  static constexpr uint8_t kType = 0x11;
+  uint8_t sensors = 0;
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// Consecutive IMU samples, interleaved per sample: ax ay az [gx gy gz].
+struct ImuBlock {
+  static constexpr uint8_t kType = 0x12;
+  uint32_t block_seq = 0;     // per sensor, +1 per block: a gap is a lost block
+  uint32_t first_sample = 0;  // index of the first sample since streaming started (mod 2^32)
+  uint16_t rate_hz = 0;
+  uint8_t axes = 0;           // 3 (accel) or 6 (accel + gyro)
+  float accel_scale = 0.0f;   // g per LSB
+  float gyro_scale = 0.0f;    // deg/s per LSB
+  I16Array data;              // samples * axes values
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// Consecutive mono int16 PCM samples.
+struct AudioBlock {
+  static constexpr uint8_t kType = 0x13;
+  uint32_t block_seq = 0;
+  uint32_t first_sample = 0;
+  uint16_t rate_hz = 0;
+  I16Array data;
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// Board -> host, about once a second while streaming and once right before StreamStop's Ack.
+struct StreamStats {
+  static constexpr uint8_t kType = 0x14;
+  uint32_t imu_blocks = 0;
+  uint32_t audio_blocks = 0;
+  uint32_t imu_dropped = 0;
+  uint32_t audio_dropped = 0;
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+struct ButtonEvent {
+  static constexpr uint8_t kType = 0x15;
+  uint8_t button = 0;
+  uint8_t pressed = 0;
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// -- simulation family (0x70-0x7F): scripts the virtual wand; a real board answers Error
+// kUnsupported, but still decodes them so that malformed ones are told apart.
+
+struct SimPerform {
+  static constexpr uint8_t kType = 0x70;
+  Str gesture;
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+struct SimSay {
+  static constexpr uint8_t kType = 0x71;
+  Str text;
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+struct SimPerson {
+  static constexpr uint8_t kType = 0x72;
+  uint16_t person = 0;
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+struct SimUnplug {
+  static constexpr uint8_t kType = 0x73;
+  uint32_t millis = 0;
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+struct SimButton {
+  static constexpr uint8_t kType = 0x74;
+  uint8_t button = 0;
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// -- encode / decode -----------------------------------------------------------------------------
+
+// Payload bytes of `message` into `out`; *size gets their count.
+template <class M>
+WireError encode_payload(const M& message, uint8_t* out, size_t capacity, size_t* size) {
+  Writer w(out, capacity);
+  message.write(w);
+  if (w.ok()) *size = w.size();
+  return w.error();
+}
+
+// Whole payload into `message`: fails on a truncated payload and on trailing bytes.
+template <class M>
+WireError decode_payload(const uint8_t* payload, size_t size, M* message) {
+  Reader r(payload, size);
+  message->read(r);
+  r.finish();
+  return r.error();
+}
+
+template <class M>
+WireError decode_message(const Packet& packet, M* message) {
+  if (packet.type != M::kType) return WireError::kWrongType;
+  return decode_payload(packet.payload, packet.payload_size, message);
+}
+
+// One serial frame carrying `message` into `frame`: payload, header, CRC, COBS and delimiter built
+// in place, no scratch buffer. Returns the frame size, 0 if it does not fit (kMaxFrameBytes always
+// fits a message whose payload is within kMaxPayload).
+template <class M>
+size_t encode_message(const M& message, uint16_t seq, uint8_t* frame, size_t capacity) {
+  const PayloadSlot slot = payload_slot(frame, capacity);
+  Writer w(slot.data, slot.capacity);
+  if (!message.write(w)) return 0;
+  return frame_payload_in_place(M::kType, 0, seq, frame, capacity, w.size());
+}
+
+}  // namespace protocol
+}  // namespace wandlab

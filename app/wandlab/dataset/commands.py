@@ -16,8 +16,8 @@ from typing import Any
 from wandlab.dataset.export import EXPORT_FORMATS, export_project
 from wandlab.dataset.importer import import_source
 from wandlab.dataset.jobs import Progress, run_job
-from wandlab.dataset.problems import find_problems
 from wandlab.dataset.model import Sample
+from wandlab.dataset.problems import find_problems
 from wandlab.dataset.project import Project
 from wandlab.dataset.sources import FORMATS, ImportOptions
 

@@ -118,7 +118,7 @@ def save_weights(model: Any, path: str) -> None:
     np.savez(path, *model.get_weights())
 
 
-def load_weights(model: Any, path: str) -> None:
+def load_weights(model: Any, path: Any) -> None:
     with np.load(path, allow_pickle=False) as z:
         weights = [z[f"arr_{i}"] for i in range(len(z.files))]
     try:

@@ -184,3 +184,18 @@ def verify_model(blob: bytes, x_float: np.ndarray, budget: BoardBudget = GESTURE
         builtin_bit_exact=not bool(opt_diff.any()),
         builtin_mismatch_fraction=float(opt_diff.mean()) if opt_diff.size else 0.0,
         input_quant=in_q, output_quant=out_q, budget=budget.to_dict(), fits=not problems and not missing)
+
+
+def int8_embeddings(blob: bytes, x_float: np.ndarray) -> np.ndarray:
+    """The board's int8 embeddings for feature windows (LiteRT reference kernels: equal to TFLM)."""
+    from wandlab.ml.imu_features import quantize_input
+
+    it = litert_interpreter(blob, reference=True)
+    inp, outp = it.get_input_details()[0], it.get_output_details()[0]
+    xq = quantize_input(x_float, *io_quant(blob)[0])
+    out = np.zeros((len(xq), int(outp["shape"][-1])), np.int8)
+    for i, row in enumerate(xq):
+        it.set_tensor(inp["index"], row[None])
+        it.invoke()
+        out[i] = it.get_tensor(outp["index"])[0]
+    return out

@@ -1,0 +1,202 @@
+"""Training as a generator of progress events: fit -> int8 -> verify -> k-NN -> bundle.
+
+``train_events`` is Qt-free and yields plain dicts ({"event": "epoch", ...}) that the CLI prints and the
+UI shows; ``wandlab.ml.runner`` runs ``python -m wandlab.ml.train`` in a subprocess and streams the same
+events as JSON lines (TensorFlow must not share a process with the GUI: 5 s import, 700 MB, GIL).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from wandlab.errors import ModelError
+from wandlab.ml.imu_features import FeatureConfig, batch_features
+
+
+@dataclass
+class TrainRequest:
+    """Everything one training run needs; JSON round-trip for the subprocess protocol."""
+
+    data_dirs: list[str]
+    out: str | None = None  # bundle path (folder or .zip); None = do not write
+    channels: int = 3
+    epochs: int = 30
+    seed: int = 0
+    val_fraction: float = 0.2
+    val_sessions: list[str] = field(default_factory=list)  # hold these out instead of a random split
+    base: str | None = None  # a bundle with weights.npz to start from
+    max_refs_per_class: int = 5
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> TrainRequest:
+        return cls(**json.loads(text))
+
+
+@dataclass
+class ImuData:
+    x: np.ndarray  # (n, window, channels) float32 features
+    labels: np.ndarray  # (n,) str
+    subjects: np.ndarray
+    sessions: np.ndarray
+
+    def subset(self, mask: np.ndarray) -> ImuData:
+        return ImuData(self.x[mask], self.labels[mask], self.subjects[mask], self.sessions[mask])
+
+
+def load_imu_folders(dirs: list[str], features: FeatureConfig) -> ImuData:
+    from wandlab.dataset.folder import iter_folder
+
+    takes, labels, subjects, sessions = [], [], [], []
+    for d in dirs:
+        for rec in iter_folder(Path(d)):
+            if rec.kind == "imu" and rec.data.shape[1] >= features.channels:
+                takes.append((rec.data, rec.rate_hz))
+                labels.append(rec.label)
+                subjects.append(rec.subject)
+                sessions.append(rec.session)
+    if not takes:
+        raise ModelError(f"no IMU takes with {features.channels} columns in {', '.join(dirs)}")
+    return ImuData(batch_features(takes, features), np.array(labels), np.array(subjects), np.array(sessions))
+
+
+def split(data: ImuData, req: TrainRequest) -> tuple[ImuData, ImuData]:
+    if req.val_sessions:
+        held = np.isin(data.sessions, req.val_sessions)
+    else:  # stratified random split, deterministic per seed
+        rng = np.random.default_rng(req.seed)
+        held = np.zeros(len(data.labels), bool)
+        for label in np.unique(data.labels):
+            idx = np.flatnonzero(data.labels == label)
+            held[rng.permutation(idx)[: int(round(len(idx) * req.val_fraction))]] = True
+    return data.subset(~held), data.subset(held)
+
+
+def train_events(train: ImuData, val: ImuData, features: FeatureConfig, epochs: int = 30, seed: int = 0,
+                 base: Any = None, max_refs_per_class: int = 5, spec: Any = None) -> Iterator[dict[str, Any]]:
+    """Yield progress events; the last one is {"event": "done", ..., "bundle": ModelBundle}."""
+    from wandlab.ml import gesture_model as gm
+    from wandlab.ml.bundle import ModelBundle
+    from wandlab.ml.export import representative_subset, strip_tflite, to_int8_tflite
+    from wandlab.ml.knn import KnnRecognizer, quantize_embedding
+    from wandlab.ml.verify import int8_embeddings, verify_model
+
+    names = sorted(set(train.labels.tolist()))
+    if len(names) < 2:
+        raise ModelError("training needs at least two gesture classes")
+    y = np.array([names.index(v) for v in train.labels])
+    spec = spec or gm.ModelSpec()
+    if base is not None:  # warm start: the base model fixes architecture and features
+        if base.features != features or base.model_spec is None or base.weights is None:
+            raise ModelError("the base model has different features or no float weights to start from")
+        spec = gm.ModelSpec.from_dict(base.model_spec)
+    t0 = time.perf_counter()
+    model = gm.build_embedding_model(features, spec)
+    if base is not None:
+        gm.load_weights(model, io.BytesIO(base.weights))
+    yield {"event": "start", "classes": names, "train": len(y), "val": len(val.labels), "epochs": epochs}
+    val_y = np.array([names.index(v) if v in names else -1 for v in val.labels])
+    known = val_y >= 0
+    fit = gm.FitConfig(epochs=epochs, seed=seed)
+    for ev in gm.fit(model, train.x, y, len(names), fit, val=(val.x[known], val_y[known]) if known.any() else None):
+        yield {"event": "epoch", **ev}
+    train_s = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    blob = strip_tflite(to_int8_tflite(gm.export_copy(model, features, spec), representative_subset(train.x, seed)))
+    convert_s = time.perf_counter() - t0
+    yield {"event": "converted", "model_bytes": len(blob), "seconds": convert_s}
+
+    t0 = time.perf_counter()
+    report = verify_model(blob, val.x if len(val.labels) else train.x)
+    verify_s = time.perf_counter() - t0
+    yield {"event": "verified", **report.to_dict(), "seconds": verify_s}
+
+    # k-NN references from training data; thresholds from the held-out takes (open set).
+    e8_train, e8_val = int8_embeddings(blob, train.x), int8_embeddings(blob, val.x)
+    knn = KnnRecognizer.fit(e8_train, train.labels, max_refs_per_class, seed=seed)
+    metrics: dict[str, Any] = {"train_s": train_s, "convert_s": convert_s, "verify_s": verify_s,
+                               "model_bytes": len(blob), "arena_bytes": report.arena_bytes,
+                               "bit_exact": report.bit_exact, "classes": len(names)}
+    if known.any():
+        ef_train = quantize_embedding(gm.embed(model, train.x))
+        ef_val = quantize_embedding(gm.embed(model, val.x[known]))
+        knn_f = KnnRecognizer.fit(ef_train, train.labels, max_refs_per_class, seed=seed)
+        truth = val.labels[known]
+        metrics["float_accuracy"] = float(np.mean(np.array(knn_f.predict(ef_val, False)) == truth))
+        metrics["int8_accuracy"] = float(np.mean(np.array(knn.predict(e8_val[known], False)) == truth))
+        knn.calibrate(e8_val[known], truth, none_emb=e8_val[~known])
+    weights = io.BytesIO()
+    np.savez(weights, *model.get_weights())
+    bundle = ModelBundle(tflite=blob, labels=knn.labels, features=features, recognizer=knn,
+                         model_spec=spec.to_dict(), weights=weights.getvalue(), report=report.to_dict(),
+                         metrics=metrics, versions=_versions())
+    yield {"event": "done", **metrics, "bundle": bundle}
+
+
+def _versions() -> dict[str, str]:
+    import tensorflow as tf
+
+    return {"tensorflow": tf.__version__, "features": str(FeatureConfig().version)}
+
+
+def run_request(req: TrainRequest) -> Iterator[dict[str, Any]]:
+    """Load data, split, train, write the bundle; yields JSON-able events only."""
+    from wandlab.ml.bundle import load_bundle, save_bundle
+
+    base = load_bundle(req.base) if req.base else None
+    features = base.features if base is not None else FeatureConfig(channels=req.channels)
+    data = load_imu_folders(req.data_dirs, features)
+    train, val = split(data, req)
+    for ev in train_events(train, val, features, req.epochs, req.seed, base, req.max_refs_per_class):
+        if ev["event"] == "done":
+            bundle = ev.pop("bundle")
+            if req.out:
+                ev["bundle_path"] = str(save_bundle(bundle, req.out))
+        yield ev
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Subprocess entry: ``python -m wandlab.ml.train REQUEST_JSON``; one JSON event per stdout line."""
+    import os
+
+    args = sys.argv[1:] if argv is None else argv
+    # TF and the converter print to stdout, some of it from C++: keep a private copy of fd 1 for the
+    # JSON lines and point fd 1 (and sys.stdout) at stderr so nothing else can corrupt the channel.
+    sys.stdout.flush()
+    out = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    try:
+        for ev in run_request(TrainRequest.from_json(args[0])):
+            out.write(json.dumps(ev, default=_plain) + "\n")
+            out.flush()
+    except ModelError as exc:
+        out.write(json.dumps({"event": "error", "message": str(exc)}) + "\n")
+        return 1
+    finally:
+        out.flush()
+    return 0
+
+
+def _plain(obj: Any) -> Any:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

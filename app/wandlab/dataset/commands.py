@@ -11,15 +11,16 @@ import json
 import os
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from wandlab.dataset.export import EXPORT_FORMATS, export_project
-from wandlab.dataset.importer import import_source
-from wandlab.dataset.jobs import Progress, run_job
-from wandlab.dataset.model import Sample
-from wandlab.dataset.problems import find_problems
-from wandlab.dataset.project import Project
-from wandlab.dataset.sources import FORMATS, ImportOptions
+if TYPE_CHECKING:
+    from wandlab.dataset.jobs import Progress
+    from wandlab.dataset.model import Sample
+
+# The core (numpy, scipy, sqlite) is imported inside each command, so `wandlab --help` and the GUI's
+# start-up do not pay for it. These mirror sources.FORMATS and export.EXPORT_FORMATS (a test checks).
+IMPORT_FORMATS = ("folder", "edge-impulse", "files")
+EXPORT_FORMATS = ("folder", "edge-impulse")
 
 
 def register(subparsers: Any) -> None:
@@ -29,7 +30,7 @@ def register(subparsers: Any) -> None:
     imp = sub.add_parser("import", help="import a labeled folder, Edge Impulse JSON, or CSV/WAV files")
     _project_arg(imp, "project folder (created if it does not exist)")
     imp.add_argument("src", help="folder or file to import")
-    imp.add_argument("--format", choices=FORMATS, help="source format (default: detected)")
+    imp.add_argument("--format", choices=IMPORT_FORMATS, help="source format (default: detected)")
     imp.add_argument("--label", help="label for every imported sample (default: from the source)")
     imp.add_argument("--rate-hz", type=float, help="IMU rate for CSV files without a timestamp column")
     imp.add_argument("--subject", default="", help="subject (person) where the source names none")
@@ -68,6 +69,11 @@ def _project_arg(parser: argparse.ArgumentParser, text: str = "project folder") 
 
 
 def _import(args: argparse.Namespace) -> int:
+    from wandlab.dataset.importer import import_source
+    from wandlab.dataset.jobs import run_job
+    from wandlab.dataset.project import Project
+    from wandlab.dataset.sources import ImportOptions
+
     options = ImportOptions(
         label=args.label,
         rate_hz=args.rate_hz,
@@ -85,6 +91,10 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from wandlab.dataset.export import export_project
+    from wandlab.dataset.jobs import run_job
+    from wandlab.dataset.project import Project
+
     with Project.open(args.project, read_only=True) as project:
         chosen = [s for s in project.samples() if not args.label or s.label in args.label]
         count = run_job(export_project(project, args.out, args.format, args.trimmed, chosen), _printer())
@@ -93,6 +103,8 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _ls(args: argparse.Namespace) -> int:
+    from wandlab.dataset.project import Project
+
     with Project.open(args.project, read_only=True) as project:
         samples = project.samples(label=args.label)
     try:
@@ -123,6 +135,8 @@ def _print_samples(samples: list[Sample], as_json: bool) -> int:
 
 
 def _stats(args: argparse.Namespace) -> int:
+    from wandlab.dataset.project import Project
+
     with Project.open(args.project, read_only=True) as project:
         stats = project.stats()
     if args.json:
@@ -136,6 +150,9 @@ def _stats(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from wandlab.dataset.problems import find_problems
+    from wandlab.dataset.project import Project
+
     with Project.open(args.project, read_only=True) as project:
         problems = find_problems(project)
     if args.json:

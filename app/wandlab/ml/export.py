@@ -7,6 +7,8 @@ makes conversion fail instead of silently shipping a float island).
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from typing import Any
 
 import numpy as np
@@ -44,7 +46,10 @@ def to_int8_tflite(export_model: Any, representative: np.ndarray) -> bytes:
     converter.inference_input_type = tf.int8
     converter.inference_output_type = tf.int8
     try:
-        return bytes(converter.convert())
+        # Keras' export prints "Saved artifact at ..." to stdout, which is the JSON channel of
+        # ``--json`` commands and the training subprocess: send it to stderr.
+        with contextlib.redirect_stdout(sys.stderr):
+            return bytes(converter.convert())
     except Exception as exc:  # the converter raises a zoo of types; the message is what matters
         raise ModelError(f"int8 conversion failed: {str(exc).splitlines()[0][:300]}") from exc
 

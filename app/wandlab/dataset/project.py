@@ -87,15 +87,20 @@ class Project:
             root.mkdir(parents=True, exist_ok=True)
         if read_only:
             return cls(root, schema.connect(index, read_only=True), None)
+        from wandlab.dataset.recovery import recover
+
         lock = ProjectLock.acquire(root)
         try:
             db = schema.connect(index)
+        except BaseException:
+            lock.release()
+            raise
+        try:
             schema.migrate(db)
             project = cls(root, db, lock)
-            from wandlab.dataset.recovery import recover
-
             project.recovery = recover(project)
         except BaseException:
+            db.close()
             lock.release()
             raise
         return project

@@ -72,8 +72,14 @@ def make_folder(root: Path, takes: int = 3) -> Path:
 
 
 def imu_draft(label: str = "flick", seed: int = 0, **kw: object) -> Draft:
-    return Draft(label=label, kind="imu", axes=("ax", "ay", "az", "gx", "gy", "gz"), rate_hz=100.0,
-                 data=gesture(seed=seed), **kw)  # type: ignore[arg-type]
+    return Draft(
+        label=label,
+        kind="imu",
+        axes=("ax", "ay", "az", "gx", "gy", "gz"),
+        rate_hz=100.0,
+        data=gesture(seed=seed),
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def add(project: Project, *drafts: Draft) -> list:

@@ -37,7 +37,12 @@ def test_a_finished_take_keeps_every_frame_and_is_trimmed_to_the_motion(project)
     sample = record(project, data).finish()
     assert np.array_equal(project.load(sample), data)
     assert 30 <= sample.trim_start <= 55 and 105 <= sample.trim_end <= 135
-    assert (sample.subject, sample.board, sample.firmware, sample.source) == ("ana", "virtual", "0.1", "recorder")
+    assert (sample.subject, sample.board, sample.firmware, sample.source) == (
+        "ana",
+        "virtual",
+        "0.1",
+        "recorder",
+    )
     assert not sample.interrupted and not list((project.root / "recordings").iterdir())
 
 

@@ -1,0 +1,35 @@
+"""``wandlab gui --port virtual:`` as a process: it connects at start and exits cleanly on close."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+SCRIPT = textwrap.dedent("""
+    import sys
+    from PySide6.QtCore import QTimer
+    from wandlab.ui.app import _application, run_app
+
+    app = _application(None)
+
+    def close_main_window():
+        for widget in app.topLevelWidgets():
+            if type(widget).__name__ == "MainWindow":
+                session = widget.session
+                print("streamed", session.connected, session.buffer.imu.total > 0, session.buffer.audio.total > 0)
+                widget.close()
+
+    QTimer.singleShot(2000, close_main_window)
+    sys.exit(run_app(port="virtual:"))
+""")
+
+
+def test_gui_connects_at_start_and_closes_without_loop_errors() -> None:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    result = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=30, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "streamed True True True" in result.stdout
+    for symptom in ("Traceback", "no running event loop", "Task was destroyed", "never awaited"):
+        assert symptom not in result.stderr, result.stderr

@@ -78,7 +78,7 @@ class MotionDetector:
         for i, s in enumerate(score):
             if not self.active:
                 if s >= self.start_threshold:
-                    self.active, self._take_frames, self._still = True, 0, 0
+                    self.active, self._take_frames, self._still = True, 1, 0
                     events.append(MotionEvent("start", self._pre_roll(block, i), self._frame + i))
                     taken = i
                 else:

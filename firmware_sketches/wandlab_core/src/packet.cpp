@@ -95,9 +95,12 @@ PayloadSlot payload_slot(uint8_t* frame, size_t capacity) {
 
 size_t frame_payload_in_place(uint8_t type, uint8_t flags, uint16_t seq, uint8_t* frame,
                               size_t capacity, size_t payload_size) {
-  const PayloadSlot slot = payload_slot(frame, capacity);
-  if (payload_size > slot.capacity) return 0;
-  uint8_t* packet = frame + in_place_offset(capacity);
+  const size_t offset = in_place_offset(capacity);
+  if (capacity < offset + kMinPacket || payload_size > kMaxPayload ||
+      payload_size > capacity - offset - kMinPacket) {
+    return 0;
+  }
+  uint8_t* packet = frame + offset;
   packet[0] = type;
   packet[1] = flags;
   put_u16(packet + 2, seq);

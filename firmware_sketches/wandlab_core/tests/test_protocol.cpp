@@ -492,6 +492,9 @@ void test_limits(std::mt19937& rng) {
     const p::Packet small{0x05, 0, 1, payload_bytes, 3};
     const size_t framed = p::encode_frame(small, tight.data(), tight.size());
     CHECK(framed == 0 || framed <= cap);
+    const size_t empty = p::frame_payload_in_place(0x05, 0, 1, tight.data(), tight.size(), 0);
+    CHECK(empty == 0 || empty <= cap);
+    CHECK(p::frame_payload_in_place(0x05, 0, 1, tight.data(), tight.size(), cap + 1) == 0);
   }
 
   // Too long / too many to encode.

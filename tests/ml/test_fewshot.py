@@ -1,0 +1,55 @@
+"""Few-shot benchmark plumbing and the baselines (tiny data; the real numbers come from the CLI)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pytest
+
+from wandlab.errors import ModelError
+from wandlab.ml.baselines import dtw_distances, raw_1nn, znorm
+from wandlab.ml.fewshot import FewShotConfig, run_fewshot
+from wandlab.ml.imu_features import FeatureConfig
+
+
+def _naive_dtw(x: np.ndarray, y: np.ndarray) -> float:
+    d = np.full((len(x) + 1, len(y) + 1), np.inf)
+    d[0, 0] = 0
+    for i in range(len(x)):
+        for j in range(len(y)):
+            d[i + 1, j + 1] = ((x[i] - y[j]) ** 2).sum() + min(d[i, j], d[i, j + 1], d[i + 1, j])
+    return float(d[-1, -1])
+
+
+def test_vectorised_dtw_matches_the_textbook_recursion() -> None:
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(3, 12, 2)).astype(np.float32), rng.normal(size=(2, 9, 2)).astype(np.float32)
+    d = dtw_distances(a, b, chunk=4)
+    for i in range(3):
+        for j in range(2):
+            assert d[i, j] == pytest.approx(_naive_dtw(a[i], b[j]), rel=1e-5)
+    # A time-shifted copy is near for DTW, far for Euclidean.
+    s = np.sin(np.linspace(0, 6, 40))[None, :, None].astype(np.float32)
+    shifted = np.roll(s, 3, axis=1)
+    assert dtw_distances(s, shifted)[0, 0] < ((znorm(s) - znorm(shifted)) ** 2).sum()
+
+
+def test_raw_1nn_picks_the_nearest() -> None:
+    train = np.stack([np.sin(np.linspace(0, k, 16))[:, None] for k in (3, 9)]).astype(np.float32)
+    assert raw_1nn(train, np.array(["slow", "fast"]), train[::-1]).tolist() == ["fast", "slow"]
+
+
+def test_fewshot_base_mode_on_held_out_people(tiny_training: dict[str, Any]) -> None:
+    bundle = tiny_training["by_name"]["done"]["bundle"]
+    data = tiny_training["train"]
+    cfg = FewShotConfig(shots=2, holdout="subject", mode="base", episodes=2, max_test=20, dtw=True)
+    result = run_fewshot(data, FeatureConfig(channels=6), cfg, base_tflite=bundle.tflite)
+    json.dumps(result)
+    assert result["episodes"] == 2 * 3  # three simulated people, two episodes each
+    for key in ("accuracy", "baseline_raw_1nn", "baseline_dtw_1nn"):
+        assert 0.0 <= result[key] <= 1.0
+    assert result["accuracy"] > 0.5  # 4-way: chance is 0.25
+    with pytest.raises(ModelError, match="needs a base model"):
+        run_fewshot(data, FeatureConfig(channels=6), FewShotConfig(mode="base"))

@@ -119,3 +119,18 @@ def test_sequence_gaps_are_counted_as_lost_blocks():
     assert [account(c, s, 4, t) for t, s in enumerate([0, 1, 2, 5, 6, 9])] == [0, 0, 0, 2, 0, 2]
     assert c.lost == 4
     assert account(c, 0, 4, 7.0) == 0  # the board restarted its stream: no phantom loss
+
+
+def test_a_message_the_board_does_not_know_fails_fast_with_its_reason():
+    from wandlab.protocol import Packet, encode_frame
+
+    async def main():
+        async with BoardClient(open_link("virtual:")) as client:
+            seq = 4242
+            future = asyncio.get_running_loop().create_future()
+            client._acks[seq] = future
+            await client.link.write(encode_frame(Packet(0x2F, seq, b"")))
+            return await asyncio.wait_for(future, 2)
+
+    reply = run(main())
+    assert reply.code == 1 and "unknown message type 0x2f" in reply.message

@@ -96,3 +96,23 @@ def test_sample_blocks_survive_one_byte_at_a_time():
     out = [r for b in stream for r in decoder.feed(bytes([b]))]
     assert np.array_equal(out[0].message.samples, imu.samples)
     assert np.array_equal(out[1].message.data, audio.data)
+
+
+def test_one_huge_chunk_after_a_delimiter_is_not_kept():
+    decoder = MessageDecoder()
+    decoder.feed(FRAMES[2] + bytes(range(1, 256)) * 100)
+    assert len(decoder.frames._pending) <= MAX_ENCODED_FRAME
+    assert [type(r.message).__name__ for r in decoder.feed(b"\x00" + FRAMES[2])] == ["Ping"]
+
+
+def test_imu_block_with_impossible_shape_is_counted_not_raised():
+    from wandlab.protocol import Packet, encode_frame
+    from wandlab.protocol.codec import Struct
+
+    good = ImuBlock(0, 0, 100, 6, 1.0, 1.0, np.zeros(12, np.int16))
+    payload = bytearray(good.encode())
+    payload[10] = 5  # axes byte: 5-axis samples do not exist
+    decoder = MessageDecoder()
+    assert decoder.feed(encode_frame(Packet(ImuBlock.TYPE, 1, bytes(payload)))) == []
+    assert decoder.messages.malformed == 1
+    assert isinstance(good, Struct)

@@ -40,6 +40,7 @@ from wandlab.protocol import (
 )
 
 M = TypeVar("M", bound=Message)
+NO_REQUEST = 0xFFFF
 
 
 class ConnectionState(str, enum.Enum):
@@ -222,6 +223,8 @@ class BoardClient:
     # -- internals -----------------------------------------------------------------------------
     async def _send(self, message: Message, register_ack: bool = False) -> int:
         seq = next(self._seq) & 0xFFFF
+        if seq in (0, NO_REQUEST):  # 0xFFFF in an Error means "not tied to a request"
+            seq = next(self._seq) & 0xFFFF
         if register_ack:
             self._acks[seq] = asyncio.get_running_loop().create_future()
         if self.trace:

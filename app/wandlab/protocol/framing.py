@@ -95,6 +95,9 @@ class FrameDecoder:
         self._pending += data
         *frames, rest = self._pending.split(b"\x00")
         self._pending = bytearray(rest)
+        discard_rest = len(rest) > MAX_ENCODED_FRAME
+        if discard_rest:
+            self._pending.clear()
         packets = []
         for frame in frames:
             if self._discarding:
@@ -105,6 +108,9 @@ class FrameDecoder:
             packet = self._decode(frame)
             if packet is not None:
                 packets.append(packet)
+        if discard_rest:
+            self.stats.oversize_frames += 1
+            self._discarding = True
         return packets
 
     def _decode(self, frame: bytes) -> Packet | None:

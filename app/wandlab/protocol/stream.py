@@ -7,6 +7,7 @@ from enum import IntFlag
 
 import numpy as np
 
+from wandlab.errors import ProtocolError
 from wandlab.protocol.codec import wire
 from wandlab.protocol.registry import Message, register
 
@@ -47,6 +48,10 @@ class ImuBlock(Message):
     accel_scale: float = wire("f32")  # g per LSB
     gyro_scale: float = wire("f32")  # deg/s per LSB
     data: np.ndarray = wire("i16array")
+
+    def __post_init__(self) -> None:
+        if self.axes not in (3, 6) or np.size(self.data) % self.axes:
+            raise ProtocolError(f"ImuBlock: {np.size(self.data)} values do not make {self.axes}-axis samples")
 
     @property
     def samples(self) -> np.ndarray:

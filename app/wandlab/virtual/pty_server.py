@@ -17,7 +17,19 @@ import time
 import tty
 from pathlib import Path
 
-from wandlab.protocol import AudioBlock, ImuBlock, Message, MessageDecoder, SimUnplug, encode_message
+from wandlab.errors import ProtocolError
+from wandlab.protocol import (
+    MESSAGES,
+    AudioBlock,
+    Error,
+    ErrorCode,
+    FrameDecoder,
+    ImuBlock,
+    Message,
+    SimUnplug,
+    decode_message,
+    encode_message,
+)
 from wandlab.virtual.board import VirtualBoard
 
 TICK_S = 0.004
@@ -37,7 +49,7 @@ class PtyWandServer:
         self._master = -1
         self._slave = -1
         self._out = bytearray()
-        self._decoder = MessageDecoder()
+        self._decoder = FrameDecoder()
         self._seq = 0
         self._stopped = asyncio.Event()
         self._plugged = asyncio.Event()
@@ -53,7 +65,7 @@ class PtyWandServer:
         os.set_blocking(master, False)
         self._master, self._slave = master, slave
         self._out.clear()
-        self._decoder = MessageDecoder()
+        self._decoder = FrameDecoder()
         tmp = self.port_path.with_name(self.port_path.name + ".tmp")
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
@@ -103,8 +115,16 @@ class PtyWandServer:
         except OSError:
             return  # EIO: nobody has the port open right now; the board just waits.
         now = time.monotonic()
-        for seq, message in self._decoder.feed(data):
-            for reply in self.board.handle(seq, message, now):
+        for packet in self._decoder.feed(data):
+            try:
+                message = decode_message(packet)
+            except ProtocolError as exc:
+                # Like firmware: answer, so the host fails fast instead of timing out.
+                known = packet.type in MESSAGES
+                code = ErrorCode.BAD_ARGUMENT if known else ErrorCode.UNKNOWN_MESSAGE
+                self._queue(Error(packet.seq, code, str(exc)), droppable=False)
+                continue
+            for reply in self.board.handle(packet.seq, message, now):
                 self._queue(reply, droppable=False)
             if isinstance(message, SimUnplug):
                 self._flush()

@@ -106,8 +106,13 @@ bool ImuBlock::write(Writer& w) const {
 }
 
 bool ImuBlock::read(Reader& r) {
-  return r.u32(&block_seq) && r.u32(&first_sample) && r.u16(&rate_hz) && r.u8(&axes) &&
-         r.f32(&accel_scale) && r.f32(&gyro_scale) && r.i16array(&data);
+  if (!(r.u32(&block_seq) && r.u32(&first_sample) && r.u16(&rate_hz) && r.u8(&axes) &&
+        r.f32(&accel_scale) && r.f32(&gyro_scale) && r.i16array(&data))) {
+    return false;
+  }
+  // Same rule as the Python side: only whole 3- or 6-axis samples exist.
+  if ((axes != 3 && axes != 6) || data.count % axes != 0) return r.reject();
+  return true;
 }
 
 bool AudioBlock::write(Writer& w) const {

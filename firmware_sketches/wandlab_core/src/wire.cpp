@@ -20,6 +20,7 @@ const char* wire_error_name(WireError error) {
     case WireError::kTooLong: return "value too long for its field";
     case WireError::kNoRoom: return "output buffer full";
     case WireError::kWrongType: return "packet carries another message type";
+    case WireError::kBadValue: return "fields contradict each other";
   }
   return "?";
 }

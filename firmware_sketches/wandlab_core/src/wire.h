@@ -28,6 +28,7 @@ enum class WireError : uint8_t {
   kTooLong,        // a str over 255 bytes, bytes/i16array over 65535 items (encoding)
   kNoRoom,         // the output buffer is full (encoding)
   kWrongType,      // decode_message() given a packet of another message type
+  kBadValue,       // fields decode but contradict each other (e.g. 5-axis IMU samples)
 };
 
 const char* wire_error_name(WireError error);
@@ -110,6 +111,8 @@ class Reader {
   bool count(size_t* n, size_t max_items);
   // After the last field: fails with kTrailingBytes if anything is left.
   bool finish();
+  // A message's own consistency check failed: fails with kBadValue.
+  bool reject() { return fail(WireError::kBadValue); }
 
   size_t remaining() const { return size_ - pos_; }
   WireError error() const { return error_; }

@@ -136,9 +136,16 @@ def _band_matrix(frame: int) -> np.ndarray:
 
 
 def _scaled(group: list[tuple[Sample, np.ndarray]]) -> np.ndarray:
+    """One scale per sensor axis (IMU) or for all bands (audio, already in dB). Scaling every feature
+    on its own would blow the noise of quiet stretches up to the size of the gesture itself."""
     matrix = np.stack([f for _, f in group])
-    spread = matrix.std(axis=0)
-    return (matrix - matrix.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
+    if group[0][0].kind == "imu":
+        per_axis = matrix.reshape(len(matrix), -1, IMU_POINTS)
+        spread = per_axis.std(axis=(0, 2), keepdims=True)
+        scaled = (per_axis - per_axis.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
+        return scaled.reshape(len(matrix), -1)
+    spread = float(matrix.std()) or 1.0
+    return (matrix - matrix.mean(axis=0)) / spread
 
 
 def _outliers(group: list[tuple[Sample, np.ndarray]]) -> list[Problem]:

@@ -18,7 +18,8 @@ SCRIPT = textwrap.dedent("""
         for widget in app.topLevelWidgets():
             if type(widget).__name__ == "MainWindow":
                 session = widget.session
-                print("streamed", session.connected, session.buffer.imu.total > 0, session.buffer.audio.total > 0)
+                buffer = session.buffer
+                print("streamed", session.connected, buffer.imu.total > 0, buffer.audio.total > 0)
                 widget.close()
 
     QTimer.singleShot(2000, close_main_window)
@@ -28,7 +29,8 @@ SCRIPT = textwrap.dedent("""
 
 def test_gui_connects_at_start_and_closes_without_loop_errors() -> None:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    result = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=30, env=env)
+    result = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=30,
+                            env=env)
     assert result.returncode == 0, result.stderr
     assert "streamed True True True" in result.stdout
     for symptom in ("Traceback", "no running event loop", "Task was destroyed", "never awaited"):

@@ -45,18 +45,22 @@ async def demo_gestures(session: DeviceSession, period_s: float = DEMO_PERIOD_S)
     """Keep the virtual wand busy so plots show motion and speech (for demos and screenshots)."""
     moves = [g for g in GESTURES if g != "idle"]
     for i in itertools.count():
-        await asyncio.sleep(period_s)
+        await asyncio.sleep(period_s / 2)
         if not (session.connected and session.is_virtual):
             continue
         with contextlib.suppress(Exception):  # a demo must never take the app down
-            await session.simulate(SimPerform(moves[i % len(moves)]))
-            if i % 3 == 0:
+            if i % 2 == 0:
+                await session.simulate(SimPerform(moves[(i // 2) % len(moves)]))
+            elif i % 4 == 1:
                 await session.simulate(SimSay("hey wand"))
 
 
 async def _main(window: MainWindow, port: str | None) -> int:
     closed = asyncio.Event()
     window.closed.connect(closed.set)
+    screen = window.screen().availableGeometry()
+    if screen.width() < window.width() * 1.15 or screen.height() < window.height() * 1.15:
+        window.setGeometry(screen)  # a small screen: use all of it (works without a window manager too)
     window.show()
     if port:
         window.connect_to(port)

@@ -104,7 +104,7 @@ def _configure_fewshot(p: argparse.ArgumentParser) -> None:
     p.add_argument("--channels", type=int, choices=(3, 6), default=3)
     p.add_argument("--episodes", type=int, default=10, help="episodes per held-out group")
     p.add_argument("--ways", type=int, default=0, help="classes per episode (0 = all)")
-    p.add_argument("--epochs", type=int, default=25)
+    p.add_argument("--epochs", type=int, default=40)
     p.add_argument("--base", help="base bundle for --mode base (default models/gesture_accel[_gyro])")
     p.add_argument("--no-dtw", action="store_true", help="skip the (slow) DTW baseline")
     p.add_argument("--seed", type=int, default=0)

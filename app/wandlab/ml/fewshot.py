@@ -33,7 +33,7 @@ class FewShotConfig:
     episodes: int = 10  # per held-out group
     ways: int = 0  # 0 = every class of the group
     max_test: int = 300
-    epochs: int = 25
+    epochs: int = 40
     seed: int = 0
     dtw: bool = True
 

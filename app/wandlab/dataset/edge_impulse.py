@@ -27,7 +27,7 @@ import numpy as np
 
 from wandlab.dataset.folder import IMU_COLUMNS, MAX_FILE_BYTES
 from wandlab.dataset.model import AUDIO_AXES, check_rate
-from wandlab.dataset.numtext import float32_text
+from wandlab.dataset.numtext import float32_lines
 from wandlab.errors import DatasetError
 
 INFO_LABELS = "info.labels"
@@ -146,8 +146,7 @@ def ei_document(
         values = "[" + ",".join(map(str, data.tolist())) + "]"
     else:
         sensors = [{"name": _EXPORT_NAMES[a], "units": "g" if a.startswith("a") else "deg/s"} for a in axes]
-        text = float32_text(data)
-        values = "[" + ",".join("[" + ",".join(row) + "]" for row in text) + "]"
+        values = "[[" + "],[".join(float32_lines(data)) + "]]"
     head = {
         "protected": {"ver": "v1", "alg": "none", "iat": created_unix},
         "signature": "0" * 64,

@@ -23,7 +23,7 @@ from wandlab.dataset.files import encode_sample
 from wandlab.dataset.folder import MANIFEST, MANIFEST_COLUMNS
 from wandlab.dataset.jobs import Progress
 from wandlab.dataset.model import Sample
-from wandlab.dataset.numtext import float32_text, rate_text
+from wandlab.dataset.numtext import float32_lines, rate_text
 from wandlab.dataset.project import Project
 from wandlab.dataset.sources import iat_of
 from wandlab.errors import DatasetError
@@ -85,8 +85,7 @@ def _write_folder_item(root: Path, sample: Sample, data: object) -> str:
     path = root / rel
     path.parent.mkdir(parents=True, exist_ok=True)
     if sample.kind == "imu":
-        text = float32_text(data)  # type: ignore[arg-type]
-        lines = [",".join(sample.axes), *(",".join(row) for row in text)]
+        lines = [",".join(sample.axes), *float32_lines(data)]  # type: ignore[arg-type]
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     else:
         path.write_bytes(encode_sample("audio", data, sample.rate_hz))  # type: ignore[arg-type]

@@ -103,9 +103,12 @@ def test_model_c_header_compiles(tiny_training: dict[str, Any], tmp_path: Path) 
     blob = tiny_training["by_name"]["done"]["bundle"].tflite
     (tmp_path / "model_data.h").write_text(tflite_c_header(blob))
     src = tmp_path / "use.cc"
-    src.write_text('#include "model_data.h"\n'
-                   f"static_assert(g_gesture_model_len == {len(blob)});\n"
-                   f"static_assert(sizeof(g_gesture_model) == {len(blob)});\n"
-                   "static_assert(__alignof__(g_gesture_model) >= 16);  // GNU: alignment of the variable\n")
-    subprocess.run(["g++", "-std=c++17", "-fsyntax-only", "-Wall", "-Werror", str(src)], check=True,
-                   cwd=tmp_path)
+    src.write_text(
+        '#include "model_data.h"\n'
+        f"static_assert(g_gesture_model_len == {len(blob)});\n"
+        f"static_assert(sizeof(g_gesture_model) == {len(blob)});\n"
+        "static_assert(__alignof__(g_gesture_model) >= 16);  // GNU: alignment of the variable\n"
+    )
+    subprocess.run(
+        ["g++", "-std=c++17", "-fsyntax-only", "-Wall", "-Werror", str(src)], check=True, cwd=tmp_path
+    )

@@ -32,8 +32,9 @@ def test_golden_vectors_match(channels: int, suffix: str) -> None:
         np.testing.assert_allclose(old["features"], new["features"], atol=stored["tolerance"], rtol=0)
         assert old["features_int8_scale_1_over_127"] == new["features_int8_scale_1_over_127"]
         # The stored vectors also hold when recomputed straight from their JSON input.
-        again = take_features(np.asarray(old["input"], np.float32), old["rate_hz"],
-                              FeatureConfig.from_dict(stored["config"]))
+        again = take_features(
+            np.asarray(old["input"], np.float32), old["rate_hz"], FeatureConfig.from_dict(stored["config"])
+        )
         np.testing.assert_allclose(again, old["features"], atol=stored["tolerance"], rtol=0)
 
 
@@ -67,8 +68,11 @@ def test_exported_header_compiles(tmp_path: Path) -> None:
     assert "#define" not in header.read_text()
     assert FeatureConfig.from_dict(json.loads(js.read_text())) == cfg
     src = tmp_path / "use.cc"
-    src.write_text('#include "imu_features.h"\n'
-                   "static_assert(wandlab::imu_features::kInputSize == 64 * 6);\n"
-                   "static_assert(wandlab::imu_features::kFeatureConfig.window == 64);\n")
-    subprocess.run(["g++", "-std=c++17", "-fsyntax-only", "-Wall", "-Werror", "-I", str(tmp_path), str(src)],
-                   check=True)
+    src.write_text(
+        '#include "imu_features.h"\n'
+        "static_assert(wandlab::imu_features::kInputSize == 64 * 6);\n"
+        "static_assert(wandlab::imu_features::kFeatureConfig.window == 64);\n"
+    )
+    subprocess.run(
+        ["g++", "-std=c++17", "-fsyntax-only", "-Wall", "-Werror", "-I", str(tmp_path), str(src)], check=True
+    )

@@ -31,8 +31,9 @@ def test_recognises_and_says_none_for_far_inputs() -> None:
     labels = np.repeat(["circle", "flick", "wave", "zigzag"], 20)
     knn = KnnRecognizer.fit(_clusters(rng, centres, 20), labels, max_refs_per_class=5)
     assert len(knn.references) == 20
-    knn.calibrate(_clusters(rng, centres, 10), np.repeat(knn.labels, 10),
-                  none_emb=quantize_embedding(_unit(rng, 40)))
+    knn.calibrate(
+        _clusters(rng, centres, 10), np.repeat(knn.labels, 10), none_emb=quantize_embedding(_unit(rng, 40))
+    )
     test = _clusters(rng, centres, 10)
     pred = knn.predict(test)
     assert np.mean(np.array(pred, dtype=object) == np.repeat(knn.labels, 10)) >= 0.85
@@ -56,8 +57,10 @@ def test_enroll_new_class_from_few_shots_and_json_round_trip() -> None:
 
 def test_bad_json_is_refused() -> None:
     with pytest.raises(ModelError):
-        KnnRecognizer.from_json('{"version": 1, "metric": "sq_l2_int8", "k": 1, "labels": ["a"],'
-                                ' "references": [[300]], "ref_class": [0], "thresholds": [1],'
-                                ' "default_threshold": 1}')
+        KnnRecognizer.from_json(
+            '{"version": 1, "metric": "sq_l2_int8", "k": 1, "labels": ["a"],'
+            ' "references": [[300]], "ref_class": [0], "thresholds": [1],'
+            ' "default_threshold": 1}'
+        )
     with pytest.raises(ModelError):
         KnnRecognizer.from_json('{"version": 1}')

@@ -46,8 +46,12 @@ def register(sub: Any) -> None:
 
     from wandlab.bench import add_benchmark
 
-    add_benchmark("fewshot", "N-way K-shot gesture enrollment: int8 model vs raw/DTW 1-NN", _configure_fewshot)
-    add_benchmark("train", "train + int8 + verify time for 8 classes x 20 virtual-wand takes", _configure_train)
+    add_benchmark(
+        "fewshot", "N-way K-shot gesture enrollment: int8 model vs raw/DTW 1-NN", _configure_fewshot
+    )
+    add_benchmark(
+        "train", "train + int8 + verify time for 8 classes x 20 virtual-wand takes", _configure_train
+    )
 
 
 def _print_event(ev: dict[str, Any], as_json: bool) -> None:
@@ -55,20 +59,37 @@ def _print_event(ev: dict[str, Any], as_json: bool) -> None:
         print(json.dumps({k: v for k, v in ev.items() if k != "bundle"}), flush=True)
     elif ev["event"] == "epoch":
         val = f"  val {ev['val_accuracy']:.3f}" if "val_accuracy" in ev else ""
-        print(f"epoch {ev['epoch']:>3}/{ev['epochs']}  loss {ev['loss']:.3f}  acc {ev['accuracy']:.3f}{val}", flush=True)
+        print(
+            f"epoch {ev['epoch']:>3}/{ev['epochs']}  loss {ev['loss']:.3f}  acc {ev['accuracy']:.3f}{val}",
+            flush=True,
+        )
     elif ev["event"] == "verified":
-        print(f"int8 model {ev['model_bytes']} B, arena {ev['arena_bytes']} B, ops {','.join(ev['ops'])}, "
-              f"TFLM bit-exact {ev['bit_exact']}", flush=True)
+        print(
+            f"int8 model {ev['model_bytes']} B, arena {ev['arena_bytes']} B, ops {','.join(ev['ops'])}, "
+            f"TFLM bit-exact {ev['bit_exact']}",
+            flush=True,
+        )
     elif ev["event"] == "done":
-        acc = f", float {ev['float_accuracy']:.3f} / int8 {ev['int8_accuracy']:.3f}" if "int8_accuracy" in ev else ""
+        acc = (
+            f", float {ev['float_accuracy']:.3f} / int8 {ev['int8_accuracy']:.3f}"
+            if "int8_accuracy" in ev
+            else ""
+        )
         print(f"done{acc}: {ev.get('bundle_path', '')}", flush=True)
 
 
 def _train(args: argparse.Namespace) -> int:
     from wandlab.ml.train import TrainRequest, run_request
 
-    req = TrainRequest(data_dirs=args.data, out=args.out, channels=args.channels, epochs=args.epochs,
-                       seed=args.seed, val_sessions=args.val_session, base=args.base)
+    req = TrainRequest(
+        data_dirs=args.data,
+        out=args.out,
+        channels=args.channels,
+        epochs=args.epochs,
+        seed=args.seed,
+        val_sessions=args.val_session,
+        base=args.base,
+    )
     for ev in run_request(req):
         _print_event(ev, args.json)
     return 0
@@ -123,8 +144,16 @@ def _bench_fewshot(args: argparse.Namespace) -> int:
     if args.mode == "base":
         base = load_bundle(args.base or MODELS_DIR / BASE_NAMES[args.channels])
         features = base.features
-    cfg = FewShotConfig(shots=args.shots, holdout=args.holdout, mode=args.mode, episodes=args.episodes,
-                        ways=args.ways, epochs=args.epochs, seed=args.seed, dtw=not args.no_dtw)
+    cfg = FewShotConfig(
+        shots=args.shots,
+        holdout=args.holdout,
+        mode=args.mode,
+        episodes=args.episodes,
+        ways=args.ways,
+        epochs=args.epochs,
+        seed=args.seed,
+        dtw=not args.no_dtw,
+    )
     data = load_imu_folders([args.data_dir], features)
     log = None if args.json else (lambda ev: print(json.dumps(ev), file=sys.stderr, flush=True))
     result = run_fewshot(data, features, cfg, base.tflite if base else None, progress=log)
@@ -134,8 +163,10 @@ def _bench_fewshot(args: argparse.Namespace) -> int:
     else:
         from wandlab.bench import print_table
 
-        print_table([(k, v) for k, v in result.items() if k != "per_group"],
-                    f"few-shot {args.shots}-shot, {args.holdout} held out, mode {args.mode}")
+        print_table(
+            [(k, v) for k, v in result.items() if k != "per_group"],
+            f"few-shot {args.shots}-shot, {args.holdout} held out, mode {args.mode}",
+        )
     return 0
 
 
@@ -157,9 +188,12 @@ def _bench_train(args: argparse.Namespace) -> int:
 
     features = FeatureConfig(channels=args.channels)
     takes = virtual_takes(gesture_names(args.classes), args.takes, people=[1, 2, 3, 4], seed=7)
-    data = ImuData(batch_features([(t.data, t.rate_hz) for t in takes], features),
-                   np.array([t.label for t in takes]), np.array([t.subject for t in takes]),
-                   np.array([""] * len(takes)))
+    data = ImuData(
+        batch_features([(t.data, t.rate_hz) for t in takes], features),
+        np.array([t.label for t in takes]),
+        np.array([t.subject for t in takes]),
+        np.array([""] * len(takes)),
+    )
     train, val = split(data, TrainRequest(data_dirs=[], val_fraction=0.2, seed=0))
     done: dict[str, Any] = {}
     for ev in train_events(train, val, features, epochs=args.epochs, seed=0):
@@ -167,10 +201,29 @@ def _bench_train(args: argparse.Namespace) -> int:
             done = ev
     if not done:
         raise ModelError("training produced no result")
-    result = {k: done[k] for k in ("train_s", "convert_s", "verify_s", "model_bytes", "arena_bytes",
-                                    "float_accuracy", "int8_accuracy", "bit_exact")}
-    result.update({"total_s": time.perf_counter() - t_all, "classes": args.classes, "takes_per_class": args.takes,
-                   "epochs": args.epochs, "channels": args.channels, "data": "virtual wand (wandlab.virtual.motion)"})
+    result = {
+        k: done[k]
+        for k in (
+            "train_s",
+            "convert_s",
+            "verify_s",
+            "model_bytes",
+            "arena_bytes",
+            "float_accuracy",
+            "int8_accuracy",
+            "bit_exact",
+        )
+    }
+    result.update(
+        {
+            "total_s": time.perf_counter() - t_all,
+            "classes": args.classes,
+            "takes_per_class": args.takes,
+            "epochs": args.epochs,
+            "channels": args.channels,
+            "data": "virtual wand (wandlab.virtual.motion)",
+        }
+    )
     if args.json:
         print(json.dumps(result))
     else:

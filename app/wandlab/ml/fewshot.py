@@ -55,16 +55,22 @@ def train_int8(train: ImuData, features: Any, epochs: int, seed: int) -> bytes:
     model = gm.build_embedding_model(features, spec)
     for _ in gm.fit(model, train.x, y, len(names), gm.FitConfig(epochs=epochs, seed=seed)):
         pass
-    return strip_tflite(to_int8_tflite(gm.export_copy(model, features, spec), representative_subset(train.x, seed)))
+    return strip_tflite(
+        to_int8_tflite(gm.export_copy(model, features, spec), representative_subset(train.x, seed))
+    )
 
 
-def episodes(data: ImuData, cfg: FewShotConfig, rng: np.random.Generator) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def episodes(
+    data: ImuData, cfg: FewShotConfig, rng: np.random.Generator
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """(enroll indices, test indices) into ``data`` for each episode."""
     classes = [c for c in np.unique(data.labels) if (data.labels == c).sum() > cfg.shots]
     if len(classes) < 2:
         raise ModelError(f"need >= 2 classes with more than {cfg.shots} takes in each held-out group")
     for _ in range(cfg.episodes):
-        chosen = classes if not cfg.ways else list(rng.choice(classes, min(cfg.ways, len(classes)), replace=False))
+        chosen = (
+            classes if not cfg.ways else list(rng.choice(classes, min(cfg.ways, len(classes)), replace=False))
+        )
         enroll, test = [], []
         for c in chosen:
             idx = rng.permutation(np.flatnonzero(data.labels == c))
@@ -76,8 +82,9 @@ def episodes(data: ImuData, cfg: FewShotConfig, rng: np.random.Generator) -> Ite
         yield np.asarray(enroll), test_arr
 
 
-def run_fewshot(data: ImuData, features: Any, cfg: FewShotConfig, base_tflite: bytes | None = None,
-                progress: Any = None) -> dict[str, Any]:
+def run_fewshot(
+    data: ImuData, features: Any, cfg: FewShotConfig, base_tflite: bytes | None = None, progress: Any = None
+) -> dict[str, Any]:
     """Run the benchmark; returns the JSON-able result (means over all episodes of all groups)."""
     from wandlab.ml.verify import int8_embeddings
 
@@ -95,7 +102,11 @@ def run_fewshot(data: ImuData, features: Any, cfg: FewShotConfig, base_tflite: b
     per_group: dict[str, Any] = {}
     for g in names:
         held = groups == g
-        blob = base_tflite if cfg.mode == "base" else train_int8(data.subset(~held), features, cfg.epochs, cfg.seed)
+        blob = (
+            base_tflite
+            if cfg.mode == "base"
+            else train_int8(data.subset(~held), features, cfg.epochs, cfg.seed)
+        )
         assert blob is not None
         sub = data.subset(held)
         emb = int8_embeddings(blob, sub.x)
@@ -104,16 +115,31 @@ def run_fewshot(data: ImuData, features: Any, cfg: FewShotConfig, base_tflite: b
             knn = KnnRecognizer.fit(emb[enroll], sub.labels[enroll], max_refs_per_class=cfg.shots)
             truth = sub.labels[test]
             mine["accuracy"].append(float(np.mean(np.array(knn.predict(emb[test], open_set=False)) == truth)))
-            mine["baseline_raw_1nn"].append(float(np.mean(raw_1nn(sub.x[enroll], sub.labels[enroll], sub.x[test]) == truth)))
+            mine["baseline_raw_1nn"].append(
+                float(np.mean(raw_1nn(sub.x[enroll], sub.labels[enroll], sub.x[test]) == truth))
+            )
             if cfg.dtw:
-                mine["baseline_dtw_1nn"].append(float(np.mean(dtw_1nn(sub.x[enroll], sub.labels[enroll], sub.x[test]) == truth)))
+                mine["baseline_dtw_1nn"].append(
+                    float(np.mean(dtw_1nn(sub.x[enroll], sub.labels[enroll], sub.x[test]) == truth))
+                )
         per_group[g or "(all)"] = {k: float(np.mean(v)) for k, v in mine.items() if v} | {
-            "takes": int(held.sum()), "classes": int(len(np.unique(sub.labels)))}
+            "takes": int(held.sum()),
+            "classes": int(len(np.unique(sub.labels))),
+        }
         for k in scores:
             scores[k] += mine[k]
         if progress:
             progress({"group": g, **per_group[g or "(all)"]})
     result: dict[str, Any] = {k: (float(np.mean(v)) if v else None) for k, v in scores.items()}
-    result.update({"episodes": len(scores["accuracy"]), "seconds": time.perf_counter() - t0, "shots": cfg.shots,
-                   "holdout": cfg.holdout, "mode": cfg.mode, "ways": cfg.ways or "all", "per_group": per_group})
+    result.update(
+        {
+            "episodes": len(scores["accuracy"]),
+            "seconds": time.perf_counter() - t0,
+            "shots": cfg.shots,
+            "holdout": cfg.holdout,
+            "mode": cfg.mode,
+            "ways": cfg.ways or "all",
+            "per_group": per_group,
+        }
+    )
     return result

@@ -6,8 +6,8 @@ Shape chosen for the board (see docs/ml.md and ../shared/TECH-NOTES.md):
 - stride-2 convs instead of conv + pooling: a quarter of the compute and activation memory;
 - BatchNorm before ReLU so the converter folds it into the conv;
 - fixed batch size 1 at export and Reshape (not Flatten) so no SHAPE/STRIDED_SLICE/PACK ops appear;
-- a full-width conv (a Dense in effect) -> a one-line layer calling tf.math.l2_normalize, which becomes one int8 L2_NORMALIZATION op
-  (Keras UnitNormalization would leave a float island).
+- a full-width conv (a Dense in effect) -> a one-line layer calling tf.math.l2_normalize, which
+  becomes one int8 L2_NORMALIZATION op (Keras UnitNormalization would leave a float island).
 
 Training objective: CosFace (large-margin cosine softmax): logits = s * (cos(e, w_c) - m * [c = y]) with
 L2-normalised class weights, so the classes spread out on the unit sphere and k-NN with cosine (int8
@@ -41,8 +41,12 @@ class ModelSpec:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ModelSpec:
-        return cls(widths=tuple(d["widths"]), kernels=tuple(d["kernels"]),
-                   embedding_dim=int(d["embedding_dim"]), arch=str(d.get("arch", "conv1d-s2-v1")))
+        return cls(
+            widths=tuple(d["widths"]),
+            kernels=tuple(d["kernels"]),
+            embedding_dim=int(d["embedding_dim"]),
+            arch=str(d.get("arch", "conv1d-s2-v1")),
+        )
 
 
 @dataclass(frozen=True)
@@ -127,8 +131,14 @@ def load_weights(model: Any, path: Any) -> None:
         raise ModelError(f"base model weights do not fit this architecture: {exc}") from None
 
 
-def fit(model: Any, x: np.ndarray, y: np.ndarray, n_classes: int, cfg: FitConfig,
-        val: tuple[np.ndarray, np.ndarray] | None = None) -> Iterator[dict[str, float]]:
+def fit(
+    model: Any,
+    x: np.ndarray,
+    y: np.ndarray,
+    n_classes: int,
+    cfg: FitConfig,
+    val: tuple[np.ndarray, np.ndarray] | None = None,
+) -> Iterator[dict[str, float]]:
     """Train ``model`` in place with CosFace; yield one progress dict per epoch. Deterministic per seed."""
     tf = tf_module()
     tf.keras.utils.set_random_seed(cfg.seed)
@@ -149,7 +159,9 @@ def fit(model: Any, x: np.ndarray, y: np.ndarray, n_classes: int, cfg: FitConfig
             logits = cfg.scale * (cos - cfg.margin * onehot)
             loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(onehot, logits))
         opt.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
-        correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(cos, axis=1, output_type=tf.int32), yb), tf.float32))
+        correct = tf.reduce_sum(
+            tf.cast(tf.equal(tf.argmax(cos, axis=1, output_type=tf.int32), yb), tf.float32)
+        )
         return loss, correct
 
     y = y.astype(np.int32)
@@ -158,17 +170,25 @@ def fit(model: Any, x: np.ndarray, y: np.ndarray, n_classes: int, cfg: FitConfig
         xa = augment(x[order], rng, cfg.augment)
         total_loss, total_correct = 0.0, 0.0
         for i in range(0, len(x), cfg.batch_size):
-            loss, correct = step(tf.constant(xa[i : i + cfg.batch_size]), tf.constant(y[order][i : i + cfg.batch_size]))
+            loss, correct = step(
+                tf.constant(xa[i : i + cfg.batch_size]), tf.constant(y[order][i : i + cfg.batch_size])
+            )
             total_loss += float(loss) * min(cfg.batch_size, len(x) - i)
             total_correct += float(correct)
-        event = {"epoch": epoch, "epochs": cfg.epochs, "loss": total_loss / len(x),
-                 "accuracy": total_correct / len(x)}
+        event = {
+            "epoch": epoch,
+            "epochs": cfg.epochs,
+            "loss": total_loss / len(x),
+            "accuracy": total_correct / len(x),
+        }
         if val is not None and len(val[0]):
             event["val_accuracy"] = centroid_accuracy(embed(model, x), y, embed(model, val[0]), val[1])
         yield event
 
 
-def centroid_accuracy(train_emb: np.ndarray, train_y: np.ndarray, test_emb: np.ndarray, test_y: np.ndarray) -> float:
+def centroid_accuracy(
+    train_emb: np.ndarray, train_y: np.ndarray, test_emb: np.ndarray, test_y: np.ndarray
+) -> float:
     """Nearest class mean (cosine) accuracy: a cheap, label-set-agnostic validation figure."""
     classes = np.unique(train_y)
     cents = np.stack([train_emb[train_y == c].mean(0) for c in classes])

@@ -169,7 +169,9 @@ inline constexpr int32_t kInputSize = {config.window * config.channels};
 }}  // namespace wandlab
 """
     Path(header_path).write_text(h, encoding="utf-8")
-    Path(json_path).write_text(json.dumps(config.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    Path(json_path).write_text(
+        json.dumps(config.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
 
 
 # ---- golden vectors -----------------------------------------------------------------------------
@@ -179,8 +181,12 @@ def golden_cases(channels: int) -> list[dict[str, object]]:
     """Deterministic input takes covering down-sampling, up-sampling, crop, pad and clipping."""
     rng = np.random.default_rng(1234 + channels)
     cases = []
-    for name, n, rate in (("crop_100hz", 150, 100.0), ("pad_100hz", 80, 100.0), ("crop_119hz", 119, 119.0),
-                          ("pad_upsample_25hz", 20, 25.0)):
+    for name, n, rate in (
+        ("crop_100hz", 150, 100.0),
+        ("pad_100hz", 80, 100.0),
+        ("crop_119hz", 119, 119.0),
+        ("pad_upsample_25hz", 20, 25.0),
+    ):
         t = np.arange(n)[:, None] / rate
         acc = 0.8 * np.sin(2 * np.pi * 1.3 * t + np.arange(3)) + np.array([0.0, 0.0, 1.0])
         gyr = 300.0 * np.cos(2 * np.pi * 0.9 * t + np.arange(3))
@@ -199,10 +205,15 @@ def golden_vectors(channels: int) -> dict[str, object]:
         assert isinstance(data, np.ndarray)
         # Inputs are float32 on the board and in datasets: the JSON keeps 5 decimals, parsed to float32.
         feats = take_features(data.astype(np.float32), float(case["rate_hz"]), config)  # type: ignore[arg-type]
-        out.append({"name": case["name"], "rate_hz": case["rate_hz"],
-                    "input": [[float(v) for v in row] for row in data],
-                    "features": [[_f32(v) for v in row] for row in feats],
-                    "features_int8_scale_1_over_127": quantize_input(feats, 1.0 / 127, 0).tolist()})
+        out.append(
+            {
+                "name": case["name"],
+                "rate_hz": case["rate_hz"],
+                "input": [[float(v) for v in row] for row in data],
+                "features": [[_f32(v) for v in row] for row in feats],
+                "features_int8_scale_1_over_127": quantize_input(feats, 1.0 / 127, 0).tolist(),
+            }
+        )
     return {"config": config.to_dict(), "tolerance": 1e-6, "cases": out}
 
 

@@ -71,8 +71,14 @@ class KnnRecognizer:
     # ---- building ------------------------------------------------------------------------------
 
     @classmethod
-    def fit(cls, emb: np.ndarray, labels: list[str] | np.ndarray, max_refs_per_class: int = 5,
-            k: int = 1, seed: int = 0) -> KnnRecognizer:
+    def fit(
+        cls,
+        emb: np.ndarray,
+        labels: list[str] | np.ndarray,
+        max_refs_per_class: int = 5,
+        k: int = 1,
+        seed: int = 0,
+    ) -> KnnRecognizer:
         """References per class = k-medoids of that class's int8 embeddings (all if fewer)."""
         emb, labels = np.asarray(emb, np.int8), np.asarray(labels)
         names = sorted({str(v) for v in labels})
@@ -82,8 +88,13 @@ class KnnRecognizer:
             rows = emb[labels == name]
             refs.append(rows[k_medoids(rows, max_refs_per_class, rng)])
             ref_class += [c] * len(refs[-1])
-        return cls(names, np.concatenate(refs), np.asarray(ref_class, np.int64),
-                   np.full(len(names), UNCALIBRATED_THRESHOLD, np.int64), k)
+        return cls(
+            names,
+            np.concatenate(refs),
+            np.asarray(ref_class, np.int64),
+            np.full(len(names), UNCALIBRATED_THRESHOLD, np.int64),
+            k,
+        )
 
     def enroll(self, label: str, shots: np.ndarray) -> None:
         """Add a class (or more references to one) from a few int8 embeddings: no training."""
@@ -95,8 +106,9 @@ class KnnRecognizer:
         self.references = np.concatenate([self.references, shots])
         self.ref_class = np.concatenate([self.ref_class, np.full(len(shots), c, np.int64)])
 
-    def calibrate(self, emb: np.ndarray, labels: list[str] | np.ndarray,
-                  none_emb: np.ndarray | None = None) -> None:
+    def calibrate(
+        self, emb: np.ndarray, labels: list[str] | np.ndarray, none_emb: np.ndarray | None = None
+    ) -> None:
         """Per-class thresholds from held-out data: for each class, the threshold that maximises
         (accepted true hits) - (accepted false hits) among held-out inputs whose nearest class it is.
         ``none_emb`` (idle / unknown motion) only ever counts as false hits."""
@@ -141,15 +153,24 @@ class KnnRecognizer:
     def predict(self, q: np.ndarray, open_set: bool = True) -> list[str | None]:
         """Class names, or None ("none of these") where the nearest class is farther than its threshold."""
         best, dist = self.nearest(q)
-        return [None if open_set and dist[i] > self.thresholds[b] else self.labels[b] for i, b in enumerate(best)]
+        return [
+            None if open_set and dist[i] > self.thresholds[b] else self.labels[b] for i, b in enumerate(best)
+        ]
 
     # ---- storage --------------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, object]:
-        return {"version": KNN_VERSION, "metric": "sq_l2_int8", "k": self.k, "labels": list(self.labels),
-                "references": self.references.astype(int).tolist(), "ref_class": self.ref_class.tolist(),
-                "thresholds": [int(t) for t in self.thresholds], "default_threshold": int(self.default_threshold),
-                "calibration": self.calibration}
+        return {
+            "version": KNN_VERSION,
+            "metric": "sq_l2_int8",
+            "k": self.k,
+            "labels": list(self.labels),
+            "references": self.references.astype(int).tolist(),
+            "ref_class": self.ref_class.tolist(),
+            "thresholds": [int(t) for t in self.thresholds],
+            "default_threshold": int(self.default_threshold),
+            "calibration": self.calibration,
+        }
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict())
@@ -165,11 +186,21 @@ class KnnRecognizer:
             thresholds = np.asarray(d["thresholds"], np.int64)
             if refs.ndim != 2 or refs.min(initial=0) < -128 or refs.max(initial=0) > 127:
                 raise ModelError("references must be a 2-D list of int8 values")
-            if len(ref_class) != len(refs) or len(thresholds) != len(labels) or (
-                    len(ref_class) and (ref_class.min() < 0 or ref_class.max() >= len(labels))):
+            if (
+                len(ref_class) != len(refs)
+                or len(thresholds) != len(labels)
+                or (len(ref_class) and (ref_class.min() < 0 or ref_class.max() >= len(labels)))
+            ):
                 raise ModelError("references, classes and thresholds do not match")
-            return cls(labels, refs.astype(np.int8), ref_class, thresholds, int(d["k"]),  # type: ignore[arg-type]
-                       int(d["default_threshold"]), dict(d.get("calibration") or {}))  # type: ignore[arg-type]
+            return cls(
+                labels,
+                refs.astype(np.int8),
+                ref_class,
+                thresholds,
+                int(d["k"]),  # type: ignore[arg-type]
+                int(d["default_threshold"]),
+                dict(d.get("calibration") or {}),
+            )  # type: ignore[arg-type]
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, ModelError):
                 raise

@@ -30,7 +30,11 @@ class TrainingProcess:
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         self._proc = subprocess.Popen(
             [python or sys.executable, "-m", "wandlab.ml.train", request.to_json()],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
         self._stderr: collections.deque[str] = collections.deque(maxlen=40)
         self._reader = threading.Thread(target=self._drain_stderr, daemon=True)
         self._reader.start()

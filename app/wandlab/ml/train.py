@@ -83,8 +83,16 @@ def split(data: ImuData, req: TrainRequest) -> tuple[ImuData, ImuData]:
     return data.subset(~held), data.subset(held)
 
 
-def train_events(train: ImuData, val: ImuData, features: FeatureConfig, epochs: int = 30, seed: int = 0,
-                 base: Any = None, max_refs_per_class: int = 5, spec: Any = None) -> Iterator[dict[str, Any]]:
+def train_events(
+    train: ImuData,
+    val: ImuData,
+    features: FeatureConfig,
+    epochs: int = 30,
+    seed: int = 0,
+    base: Any = None,
+    max_refs_per_class: int = 5,
+    spec: Any = None,
+) -> Iterator[dict[str, Any]]:
     """Yield progress events; the last one is {"event": "done", ..., "bundle": ModelBundle}."""
     from wandlab.ml import gesture_model as gm
     from wandlab.ml.bundle import ModelBundle
@@ -109,12 +117,16 @@ def train_events(train: ImuData, val: ImuData, features: FeatureConfig, epochs: 
     val_y = np.array([names.index(v) if v in names else -1 for v in val.labels])
     known = val_y >= 0
     fit = gm.FitConfig(epochs=epochs, seed=seed)
-    for ev in gm.fit(model, train.x, y, len(names), fit, val=(val.x[known], val_y[known]) if known.any() else None):
+    for ev in gm.fit(
+        model, train.x, y, len(names), fit, val=(val.x[known], val_y[known]) if known.any() else None
+    ):
         yield {"event": "epoch", **ev}
     train_s = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    blob = strip_tflite(to_int8_tflite(gm.export_copy(model, features, spec), representative_subset(train.x, seed)))
+    blob = strip_tflite(
+        to_int8_tflite(gm.export_copy(model, features, spec), representative_subset(train.x, seed))
+    )
     convert_s = time.perf_counter() - t0
     yield {"event": "converted", "model_bytes": len(blob), "seconds": convert_s}
 
@@ -126,9 +138,15 @@ def train_events(train: ImuData, val: ImuData, features: FeatureConfig, epochs: 
     # k-NN references from training data; thresholds from the held-out takes (open set).
     e8_train, e8_val = int8_embeddings(blob, train.x), int8_embeddings(blob, val.x)
     knn = KnnRecognizer.fit(e8_train, train.labels, max_refs_per_class, seed=seed)
-    metrics: dict[str, Any] = {"train_s": train_s, "convert_s": convert_s, "verify_s": verify_s,
-                               "model_bytes": len(blob), "arena_bytes": report.arena_bytes,
-                               "bit_exact": report.bit_exact, "classes": len(names)}
+    metrics: dict[str, Any] = {
+        "train_s": train_s,
+        "convert_s": convert_s,
+        "verify_s": verify_s,
+        "model_bytes": len(blob),
+        "arena_bytes": report.arena_bytes,
+        "bit_exact": report.bit_exact,
+        "classes": len(names),
+    }
     if known.any():
         ef_train = quantize_embedding(gm.embed(model, train.x))
         ef_val = quantize_embedding(gm.embed(model, val.x[known]))
@@ -139,9 +157,17 @@ def train_events(train: ImuData, val: ImuData, features: FeatureConfig, epochs: 
         knn.calibrate(e8_val[known], truth, none_emb=e8_val[~known])
     weights = io.BytesIO()
     np.savez(weights, *model.get_weights())
-    bundle = ModelBundle(tflite=blob, labels=knn.labels, features=features, recognizer=knn,
-                         model_spec=spec.to_dict(), weights=weights.getvalue(), report=report.to_dict(),
-                         metrics=metrics, versions=_versions())
+    bundle = ModelBundle(
+        tflite=blob,
+        labels=knn.labels,
+        features=features,
+        recognizer=knn,
+        model_spec=spec.to_dict(),
+        weights=weights.getvalue(),
+        report=report.to_dict(),
+        metrics=metrics,
+        versions=_versions(),
+    )
     yield {"event": "done", **metrics, "bundle": bundle}
 
 

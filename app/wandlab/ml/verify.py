@@ -107,7 +107,9 @@ def tflm_arena_bytes(blob: bytes) -> int:
 
     with _quiet_fd2():
         if not works(ARENA_SEARCH_MAX):
-            raise ModelError(f"TFLM cannot allocate this model even with a {ARENA_SEARCH_MAX // 1024} KB arena")
+            raise ModelError(
+                f"TFLM cannot allocate this model even with a {ARENA_SEARCH_MAX // 1024} KB arena"
+            )
         lo, hi = 0, ARENA_SEARCH_MAX // 16  # in 16-byte units: works(hi*16), not works(lo*16)
         while hi - lo > 1:
             mid = (lo + hi) // 2
@@ -140,14 +142,23 @@ def io_quant(blob: bytes) -> tuple[tuple[float, int], tuple[float, int]]:
     it = litert_interpreter(blob)
     i, o = it.get_input_details()[0], it.get_output_details()[0]
     if i["dtype"] != np.int8 or o["dtype"] != np.int8:
-        raise ModelError(f"model input/output must be int8, found {i['dtype'].__name__}/{o['dtype'].__name__}")
-    return (float(i["quantization"][0]), int(i["quantization"][1])), (float(o["quantization"][0]),
-                                                                       int(o["quantization"][1]))
+        raise ModelError(
+            f"model input/output must be int8, found {i['dtype'].__name__}/{o['dtype'].__name__}"
+        )
+    return (float(i["quantization"][0]), int(i["quantization"][1])), (
+        float(o["quantization"][0]),
+        int(o["quantization"][1]),
+    )
 
 
-def verify_model(blob: bytes, x_float: np.ndarray, budget: BoardBudget = GESTURE_BUDGET,
-                 firmware_ops: tuple[str, ...] = FIRMWARE_OPS, max_compare: int = 200,
-                 strict: bool = True) -> VerifyReport:
+def verify_model(
+    blob: bytes,
+    x_float: np.ndarray,
+    budget: BoardBudget = GESTURE_BUDGET,
+    firmware_ops: tuple[str, ...] = FIRMWARE_OPS,
+    max_compare: int = 200,
+    strict: bool = True,
+) -> VerifyReport:
     """Check ops, size, arena and TFLM/LiteRT agreement on ``x_float`` feature windows.
 
     With ``strict`` a model that uses an op the firmware lacks, or exceeds the budget, raises ModelError.
@@ -157,8 +168,10 @@ def verify_model(blob: bytes, x_float: np.ndarray, budget: BoardBudget = GESTURE
     ops = op_names(blob)
     missing = sorted({o for o in ops if o not in firmware_ops})
     if missing and strict:
-        raise ModelError(f"model uses op(s) the firmware does not register: {', '.join(missing)} "
-                         f"(firmware has {', '.join(firmware_ops)})")
+        raise ModelError(
+            f"model uses op(s) the firmware does not register: {', '.join(missing)} "
+            f"(firmware has {', '.join(firmware_ops)})"
+        )
     in_q, out_q = io_quant(blob)
     arena = tflm_arena_bytes(blob)
     problems = []
@@ -178,12 +191,22 @@ def verify_model(blob: bytes, x_float: np.ndarray, budget: BoardBudget = GESTURE
     opt_diff = opt_out != micro_out
     macs = count_macs(blob)
     return VerifyReport(
-        model_bytes=len(blob), arena_bytes=arena, ops=ops, missing_ops=missing, macs=macs,
+        model_bytes=len(blob),
+        arena_bytes=arena,
+        ops=ops,
+        missing_ops=missing,
+        macs=macs,
         latency_ms={t.name: round(t.latency_ms(macs, len(ops)), 3) for t in LATENCY_TARGETS},
-        compared=len(xq), bit_exact=bool(diff.max(initial=0) == 0), max_abs_diff=int(diff.max(initial=0)),
+        compared=len(xq),
+        bit_exact=bool(diff.max(initial=0) == 0),
+        max_abs_diff=int(diff.max(initial=0)),
         builtin_bit_exact=not bool(opt_diff.any()),
         builtin_mismatch_fraction=float(opt_diff.mean()) if opt_diff.size else 0.0,
-        input_quant=in_q, output_quant=out_q, budget=budget.to_dict(), fits=not problems and not missing)
+        input_quant=in_q,
+        output_quant=out_q,
+        budget=budget.to_dict(),
+        fits=not problems and not missing,
+    )
 
 
 def int8_embeddings(blob: bytes, x_float: np.ndarray) -> np.ndarray:

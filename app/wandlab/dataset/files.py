@@ -51,7 +51,7 @@ def flush_to_disk(root: Path, relpaths: list[str]) -> None:
             os.fsync(f.fileno())
 
 
-def atomic_write(root: Path, target: Path, write: Callable[[BinaryIO], None], sync: bool = True) -> None:
+def atomic_write(root: Path, target: Path, write: Callable[[BinaryIO], object], sync: bool = True) -> None:
     """Write ``target`` through a temporary file in ``root/tmp``, then rename it into place."""
     tmp_dir = root / TMP_DIR
     tmp_dir.mkdir(exist_ok=True)

@@ -190,7 +190,7 @@ def read_manifest(root: Path) -> list[dict[str, str]]:
             missing = [c for c in ("file", "label", "kind", "rate_hz") if c not in (reader.fieldnames or [])]
             if missing:
                 raise DatasetError(f"{MANIFEST}: missing column(s) {', '.join(missing)}")
-            rows = []
+            rows: list[dict[str, str]] = []
             for row in reader:
                 if len(rows) >= MAX_MANIFEST_ROWS:
                     raise DatasetError(f"{MANIFEST}: more than {MAX_MANIFEST_ROWS} rows")

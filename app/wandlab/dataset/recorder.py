@@ -96,12 +96,11 @@ class Recording:
             file=files.sample_relpath(sid, kind),
             created=now_iso(),
             source="recorder",
-            **{
-                k: check_text(v, k, "recording")
-                for k, v in dict(
-                    subject=subject, session=session, board=board, firmware=firmware, notes=notes
-                ).items()
-            },
+            subject=check_text(subject, "subject", "recording"),
+            session=check_text(session, "session", "recording"),
+            board=check_text(board, "board", "recording"),
+            firmware=check_text(firmware, "firmware", "recording"),
+            notes=check_text(notes, "notes", "recording"),
         )
         folder = project.root / files.RECORDINGS_DIR
         folder.mkdir(exist_ok=True)
@@ -268,5 +267,8 @@ def _sample_from_header(header: dict[str, object], sid: str, relpath: str) -> Sa
         file=relpath,
         created=str(header.get("created") or now_iso()),
         source="recorder",
-        **{k: str(header.get(k) or "") for k in ("subject", "session", "board", "firmware")},
+        subject=check_text(header.get("subject"), "subject", "journal"),
+        session=check_text(header.get("session"), "session", "journal"),
+        board=check_text(header.get("board"), "board", "journal"),
+        firmware=check_text(header.get("firmware"), "firmware", "journal"),
     )

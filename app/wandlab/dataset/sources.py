@@ -29,7 +29,6 @@ from wandlab.errors import DatasetError
 
 FORMATS = ("folder", "edge-impulse", "files")
 MAX_FILES = 500_000
-EXTRA_TEXT = ("board", "firmware", "created", "notes")
 
 
 @dataclass(frozen=True)
@@ -110,7 +109,10 @@ def _folder_reader(root: Path, row: dict[str, str], line: int, options: ImportOp
             subject=rec.subject or options.subject,
             session=rec.session or options.session,
             source=rec.file,
-            **{k: check_text(extra.get(k, ""), k, where) for k in EXTRA_TEXT},
+            board=check_text(extra.get("board"), "board", where),
+            firmware=check_text(extra.get("firmware"), "firmware", where),
+            created=check_text(extra.get("created"), "created", where),
+            notes=check_text(extra.get("notes"), "notes", where),
         )
         return _with_split_and_trim(draft, extra, where)
 

@@ -97,8 +97,13 @@ class BoardClient:
         self._block_listeners.append(listener)
 
     def on_event(self, listener: EventListener) -> None:
-        """Board-initiated messages: ButtonEvent, Log, Error not tied to a request, StreamStats."""
+        """Board-initiated messages: ButtonEvent, Log, Error not tied to a request, StreamStats,
+        and replies nobody asked for by type (e.g. ChunkAck during an upload)."""
         self._event_listeners.append(listener)
+
+    def off_event(self, listener: EventListener) -> None:
+        with contextlib.suppress(ValueError):
+            self._event_listeners.remove(listener)
 
     # -- life cycle ----------------------------------------------------------------------------
     async def connect(self) -> Info:
@@ -158,20 +163,34 @@ class BoardClient:
         return reply
 
     async def ask(self, message: Message, reply_type: type[M], timeout_s: float | None = None) -> M:
-        """Send a message and wait for the next message of ``reply_type``."""
+        """Send a message and wait for the next message of ``reply_type``; an Error reply to it
+        raises BoardError at once instead of waiting for the timeout."""
         future: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
         self._replies.append((reply_type, future))
+        seq = None
         try:
-            await self._send(message)
-            reply = await asyncio.wait_for(future, timeout_s or self.timeout_s)
-        except TimeoutError:
-            raise BoardError(f"no {reply_type.__name__} from the board within "
-                             f"{timeout_s or self.timeout_s:.1f} s") from None
+            seq = await self._send(message, register_ack=True)
+            refusal = self._acks[seq]
+            done, _ = await asyncio.wait({future, refusal}, timeout=timeout_s or self.timeout_s,
+                                         return_when=asyncio.FIRST_COMPLETED)
+            if not done:
+                raise BoardError(f"no {reply_type.__name__} from the board within "
+                                 f"{timeout_s or self.timeout_s:.1f} s")
+            reply = future.result() if future.done() else refusal.result()
         finally:
             with contextlib.suppress(ValueError):
                 self._replies.remove((reply_type, future))
+            if seq is not None:
+                self._acks.pop(seq, None)
+        if isinstance(reply, Error):
+            raise BoardError(f"{type(message).__name__} refused by the board: {reply.message} "
+                             f"({_error_name(reply.code)})")
         assert isinstance(reply, reply_type)
         return reply
+
+    async def send(self, message: Message) -> int:
+        """Send without waiting for anything; returns the sequence number used."""
+        return await self._send(message)
 
     async def ping(self) -> float:
         loop = asyncio.get_running_loop()

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from wandlab.errors import ProtocolError
+from wandlab.protocol import model as _model_family  # noqa: F401  (registers the model family)
 from wandlab.protocol.framing import (
     MAX_PAYLOAD,
     DecoderStats,

@@ -44,6 +44,20 @@ from wandlab.protocol import (
     pack_packet,
     to_packet,
 )
+from wandlab.protocol.codec import Struct
+from wandlab.protocol.model import (
+    ChunkAck,
+    ModelAbort,
+    ModelActivate,
+    ModelBegin,
+    ModelChunk,
+    ModelFinish,
+    ModelQuery,
+    ModelSlots,
+    SlotInfo,
+    TransferResult,
+    TransferStatus,
+)
 
 
 def examples() -> list[Message]:
@@ -71,19 +85,36 @@ def examples() -> list[Message]:
         SimPerson(3),
         SimUnplug(1500),
         SimButton(0),
+        ModelBegin(0x1234ABCD, 5000, 0xCAFEF00D, bytes(range(32)), 2048, "gesture-7f3a",
+                   b'{"labels":["circle"]}'),
+        TransferStatus(0x1234ABCD, 1, 4096, 2, ""),
+        ModelChunk(0x1234ABCD, 2, 0x0BADC0DE, bytes([0, 1, 2, 0, 255])),
+        ChunkAck(0x1234ABCD, 2, 3, 0),
+        ModelFinish(0x1234ABCD),
+        TransferResult(0x1234ABCD, 1, 1, "gesture-7f3a", "verified and active"),
+        ModelAbort(0x1234ABCD),
+        ModelQuery(),
+        ModelSlots(1, (SlotInfo(0, 1, 4000, bytes(32), "old"),
+                       SlotInfo(1, 1, 5000, bytes(range(32)), "gesture-7f3a")), 0, 0),
+        ModelActivate(0),
     ]
 
 
+def jsonable(value: Any) -> Any:
+    """Field value -> JSON: arrays to lists, bytes to hex, nested records to dicts."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, (tuple, list)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, Struct):
+        return {name: jsonable(getattr(value, name)) for name, _ in value.layout()}
+    return value
+
+
 def _fields(message: Message) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, _kind in message.layout():
-        value = getattr(message, name)
-        if isinstance(value, np.ndarray):
-            value = value.tolist()
-        elif isinstance(value, tuple):
-            value = [v.__dict__ if hasattr(v, "__dict__") else v for v in value]
-        out[name] = value
-    return out
+    return {name: jsonable(getattr(message, name)) for name, _kind in message.layout()}
 
 
 def write_vectors(folder: Path) -> None:

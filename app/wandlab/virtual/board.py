@@ -37,7 +37,16 @@ from wandlab.protocol import (
     StreamStats,
     StreamStop,
 )
+from wandlab.protocol.model import (
+    ModelAbort,
+    ModelActivate,
+    ModelBegin,
+    ModelChunk,
+    ModelFinish,
+    ModelQuery,
+)
 from wandlab.virtual.audio import AudioSynth
+from wandlab.virtual.model_store import ModelStore
 from wandlab.virtual.motion import ACCEL_RANGE_G, GYRO_RANGE_DPS, MotionSynth
 
 AUDIO_RATE_HZ = 16_000
@@ -54,6 +63,8 @@ class VirtualWandConfig:
     person: int = 0
     seed: int = 0
     name: str = "Virtual wand"
+    state_dir: str | None = None  # where slots persist across power cycles (None: in memory)
+    max_model_bytes: int = 256 * 1024
 
 
 class _Stream:
@@ -80,6 +91,7 @@ class VirtualBoard:
         self.mic: _Stream | None = None
         self._last_stats = 0.0
         self.unplug_requested_ms = 0
+        self.models = ModelStore(self.config.max_model_bytes, self.config.state_dir)
 
     # -- host requests ------------------------------------------------------------------------
     def info(self) -> Info:
@@ -95,10 +107,10 @@ class VirtualBoard:
             board_uid=self.uid,
             sensors=tuple(sensors),
             model_slots=2,
-            max_model_bytes=256 * 1024,
+            max_model_bytes=self.config.max_model_bytes,
             arena_bytes=64 * 1024,
             free_ram_bytes=180 * 1024,
-            active_model_id="",
+            active_model_id=self.models.active_model_id,
             enrolled_labels=(),
             battery_percent=255,
         )
@@ -119,7 +131,28 @@ class VirtualBoard:
             if message.sensors & Sensors.AUDIO:
                 self.mic = None
             return [final, Ack(seq)]
+        if message.FAMILY == "model":
+            return self._model(seq, message)
         return self._simulate(seq, message)
+
+    def _model(self, seq: int, message: Message) -> list[Message]:
+        store = self.models
+        if isinstance(message, ModelBegin):
+            status = store.begin(message)
+            return [Error(seq, ErrorCode.BAD_ARGUMENT, status)] if isinstance(status, str) else [status]
+        if isinstance(message, ModelChunk):
+            return [store.chunk(message)]
+        if isinstance(message, ModelFinish):
+            return [store.finish(message.transfer_id)]
+        if isinstance(message, ModelAbort):
+            store.abort(message.transfer_id)
+            return [Ack(seq)]
+        if isinstance(message, ModelQuery):
+            return [store.query()]
+        if isinstance(message, ModelActivate):
+            problem = store.activate(message.slot)
+            return [Error(seq, ErrorCode.BAD_ARGUMENT, problem) if problem else Ack(seq)]
+        return [Error(seq, ErrorCode.UNKNOWN_MESSAGE, f"{type(message).__name__} is not handled")]
 
     def _start(self, seq: int, message: StreamStart, now: float) -> list[Message]:
         rate = message.imu_rate_hz or self.config.imu_rate_hz

@@ -1,7 +1,8 @@
 """``virtual:`` links: a virtual wand on a pseudo-terminal in a background thread of this process.
 
 The host side is a plain SerialLink, so everything above the link is exercised exactly as with a
-USB board. Options in the spec: ``virtual:?rate=400&person=3&axes=6&seed=1``.
+USB board. Options in the spec: ``virtual:?rate=400&person=3&axes=6&seed=1&state=DIR`` (``state``: a
+folder where the board keeps its model slots across power cycles, like flash).
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ class VirtualWandLink(Link):
                 axes=int(options.get("axes", 6)),
                 person=int(options.get("person", 0)),
                 seed=int(options.get("seed", 0)),
+                state_dir=options.get("state") or None,
             )
         except ValueError as exc:
             raise LinkError(f"bad virtual wand option: {exc}") from None

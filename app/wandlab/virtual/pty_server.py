@@ -54,6 +54,7 @@ class PtyWandServer:
         self._stopped = asyncio.Event()
         self._plugged = asyncio.Event()
         self.bytes_sent = 0
+        self._unplugging = False
 
     @property
     def spec(self) -> str:
@@ -126,17 +127,21 @@ class PtyWandServer:
                 continue
             for reply in self.board.handle(packet.seq, message, now):
                 self._queue(reply, droppable=False)
-            if isinstance(message, SimUnplug):
+            if isinstance(message, SimUnplug) and not self._unplugging:
                 self._flush()
                 asyncio.get_running_loop().create_task(self._unplug_for(message.millis / 1000))
         self._flush()
 
     async def _unplug_for(self, seconds: float) -> None:
-        await asyncio.sleep(0.05)  # let the Ack reach the host first
-        self.unplug()
-        await asyncio.sleep(seconds)
-        if not self._stopped.is_set():
-            self.plug_in()
+        self._unplugging = True
+        try:
+            await asyncio.sleep(0.05)  # let the Ack reach the host first
+            self.unplug()
+            await asyncio.sleep(seconds)
+            if not self._stopped.is_set():
+                self.plug_in()
+        finally:
+            self._unplugging = False
 
     def _queue(self, message: Message, droppable: bool) -> None:
         if droppable and isinstance(message, (ImuBlock, AudioBlock)) and len(self._out) > TX_LIMIT_BYTES:

@@ -1,0 +1,135 @@
+"""Model upload to the virtual wand over the real pty: A/B slots, resume, corruption, power cycles."""
+
+import asyncio
+import hashlib
+import os
+
+import pytest
+
+from wandlab.board import BoardClient
+from wandlab.board.transfer import model_slots, rollback, upload_model
+from wandlab.errors import BoardError, LinkError
+from wandlab.link import open_link
+from wandlab.protocol.model import ModelChunk
+
+
+def run(coro):
+    return asyncio.run(asyncio.wait_for(coro, 60))
+
+
+def blob(n: int, seed: int) -> bytes:
+    return hashlib.sha256(str(seed).encode()).digest() * (n // 32) + os.urandom(n % 32)
+
+
+async def push(client, data, model_id="m"):
+    stages = []
+    async for p in upload_model(client, data, model_id, {"labels": ["circle"]}):
+        stages.append(p)
+    return stages
+
+
+def test_upload_activates_the_inactive_slot_and_rollback_returns_to_the_previous():
+    first, second = blob(50_000, 1), blob(30_001, 2)
+
+    async def main():
+        async with BoardClient(open_link("virtual:")) as client:
+            p1 = await push(client, first, "first")
+            p2 = await push(client, second, "second")
+            slots = await model_slots(client)
+            back = await rollback(client)
+            after = await model_slots(client)
+            return p1, p2, slots, back, after
+
+    p1, p2, slots, back, after = run(main())
+    assert [p.stage for p in p1][0] == "begin" and p1[-1].stage == "done"
+    assert p1[-1].slot == 0 and p2[-1].slot == 1
+    assert slots.active_slot == 1
+    assert slots.slots[1].sha256 == hashlib.sha256(second).digest()
+    assert back == 0 and after.active_slot == 0
+
+
+def test_a_corrupted_chunk_is_named_and_sent_again():
+    data = blob(20_000, 3)
+
+    async def main():
+        async with BoardClient(open_link("virtual:")) as client:
+            send = client.send
+            corrupted = []
+
+            async def corrupting_send(message):
+                if isinstance(message, ModelChunk) and message.index == 4 and not corrupted:
+                    corrupted.append(message.index)
+                    bad = bytes([message.data[0] ^ 0xFF]) + message.data[1:]
+                    message = ModelChunk(message.transfer_id, message.index, message.crc32, bad)
+                return await send(message)
+
+            client.send = corrupting_send
+            progress = await push(client, data)
+            return corrupted, progress[-1], await model_slots(client)
+
+    corrupted, last, slots = run(main())
+    assert corrupted == [4]
+    assert last.stage == "done"
+    assert slots.slots[slots.active_slot].sha256 == hashlib.sha256(data).digest()
+
+
+def test_an_interrupted_push_keeps_the_old_model_and_a_retry_resumes(tmp_path):
+    old, new = blob(10_000, 4), blob(120_000, 5)
+    spec = f"virtual:?state={tmp_path}"
+
+    async def main():
+        async with BoardClient(open_link(spec), reconnect=False) as client:
+            await push(client, old, "old")
+            async for p in upload_model(client, new, "new"):
+                if p.stage == "sending" and p.acked_bytes > 30_000:
+                    break  # the user pulled the plug / cancelled mid-way
+            interrupted = await model_slots(client)
+        # A "power cycle": a fresh virtual board process state from the same flash folder.
+        async with BoardClient(open_link(spec), reconnect=False) as client:
+            assert client.info.active_model_id == "old"
+            progress = [p async for p in upload_model(client, new, "new")]
+            done = await model_slots(client)
+        return interrupted, progress, done
+
+    interrupted, progress, done = run(main())
+    assert interrupted.slots[interrupted.active_slot].model_id == "old"
+    assert interrupted.transfer_received > 0
+    assert progress[0].resumed_from >= 30_000
+    assert progress[-1].stage == "done"
+    assert done.slots[done.active_slot].model_id == "new"
+
+
+def test_a_model_too_big_for_the_board_is_refused_with_the_limit():
+    async def main():
+        async with BoardClient(open_link("virtual:")) as client:
+            with pytest.raises(BoardError, match="does not fit: this board takes at most 262144"):
+                await push(client, blob(300_000, 6))
+
+    run(main())
+
+
+def test_unplugging_mid_push_leaves_the_previous_model(tmp_path):
+    from wandlab.protocol import SimUnplug
+
+    old, new = blob(8_000, 7), blob(200_000, 8)
+
+    async def main():
+        client = BoardClient(open_link(f"virtual:?state={tmp_path}"), reconnect_interval_s=0.1)
+        await client.connect()
+        await push(client, old, "old")
+        with pytest.raises((BoardError, LinkError)):
+            async for p in upload_model(client, new, "new"):
+                if p.acked_bytes > 20_000 and client.reconnects == 0:
+                    await client.send(SimUnplug(300))
+        for _ in range(60):
+            await asyncio.sleep(0.05)
+            if client.reconnects:
+                break
+        slots = await model_slots(client)
+        progress = [p async for p in upload_model(client, new, "new")]
+        await client.close()
+        return slots, progress
+
+    slots, progress = run(main())
+    assert slots.slots[slots.active_slot].model_id == "old"
+    assert progress[0].resumed_from > 0 and progress[-1].stage == "done"

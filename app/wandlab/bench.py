@@ -28,6 +28,7 @@ def register(sub: Any) -> None:
     _bench_sub = parser.add_subparsers(dest="benchmark", metavar="BENCHMARK", required=True)
     # Importing the modules that own benchmarks makes them call add_benchmark().
     import wandlab.board.bench_streaming  # noqa: F401
+    import wandlab.board.bench_transfer  # noqa: F401
 
     for name, help_text, configure in _registered:
         configure(_bench_sub.add_parser(name, help=help_text))

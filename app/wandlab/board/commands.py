@@ -28,6 +28,18 @@ def register(sub: Any) -> None:
     info.add_argument("--port", default="virtual:")
     info.add_argument("--json", action="store_true")
     info.set_defaults(func=_info)
+    models = bsub.add_parser("models", help="list the model slots and which one is active")
+    models.add_argument("--port", default="virtual:")
+    models.set_defaults(func=_models)
+    back = bsub.add_parser("rollback", help="activate the previously flashed model")
+    back.add_argument("--port", default="virtual:")
+    back.set_defaults(func=_rollback)
+
+    f = sub.add_parser("flash", help="push a model file to the board; it verifies and activates it")
+    f.add_argument("--port", required=True, help="link spec, e.g. serial:/dev/ttyACM0")
+    f.add_argument("model", help="model file (.tflite or a bundle .zip)")
+    f.add_argument("--model-id", help="name shown on the board (default: the file name)")
+    f.set_defaults(func=_flash)
 
 
 def _tracer(direction: str, seq: int, message: Message) -> None:
@@ -70,6 +82,62 @@ def _info(args: argparse.Namespace) -> int:
                     print(f"  sensor {s.kind}: {s.rate_hz} Hz, range {s.range:g} {s.units}")
                 print(f"  model slots {info.model_slots}, max model {info.max_model_bytes} B, "
                       f"arena {info.arena_bytes} B, free RAM {info.free_ram_bytes} B")
+
+    asyncio.run(main())
+    return 0
+
+
+def _flash(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from wandlab.board.transfer import upload_model
+    from wandlab.errors import BoardError
+
+    path = Path(args.model)
+    try:
+        blob = path.read_bytes()
+    except OSError as exc:
+        raise BoardError(f"cannot read {path}: {exc.strerror}") from None
+    model_id = args.model_id or path.stem
+
+    async def main() -> None:
+        async with BoardClient(open_link(args.port), reconnect=False) as client:
+            async for p in upload_model(client, blob, model_id, {"file": path.name}):
+                bar = "#" * int(30 * p.fraction)
+                print(f"\r{p.stage:<9} [{bar:<30}] {p.acked_bytes}/{p.total_bytes} B "
+                      f"{p.kbytes_per_s:7.1f} KB/s", end="", flush=True)
+                if p.stage == "begin" and p.resumed_from:
+                    print(f"\nresuming an interrupted upload at byte {p.resumed_from}")
+            print(f"\n{model_id} is active in slot {'AB'[p.slot]} ({len(blob)} bytes)")
+
+    asyncio.run(main())
+    return 0
+
+
+def _models(args: argparse.Namespace) -> int:
+    from wandlab.board.transfer import model_slots
+
+    async def main() -> None:
+        async with BoardClient(open_link(args.port), reconnect=False) as client:
+            slots = await model_slots(client)
+            for s in slots.slots:
+                mark = "*" if s.slot == slots.active_slot else " "
+                text = f"{s.model_id}  {s.size} B  sha256 {s.sha256.hex()[:16]}" if s.valid else "(empty)"
+                print(f"{mark} slot {'AB'[s.slot]}: {text}")
+            if slots.transfer_id:
+                print(f"  an upload is in progress: {slots.transfer_received} bytes received")
+
+    asyncio.run(main())
+    return 0
+
+
+def _rollback(args: argparse.Namespace) -> int:
+    from wandlab.board.transfer import rollback
+
+    async def main() -> None:
+        async with BoardClient(open_link(args.port), reconnect=False) as client:
+            slot = await rollback(client)
+            print(f"slot {'AB'[slot]} is active again")
 
     asyncio.run(main())
     return 0

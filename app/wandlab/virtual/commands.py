@@ -15,6 +15,8 @@ def register(sub: Any) -> None:
     p.add_argument("--person", type=int, default=0, help="simulated person (motion style, voice)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--port-path", help="where to create the port's symlink (default: a temp path)")
+    p.add_argument("--state", help="folder where the board keeps its models across restarts (like flash)")
+    p.add_argument("--max-model-kbytes", type=int, default=256, help="largest model the board accepts, in KB")
     p.set_defaults(func=_run)
 
 
@@ -22,7 +24,8 @@ def _run(args: argparse.Namespace) -> int:
     from wandlab.virtual.board import VirtualBoard, VirtualWandConfig
     from wandlab.virtual.pty_server import PtyWandServer
 
-    config = VirtualWandConfig(imu_rate_hz=args.rate, axes=args.axes, person=args.person, seed=args.seed)
+    config = VirtualWandConfig(imu_rate_hz=args.rate, axes=args.axes, person=args.person, seed=args.seed,
+                               state_dir=args.state, max_model_bytes=args.max_model_kbytes * 1000)
     server = PtyWandServer(VirtualBoard(config), args.port_path)
 
     async def main() -> None:

@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "wandlab.board.commands",
     "wandlab.virtual.commands",
     "wandlab.dataset.commands",
+    "wandlab.dataset.record_command",
     "wandlab.ml.commands",
     "wandlab.bench",
 )

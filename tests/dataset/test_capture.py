@@ -38,9 +38,7 @@ class Clock:
     def stream(self, data: np.ndarray, lost_first: int = 0) -> None:
         for i in range(0, len(data), self.block):
             self.now += self.block / self.rate
-            self.capture.feed(
-                self.sensor, data[i : i + self.block], self.rate, self.now, lost_first if i == 0 else 0
-            )
+            self.capture.feed(self.sensor, data[i : i + self.block], self.rate, self.now, lost_first if i == 0 else 0)
             self.capture.tick(self.now)
 
     def still(self, seconds: float) -> None:

@@ -194,9 +194,7 @@ class CaptureSession:
             self._finish(now, interrupted=True, then_idle=True, note=why)
             left = self.settings.takes - self.take
             more = f"; press Record to record the other {left}" if left else ""
-            self._emit(
-                CaptureError(f"The board disconnected: take {self.take} was saved with what arrived{more}")
-            )
+            self._emit(CaptureError(f"The board disconnected: take {self.take} was saved with what arrived{more}"))
         if self.state != IDLE:
             self._set(IDLE)
 
@@ -213,9 +211,7 @@ class CaptureSession:
             if self._recording is None and not self._open(rate_hz):  # the take's first block
                 return
             assert self._recording is not None
-            if self._recording.rate_hz != rate_hz or (
-                data.ndim == 2 and data.shape[1] != len(self._recording.axes)
-            ):
+            if self._recording.rate_hz != rate_hz or (data.ndim == 2 and data.shape[1] != len(self._recording.axes)):
                 self.connection_lost(now, f"the board's stream changed ({rate_hz:g} Hz) during the take")
                 return
             wanted = self._frames_wanted - self._recording.frames
@@ -292,9 +288,7 @@ class CaptureSession:
     def _feed_motion(self, data: np.ndarray, rate_hz: float, now: float, lost_before: int) -> None:
         if self._detector is None or self._detector.rate_hz != rate_hz:
             s = self.settings
-            self._detector = MotionDetector(
-                rate_hz, still_s=s.still_s, pre_roll_s=s.pre_roll_s, max_s=s.seconds
-            )
+            self._detector = MotionDetector(rate_hz, still_s=s.still_s, pre_roll_s=s.pre_roll_s, max_s=s.seconds)
         for event in self._detector.feed(data):
             if event.kind == "start":
                 if not self._open(rate_hz):

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 TICK_S = 0.05
+ARMED_PAUSE_S = 0.8  # --perform with --trigger motion: how long the wand rests before each take
 DEFAULT_PROJECT = Path.home() / "Wandlab" / "default-project"
 
 
@@ -93,10 +94,17 @@ async def _capture(project: Any, args: argparse.Namespace) -> int:
             task.add_done_callback(pending.discard)
 
     def show(event: cap.CaptureEvent) -> None:
-        if isinstance(event, cap.StateChanged) and event.state in (cap.RECORDING, cap.ARMED, cap.WAITING):
+        if isinstance(event, cap.StateChanged) and event.state in (
+            cap.COUNTDOWN,
+            cap.RECORDING,
+            cap.ARMED,
+            cap.WAITING,
+        ):
             print(event.prompt, flush=True)
-            if event.state == cap.RECORDING:
+            if event.state == cap.RECORDING and args.trigger != "motion":
                 act()
+            elif event.state == cap.ARMED:  # let the pre-roll fill with stillness first
+                asyncio.get_running_loop().call_later(ARMED_PAUSE_S, act)
         elif isinstance(event, cap.CountdownTick):
             print(f"  {event.remaining}…", flush=True)
         elif isinstance(event, cap.TakeSaved):
@@ -147,15 +155,23 @@ async def _capture(project: Any, args: argparse.Namespace) -> int:
     return len(session.saved)
 
 
-def _watch_enter(session: Any) -> asyncio.Task[None] | None:
+def _watch_enter(session: Any) -> Any:
     """Enter on the terminal starts the next take too (a board may have no button)."""
     if not sys.stdin.isatty():
         return None
     loop = asyncio.get_running_loop()
 
-    async def watch() -> None:
-        while True:
-            await loop.run_in_executor(None, sys.stdin.readline)
-            session.start(time.monotonic())
+    def line() -> None:
+        sys.stdin.readline()
+        session.start(time.monotonic())
 
-    return asyncio.ensure_future(watch())
+    try:
+        loop.add_reader(sys.stdin.fileno(), line)  # no thread: nothing to wait for at exit
+    except (NotImplementedError, OSError):
+        return None
+
+    class Remove:
+        def cancel(self) -> None:
+            loop.remove_reader(sys.stdin.fileno())
+
+    return Remove()

@@ -36,7 +36,7 @@ CLIP_LEVEL = 32000
 MAX_CLIPPED_FRACTION = 0.002
 # Threshold = clamp(spread * margin(sensitivity)): the spread of 3 takes is a noisy estimate, the
 # clamps keep a lucky-tight or sloppy enrolment usable.
-THRESHOLD_MIN, THRESHOLD_MAX = 0.15, 0.35
+THRESHOLD_MIN, THRESHOLD_MAX = 0.05, 0.10
 MAX_ENROLL_SPREAD = 0.6  # any pair of the three further apart than this: "the three are too different"
 DEFAULT_MODEL = Path(__file__).resolve().parents[3] / "models" / "speech_embedding" / "model.tflite"
 
@@ -58,7 +58,9 @@ def voiced_span(pcm: np.ndarray) -> tuple[int, int]:
     """(start, stop) sample indices of the voiced part; (0, 0) when nothing rises above the floor."""
     db = _frame_db(pcm)
     noise = float(np.percentile(db, 10))
-    threshold = max(float(db.max()) - VAD_RANGE_DB, noise + VAD_ABOVE_NOISE_DB, -70.0)
+    peak = float(db.max())
+    # min(..., peak - 6): a take that is loud throughout (no quiet lead-in) is all voice, not all noise.
+    threshold = max(peak - VAD_RANGE_DB, min(noise + VAD_ABOVE_NOISE_DB, peak - 6.0), -70.0)
     voiced = np.nonzero(db >= threshold)[0]
     if len(voiced) == 0 or db.max() <= -100.0:
         return 0, 0
@@ -91,7 +93,7 @@ def check_utterance(pcm: np.ndarray, rate_hz: int = 16000) -> np.ndarray:
             f"clipped ({clipped:.1%} of samples at full scale): speak softer or further away"
         )
     word = trim_voiced(pcm)
-    seconds = len(word) / rate_hz
+    seconds = max(0, len(word) - 2 * VAD_PAD) / rate_hz  # speech itself, not the padding around it
     if seconds < MIN_VOICED_S:
         raise EnrollmentError(
             f"too short ({seconds:.2f} s of speech, need {MIN_VOICED_S:.1f} s): say the whole word"

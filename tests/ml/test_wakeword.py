@@ -1,0 +1,125 @@
+"""Wake word: the shipped speech model fits and is bit-exact in TFLM; enrolment checks; stream detection."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+from scipy.signal import resample_poly
+
+from wandlab.ml import audio_features as af
+from wandlab.ml import wakeword as ww
+
+MODEL = ww.DEFAULT_MODEL
+HAS_ESPEAK = shutil.which("espeak-ng") is not None
+
+
+def tone(seconds: float, amplitude: float, freq: float = 300.0, noise: float = 30.0) -> np.ndarray:
+    t = np.arange(int(seconds * 16000)) / 16000
+    x = amplitude * 32767 * np.sin(2 * np.pi * freq * t) + np.random.default_rng(1).normal(0, noise, len(t))
+    return np.clip(np.round(x), -32768, 32767).astype(np.int16)
+
+
+def speak(word: str, speed: int = 150, pitch: int = 50, voice: str = "en-us+m3") -> np.ndarray:
+    raw = subprocess.run(
+        ["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "--stdout", word],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    ).stdout
+    data = raw[raw.index(b"data") + 8 :]
+    x = resample_poly(np.frombuffer(data[: len(data) // 2 * 2], dtype="<i2").astype(np.float64), 320, 441)
+    return np.clip(np.round(x * 0.5), -32768, 32767).astype(np.int16)
+
+
+def with_room(pcm: np.ndarray, seed: int, pad_s: float = 0.4) -> np.ndarray:
+    """Pad with a quiet mic noise floor, as a real take would have."""
+    pad = np.zeros(int(pad_s * 16000), dtype=np.int16)
+    x = np.concatenate([pad, pcm, pad]).astype(np.float64)
+    x += np.random.default_rng(seed).normal(0, 20, len(x))
+    return np.clip(np.round(x), -32768, 32767).astype(np.int16)
+
+
+@pytest.fixture(scope="module")
+def embedder() -> ww.Embedder:
+    return ww.Embedder(MODEL)
+
+
+def test_shipped_model_fits_budget_and_ops() -> None:
+    from wandlab.ml import speech_model as sm
+
+    blob = MODEL.read_bytes()
+    info = sm.model_info(blob)
+    assert info["bytes"] <= sm.FLASH_BUDGET
+    assert set(info["ops"]) <= sm.ALLOWED_OPS and "L2_NORMALIZATION" in info["ops"]
+    assert info["input_quant"] == [1 / 128, 0] and info["types"] == ["int8", "int8"]
+    arena = sm.smallest_arena(blob)
+    assert arena <= sm.ARENA_BUDGET
+    config = json.loads((MODEL.parent / "config.json").read_text())
+    assert config["model"]["bytes"] == len(blob)
+    assert af.AudioFeatureConfig.from_dict(config["feature_config"]) == af.AudioFeatureConfig()
+
+
+def test_tflm_bit_identical_to_litert() -> None:
+    from wandlab.ml import speech_model as sm
+
+    blob = MODEL.read_bytes()
+    inputs = [af.clip_features(pcm) for pcm in af.golden_signals().values()]
+    rng = np.random.default_rng(3)
+    inputs += list(rng.integers(-128, 128, size=(8, 49, 40)).astype(np.int8))
+    tflm, litert = sm.tflm_invoke(blob, np.stack(inputs)), sm.litert_invoke(blob, np.stack(inputs))
+    assert tflm.dtype == np.int8 and np.array_equal(tflm, litert)
+
+
+def test_enrollment_rejects_bad_takes_with_clear_messages(embedder: ww.Embedder) -> None:
+    good = tone(0.6, 0.3)
+    cases = {
+        "too quiet": np.zeros(16000, dtype=np.int16),
+        "clipped": tone(0.6, 1.5),
+        "too short": with_room(tone(0.08, 0.3, noise=0), seed=2),
+    }
+    for expected, bad in cases.items():
+        with pytest.raises(ww.EnrollmentError, match=f"take 2: {expected}"):
+            ww.enroll("word", [good, bad, good], embedder)
+    with pytest.raises(ww.EnrollmentError, match="exactly 3"):
+        ww.enroll("word", [good, good], embedder)
+
+
+def test_trim_finds_the_word() -> None:
+    take = with_room(tone(0.5, 0.3, noise=0), seed=4, pad_s=0.7)
+    start, stop = ww.voiced_span(take)
+    assert abs(start - int(0.7 * 16000)) <= ww.VAD_PAD + 160
+    assert abs((stop - start) - 8000) <= 2 * ww.VAD_PAD + 320
+
+
+def test_dtw_baseline_prefers_the_same_signal() -> None:
+    a, b = ww.mfcc(tone(0.5, 0.3, 300.0)), ww.mfcc(tone(0.5, 0.3, 900.0))
+    assert ww.dtw_distance(a, a) == pytest.approx(0.0, abs=1e-9)
+    assert ww.dtw_distance(a, b) > 0.5
+
+
+@pytest.mark.skipif(not HAS_ESPEAK, reason="espeak-ng not installed")
+def test_enrol_and_detect_in_stream(embedder: ww.Embedder) -> None:
+    # One "person" (a voice) says the new word three times with natural variation in speed and pitch.
+    takes = [
+        with_room(speak("lighthouse", s, p), seed=i)
+        for i, (s, p) in enumerate([(140, 45), (160, 55), (150, 50)])
+    ]
+    word = ww.enroll("lighthouse", takes, embedder)
+    assert ww.WakeWord.from_json(word.to_json()).threshold == pytest.approx(word.threshold)
+    again = ww.trim_voiced(with_room(speak("lighthouse", 155, 48), seed=7))
+    other = ww.trim_voiced(with_room(speak("marmalade", 150, 50), seed=8))
+    assert word.accepts(embedder.embed(again)), (word.distance(embedder.embed(again)), word.threshold)
+    assert not word.accepts(embedder.embed(other)), (word.distance(embedder.embed(other)), word.threshold)
+
+    gap = np.zeros(12000, dtype=np.int16)
+    target = speak("lighthouse", 155, 48)
+    stream = with_room(np.concatenate([speak("marmalade", 150, 50), gap, target, gap]), seed=9, pad_s=0.5)
+    detector = ww.StreamDetector(word, embedder)
+    events = [e for i in range(0, len(stream), 1600) for e in detector.feed(stream[i : i + 1600])]
+    target_at = (0.5 * 16000 + len(speak("marmalade", 150, 50)) + len(gap) + len(target) / 2) / 16000
+    assert len(events) == 1, events
+    assert abs(events[0][0] - target_at) < 0.4, (events, target_at)

@@ -64,9 +64,7 @@ def test_cli_format_choices_match_the_core():
 
 def test_the_installed_entry_point_runs_dataset_commands(tmp_path):
     proj = tmp_path / "proj"
-    assert (
-        main(["dataset", "import", "--project", str(proj), str(make_folder(tmp_path / "src", takes=1))]) == 0
-    )
+    assert main(["dataset", "import", "--project", str(proj), str(make_folder(tmp_path / "src", takes=1))]) == 0
     code = "import sys; from wandlab.cli import main; sys.exit(main(sys.argv[1:]))"
     done = subprocess.run(
         [sys.executable, "-c", code, "dataset", "stats", "--project", str(proj), "--json"],

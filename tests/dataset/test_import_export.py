@@ -219,9 +219,7 @@ def test_extra_manifest_columns_are_validated(project, tmp_path):
     src = make_folder(tmp_path / "src", takes=1)
     lines = (src / "manifest.csv").read_text().splitlines()
     lines = [lines[0] + ",split,trim_start,trim_end"] + [line + ",train,0,10" for line in lines[1:]]
-    (src / "manifest.csv").write_text(
-        "\n".join(lines[:-1] + [lines[-1].replace("train,0,10", "holdout,0,10")])
-    )
+    (src / "manifest.csv").write_text("\n".join(lines[:-1] + [lines[-1].replace("train,0,10", "holdout,0,10")]))
     with pytest.raises(DatasetError, match="split must be one of"):
         run_job(import_source(project, src))
     (src / "manifest.csv").write_text("\n".join(lines[:-1] + [lines[-1].replace("train,0,10", "train,5,1")]))

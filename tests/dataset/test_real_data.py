@@ -27,9 +27,7 @@ def need(name: str):
 
 
 def kept(project: Project) -> list[tuple]:
-    return sorted(
-        (s.label, s.subject, s.session, s.kind, s.rate_hz, s.split, s.sha256) for s in project.samples()
-    )
+    return sorted((s.label, s.subject, s.session, s.kind, s.rate_hz, s.split, s.sha256) for s in project.samples())
 
 
 def test_cyberry_wand_imports_whole_and_round_trips(tmp_path):

@@ -210,3 +210,23 @@ def test_journal_header_describes_the_take(project):
     assert found.header["label"] == "flick" and found.header["axes"] == ["ax", "ay", "az", "gx", "gy", "gz"]
     assert np.array_equal(found.data, gesture()[:20])
     rec.abort()
+
+
+def test_closing_the_project_mid_take_keeps_the_take(tmp_path):
+    project = Project.open(tmp_path / "p", create=True)
+    rec = record(project, gesture()[:40])
+    project.close()
+    with pytest.raises(DatasetError, match="already finished"):
+        rec.append(gesture()[:5])
+    with Project.open(tmp_path / "p") as again:
+        [sample] = again.samples()
+        assert sample.interrupted and sample.n_frames == 40 and again.recovery == []
+
+
+def test_a_take_finishes_once(project):
+    rec = record(project, gesture())
+    sample = rec.finish()
+    with pytest.raises(DatasetError, match="already finished"):
+        rec.finish()
+    rec.abort()  # too late to cancel: the take stays
+    assert project.samples() == [sample]

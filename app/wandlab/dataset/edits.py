@@ -257,9 +257,7 @@ def _validated(sample: Sample, values: Mapping[str, object]) -> dict[str, object
     return out
 
 
-def _set_state(
-    project: Project, ids: Sequence[str], state: str, also: Mapping[str, str] | None = None
-) -> None:
+def _set_state(project: Project, ids: Sequence[str], state: str, also: Mapping[str, str] | None = None) -> None:
     with project.transaction() as db:
         for sid in ids:
             project.update(db, sid, state=state)

@@ -83,9 +83,7 @@ def encode_sample(kind: str, data: np.ndarray, rate_hz: float) -> bytes:
     return buf.getvalue()
 
 
-def write_sample_file(
-    root: Path, relpath: str, kind: str, data: np.ndarray, rate_hz: float, sync: bool = True
-) -> None:
+def write_sample_file(root: Path, relpath: str, kind: str, data: np.ndarray, rate_hz: float, sync: bool = True) -> None:
     payload = encode_sample(kind, data, rate_hz)
     atomic_write(root, root / relpath, lambda f: f.write(payload), sync=sync)
 

@@ -88,9 +88,7 @@ def import_source(
     return result
 
 
-def _write(
-    project: Project, drafts: list[Draft], offset: int, total: int
-) -> Generator[Progress, None, list[Sample]]:
+def _write(project: Project, drafts: list[Draft], offset: int, total: int) -> Generator[Progress, None, list[Sample]]:
     writer = project.add_samples(drafts)
     try:
         while True:

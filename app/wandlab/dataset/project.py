@@ -72,6 +72,7 @@ class Project:
 
         self.editor = Editor(self)  # every edit goes through here, so undo covers all of them
         self.recovery: list[str] = []  # what open() repaired, in words, for a notification
+        self._recordings: set[Any] = set()  # Recordings in progress, finished on close()
 
     # -- opening and closing -------------------------------------------------------------------------
 
@@ -106,6 +107,12 @@ class Project:
         return project
 
     def close(self) -> None:
+        """Finish any take still recording (kept, marked interrupted), end the undo history, unlock."""
+        for recording in list(self._recordings):
+            try:
+                recording.finish(interrupted=True)
+            except DatasetError:
+                pass  # an empty take: nothing to keep
         with self._mutex:
             if self._lock is not None:
                 self.editor.clear()  # undo history ends here: soft-deleted samples go for good
@@ -209,9 +216,7 @@ class Project:
         try:
             for i, draft in enumerate(drafts):
                 sample = _sample_from_draft(draft)
-                files.write_sample_file(
-                    self.root, sample.file, sample.kind, draft.data, sample.rate_hz, sync=not batch
-                )
+                files.write_sample_file(self.root, sample.file, sample.kind, draft.data, sample.rate_hz, sync=not batch)
                 made.append(sample)
                 yield i + 1
             if batch:
@@ -283,9 +288,7 @@ class Project:
             raise DatasetError(f"{self.root}: project is open read-only")
 
 
-_INSERT_STATE = (
-    f"INSERT INTO samples ({', '.join(_COLUMNS)}, state) VALUES ({', '.join('?' * (len(_COLUMNS) + 1))})"
-)
+_INSERT_STATE = f"INSERT INTO samples ({', '.join(_COLUMNS)}, state) VALUES ({', '.join('?' * (len(_COLUMNS) + 1))})"
 _INSERT = f"INSERT INTO samples ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
 
 

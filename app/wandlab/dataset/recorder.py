@@ -61,6 +61,8 @@ class Recording:
         self._gaps_fd: int | None = None
         self._last_sync = time.monotonic()
         self._lock = threading.Lock()
+        self._done = False
+        project._recordings.add(self)
 
     @classmethod
     def start(
@@ -158,19 +160,30 @@ class Recording:
                 os.fsync(self._fd)
                 self._last_sync = now
 
-    def finish(self, trim: TrimSpec = "auto") -> Sample:
-        """Close the take and make it a sample. An empty take is aborted and raises DatasetError."""
+    def finish(self, trim: TrimSpec = "auto", interrupted: bool = False) -> Sample:
+        """Close the take and make it a sample. An empty take is aborted and raises DatasetError.
+
+        ``interrupted`` marks a take that ended early (the board went away, the project was closed).
+        """
+        if self._done:
+            raise DatasetError("recording is already finished or aborted")
         self._close_files()
         if self.frames == 0:
             self.abort()
             raise DatasetError("the take is empty: no data arrived from the board")
-        sample = finalize(self.project, self._partial, interrupted=False, trim=trim)
+        self._done = True
+        self.project._recordings.discard(self)
+        sample = finalize(self.project, self._partial, interrupted=interrupted, trim=trim)
         self.project.events.emit(SamplesChanged(added=(sample.id,)))
         self.project.events.emit(RecordingChanged(sample.id, "finished", sample.n_frames))
         return sample
 
     def abort(self) -> None:
-        """Throw the take away (the user pressed Cancel)."""
+        """Throw the take away (the user pressed Cancel). Does nothing once finished."""
+        if self._done:
+            return
+        self._done = True
+        self.project._recordings.discard(self)
         self._close_files()
         with self.project.transaction() as db:
             db.execute("DELETE FROM samples WHERE id = ? AND state = 'recording'", (self.sample_id,))
@@ -226,7 +239,7 @@ def finalize(project: Project, partial: Path, interrupted: bool, trim: TrimSpec 
     notes = [str(rec.header.get("notes") or "")]
     if interrupted:
         seconds = len(data) / rate
-        notes.append(f"recovered from an interrupted recording ({len(data)} frames, {seconds:.2f} s)")
+        notes.append(f"interrupted recording, kept up to where it stopped ({len(data)} frames, {seconds:.2f} s)")
     notes.append(journal.gap_note(rec.gaps, rate))
     sha = content_hash(data)
     relpath = files.sample_relpath(sid, kind)

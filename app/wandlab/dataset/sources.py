@@ -62,22 +62,14 @@ def detect_format(src: Path) -> str:
 def list_items(src: Path, fmt: str, options: ImportOptions) -> list[Item]:
     if fmt == "folder":
         rows = read_manifest(src)
-        return [
-            (f"{MANIFEST} line {i}", _folder_reader(src, row, i, options)) for i, row in enumerate(rows, 2)
-        ]
+        return [(f"{MANIFEST} line {i}", _folder_reader(src, row, i, options)) for i, row in enumerate(rows, 2)]
     files = _walk(src) if src.is_dir() else [(src.parent, src.name)]
     if fmt == "edge-impulse":
         info = ei.read_info_labels(src / ei.INFO_LABELS) if (src / ei.INFO_LABELS).is_file() else {}
         return [
-            (rel, _ei_reader(base, rel, info.get(rel), options))
-            for base, rel in files
-            if rel.lower().endswith(".json")
+            (rel, _ei_reader(base, rel, info.get(rel), options)) for base, rel in files if rel.lower().endswith(".json")
         ]
-    return [
-        (rel, _plain_reader(base, rel, options))
-        for base, rel in files
-        if rel.lower().endswith((".csv", ".wav"))
-    ]
+    return [(rel, _plain_reader(base, rel, options)) for base, rel in files if rel.lower().endswith((".csv", ".wav"))]
 
 
 def _walk(src: Path) -> list[tuple[Path, str]]:
@@ -119,9 +111,7 @@ def _folder_reader(root: Path, row: dict[str, str], line: int, options: ImportOp
     return read
 
 
-def _ei_reader(
-    base: Path, rel: str, entry: dict[str, Any] | None, options: ImportOptions
-) -> Callable[[], Draft]:
+def _ei_reader(base: Path, rel: str, entry: dict[str, Any] | None, options: ImportOptions) -> Callable[[], Draft]:
     def read() -> Draft:
         path = safe_relative_path(base, rel, rel)
         kind, rate, axes, data, payload = ei.read_ei_json(path, rel)
@@ -132,9 +122,7 @@ def _ei_reader(
             if abs(exact - rate) > 1e-6 * exact:
                 raise DatasetError(f"{rel}: interval_ms gives {rate:g} Hz but its metadata says {exact:g} Hz")
             rate = exact
-        label = (
-            entry.get("label", {}).get("label") if entry and isinstance(entry.get("label"), dict) else None
-        )
+        label = entry.get("label", {}).get("label") if entry and isinstance(entry.get("label"), dict) else None
         label = options.label or label or ei.label_from_name(Path(rel).name)
         category = str(entry.get("category") if entry else rel.split("/", 1)[0]).lower()
         if category == "testing":

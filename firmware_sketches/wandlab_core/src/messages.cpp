@@ -30,6 +30,16 @@ const char* message_name(uint8_t type) {
     case AudioBlock::kType: return "AudioBlock";
     case StreamStats::kType: return "StreamStats";
     case ButtonEvent::kType: return "ButtonEvent";
+    case ModelBegin::kType: return "ModelBegin";
+    case TransferStatus::kType: return "TransferStatus";
+    case ModelChunk::kType: return "ModelChunk";
+    case ChunkAck::kType: return "ChunkAck";
+    case ModelFinish::kType: return "ModelFinish";
+    case TransferResult::kType: return "TransferResult";
+    case ModelAbort::kType: return "ModelAbort";
+    case ModelQuery::kType: return "ModelQuery";
+    case ModelSlots::kType: return "ModelSlots";
+    case ModelActivate::kType: return "ModelActivate";
     case SimPerform::kType: return "SimPerform";
     case SimSay::kType: return "SimSay";
     case SimPerson::kType: return "SimPerson";
@@ -134,6 +144,89 @@ bool StreamStats::read(Reader& r) {
 
 bool ButtonEvent::write(Writer& w) const { return w.u8(button) && w.u8(pressed); }
 bool ButtonEvent::read(Reader& r) { return r.u8(&button) && r.u8(&pressed); }
+
+// -- model ---------------------------------------------------------------------------------------
+
+bool ModelBegin::write(Writer& w) const {
+  return w.u32(transfer_id) && w.u32(size) && w.u32(crc32) && w.bytes(sha256) &&
+         w.u16(chunk_size) && w.str(model_id) && w.bytes(metadata);
+}
+
+bool ModelBegin::read(Reader& r) {
+  return r.u32(&transfer_id) && r.u32(&size) && r.u32(&crc32) && r.bytes(&sha256) &&
+         r.u16(&chunk_size) && r.str(&model_id) && r.bytes(&metadata);
+}
+
+bool TransferStatus::write(Writer& w) const {
+  return w.u32(transfer_id) && w.u8(state) && w.u32(received_bytes) && w.u32(next_chunk) &&
+         w.str(message);
+}
+
+bool TransferStatus::read(Reader& r) {
+  return r.u32(&transfer_id) && r.u8(&state) && r.u32(&received_bytes) && r.u32(&next_chunk) &&
+         r.str(&message);
+}
+
+bool ModelChunk::write(Writer& w) const {
+  return w.u32(transfer_id) && w.u32(index) && w.u32(crc32) && w.bytes(data);
+}
+
+bool ModelChunk::read(Reader& r) {
+  return r.u32(&transfer_id) && r.u32(&index) && r.u32(&crc32) && r.bytes(&data);
+}
+
+bool ChunkAck::write(Writer& w) const {
+  return w.u32(transfer_id) && w.u32(index) && w.u32(next_chunk) && w.u8(status);
+}
+
+bool ChunkAck::read(Reader& r) {
+  return r.u32(&transfer_id) && r.u32(&index) && r.u32(&next_chunk) && r.u8(&status);
+}
+
+bool ModelFinish::write(Writer& w) const { return w.u32(transfer_id); }
+bool ModelFinish::read(Reader& r) { return r.u32(&transfer_id); }
+
+bool TransferResult::write(Writer& w) const {
+  return w.u32(transfer_id) && w.u8(ok) && w.u8(slot) && w.str(model_id) && w.str(message);
+}
+
+bool TransferResult::read(Reader& r) {
+  return r.u32(&transfer_id) && r.u8(&ok) && r.u8(&slot) && r.str(&model_id) && r.str(&message);
+}
+
+bool ModelAbort::write(Writer& w) const { return w.u32(transfer_id); }
+bool ModelAbort::read(Reader& r) { return r.u32(&transfer_id); }
+
+bool SlotInfo::write(Writer& w) const {
+  return w.u8(slot) && w.u8(valid) && w.u32(size) && w.bytes(sha256) && w.str(model_id);
+}
+
+bool SlotInfo::read(Reader& r) {
+  return r.u8(&slot) && r.u8(&valid) && r.u32(&size) && r.bytes(&sha256) && r.str(&model_id);
+}
+
+// No fields: the payload is empty (decode_payload still refuses trailing bytes).
+bool ModelQuery::write(Writer& w) const { return w.ok(); }
+bool ModelQuery::read(Reader& r) { return r.ok(); }
+
+bool ModelSlots::write(Writer& w) const {
+  if (slot_count > kMaxModelSlots) {
+    w.count(0x100);  // records kTooMany
+    return false;
+  }
+  bool ok = w.u8(active_slot) && w.count(slot_count);
+  for (size_t i = 0; ok && i < slot_count; ++i) ok = slots[i].write(w);
+  return ok && w.u32(transfer_id) && w.u32(transfer_received);
+}
+
+bool ModelSlots::read(Reader& r) {
+  bool ok = r.u8(&active_slot) && r.count(&slot_count, kMaxModelSlots);
+  for (size_t i = 0; ok && i < slot_count; ++i) ok = slots[i].read(r);
+  return ok && r.u32(&transfer_id) && r.u32(&transfer_received);
+}
+
+bool ModelActivate::write(Writer& w) const { return w.u8(slot); }
+bool ModelActivate::read(Reader& r) { return r.u8(&slot); }
 
 // -- simulation ----------------------------------------------------------------------------------
 

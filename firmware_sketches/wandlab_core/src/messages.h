@@ -1,5 +1,6 @@
 // Wire messages of protocol version 1: one struct per message type, field for field the Python
-// dataclasses in app/wandlab/protocol/{session,stream,simulation}.py (docs/protocol.md has the table).
+// dataclasses in app/wandlab/protocol/{session,stream,model,simulation}.py (docs/protocol.md has the
+// table).
 //
 // Each struct has kType, write(Writer&) and read(Reader&). Use the templates at the bottom:
 //
@@ -9,7 +10,7 @@
 //   StreamStart start;
 //   if (decode_message(packet, &start) == WireError::kOk) ...
 //
-// Decoded Str / I16Array fields are views into the packet's payload.
+// Decoded Str / Bytes / I16Array fields are views into the packet's payload.
 #pragma once
 
 #include <cstddef>
@@ -32,6 +33,7 @@ const char* message_name(uint8_t type);
 // Storage limits of the C++ structs (the wire allows up to 255 of each).
 constexpr size_t kMaxSensors = 8;
 constexpr size_t kMaxEnrolledLabels = 32;
+constexpr size_t kMaxModelSlots = 4;  // ModelSlots.slots (boards have 2: A/B)
 
 // -- session family (0x00-0x0F) ------------------------------------------------------------------
 
@@ -206,6 +208,150 @@ struct ButtonEvent {
   static constexpr uint8_t kType = 0x15;
   uint8_t button = 0;
   uint8_t pressed = 0;
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// -- model family (0x20-0x2F): push a model in numbered chunks; the board verifies it, writes the
+// inactive slot (A/B) and makes it active with one atomic write. docs/protocol.md has the flow.
+
+constexpr size_t kSha256Bytes = 32;
+constexpr uint8_t kNoSlot = 255;  // ModelSlots.active_slot when no slot holds a model
+
+enum class TransferState : uint8_t {
+  kIdle = 0,
+  kReceiving = 1,
+  kComplete = 2,  // all chunks in, waiting for ModelFinish
+  kFailed = 3,
+};
+
+enum class ChunkStatus : uint8_t {
+  kOk = 0,
+  kCrcMismatch = 1,
+  kOutOfOrder = 2,  // not the chunk the board expects next; next_chunk says which
+  kUnknownTransfer = 3,
+  kTooLarge = 4,
+};
+
+// Host -> board: a transfer starts, or resumes if the board holds part of the same one.
+struct ModelBegin {
+  static constexpr uint8_t kType = 0x20;
+  uint32_t transfer_id = 0;
+  uint32_t size = 0;        // bytes of the whole model
+  uint32_t crc32 = 0;       // of the whole model
+  Bytes sha256;             // kSha256Bytes, of the whole model
+  uint16_t chunk_size = 0;  // every chunk but the last has exactly this many bytes
+  Str model_id;
+  Bytes metadata;           // UTF-8 JSON: labels, feature config, hashes (the bundle manifest)
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// Board -> host, answer to ModelBegin: where to (re)start.
+struct TransferStatus {
+  static constexpr uint8_t kType = 0x21;
+  uint32_t transfer_id = 0;
+  uint8_t state = 0;  // TransferState
+  uint32_t received_bytes = 0;
+  uint32_t next_chunk = 0;
+  Str message;
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// Host -> board: chunk `index` of the transfer.
+struct ModelChunk {
+  static constexpr uint8_t kType = 0x22;
+  uint32_t transfer_id = 0;
+  uint32_t index = 0;
+  uint32_t crc32 = 0;  // of data: lets the board name the bad chunk, not just drop a frame
+  Bytes data;
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// Board -> host, one per ModelChunk: the board holds every chunk before next_chunk.
+struct ChunkAck {
+  static constexpr uint8_t kType = 0x23;
+  uint32_t transfer_id = 0;
+  uint32_t index = 0;
+  uint32_t next_chunk = 0;
+  uint8_t status = 0;  // ChunkStatus
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// Host -> board: all chunks sent; verify and activate. The board answers TransferResult.
+struct ModelFinish {
+  static constexpr uint8_t kType = 0x24;
+  uint32_t transfer_id = 0;
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// Board -> host after ModelFinish: verified and active, or why not (the old model stays active).
+struct TransferResult {
+  static constexpr uint8_t kType = 0x25;
+  uint32_t transfer_id = 0;
+  uint8_t ok = 0;
+  uint8_t slot = 0;  // the slot now active
+  Str model_id;
+  Str message;
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// Host -> board: drop the transfer (the board answers Ack).
+struct ModelAbort {
+  static constexpr uint8_t kType = 0x26;
+  uint32_t transfer_id = 0;
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+struct SlotInfo {
+  uint8_t slot = 0;
+  uint8_t valid = 0;  // 1: holds a verified model
+  uint32_t size = 0;
+  Bytes sha256;       // kSha256Bytes, or empty for an empty slot
+  Str model_id;
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// Host -> board: which models are stored? The board answers ModelSlots. No fields.
+struct ModelQuery {
+  static constexpr uint8_t kType = 0x27;
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+struct ModelSlots {
+  static constexpr uint8_t kType = 0x28;
+  uint8_t active_slot = kNoSlot;
+  SlotInfo slots[kMaxModelSlots];
+  size_t slot_count = 0;
+  uint32_t transfer_id = 0;        // 0: no transfer in progress
+  uint32_t transfer_received = 0;  // bytes of it the board holds
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// Host -> board: make a stored slot the active one (rollback to the previous model). Ack or Error.
+struct ModelActivate {
+  static constexpr uint8_t kType = 0x29;
+  uint8_t slot = 0;
 
   bool write(Writer& w) const;
   bool read(Reader& r);

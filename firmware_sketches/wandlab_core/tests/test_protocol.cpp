@@ -86,6 +86,16 @@ bool with_message(uint8_t type, Fn&& fn) {
     case p::AudioBlock::kType: fn(p::AudioBlock{}); return true;
     case p::StreamStats::kType: fn(p::StreamStats{}); return true;
     case p::ButtonEvent::kType: fn(p::ButtonEvent{}); return true;
+    case p::ModelBegin::kType: fn(p::ModelBegin{}); return true;
+    case p::TransferStatus::kType: fn(p::TransferStatus{}); return true;
+    case p::ModelChunk::kType: fn(p::ModelChunk{}); return true;
+    case p::ChunkAck::kType: fn(p::ChunkAck{}); return true;
+    case p::ModelFinish::kType: fn(p::ModelFinish{}); return true;
+    case p::TransferResult::kType: fn(p::TransferResult{}); return true;
+    case p::ModelAbort::kType: fn(p::ModelAbort{}); return true;
+    case p::ModelQuery::kType: fn(p::ModelQuery{}); return true;
+    case p::ModelSlots::kType: fn(p::ModelSlots{}); return true;
+    case p::ModelActivate::kType: fn(p::ModelActivate{}); return true;
     case p::SimPerform::kType: fn(p::SimPerform{}); return true;
     case p::SimSay::kType: fn(p::SimSay{}); return true;
     case p::SimPerson::kType: fn(p::SimPerson{}); return true;
@@ -114,6 +124,18 @@ p::WireError decode_and_reencode(uint8_t type, const ByteVec& payload, ByteVec* 
 
 constexpr int16_t kImuExample[] = {0, 0, 8192, 1, -1, 0, -32768, 32767, 256, 0, 255, -256};
 constexpr int16_t kAudioExample[] = {0, 1, -1, 0x7F00, -0x8000, 0, 0, 12345};
+constexpr uint32_t kTransferExample = 0x1234ABCD;
+constexpr uint8_t kChunkExample[] = {0, 1, 2, 0, 255};
+constexpr uint8_t kZeroSha256[p::kSha256Bytes] = {};
+
+constexpr uint8_t kCountingSha256[p::kSha256Bytes] = {  // bytes(range(32)) in Python
+    0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15,
+    16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31};
+
+p::Bytes bytes_of(const uint8_t* data, size_t size) { return p::Bytes{data, size}; }
+p::Bytes bytes_of(const char* text) {
+  return p::Bytes{reinterpret_cast<const uint8_t*>(text), std::strlen(text)};
+}
 
 p::Info info_example() {
   p::Info m;
@@ -136,6 +158,30 @@ p::Info info_example() {
   m.enrolled_labels[0] = p::Str::of("hey wand");
   m.enrolled_label_count = 1;
   m.battery_percent = 87;
+  return m;
+}
+
+p::ModelBegin model_begin_example() {
+  p::ModelBegin m;
+  m.transfer_id = kTransferExample;
+  m.size = 5000;
+  m.crc32 = 0xCAFEF00D;
+  m.sha256 = bytes_of(kCountingSha256, p::kSha256Bytes);
+  m.chunk_size = 2048;
+  m.model_id = p::Str::of("gesture-7f3a");
+  m.metadata = bytes_of("{\"labels\":[\"circle\"]}");
+  return m;
+}
+
+p::ModelSlots model_slots_example() {
+  p::ModelSlots m;
+  m.active_slot = 1;
+  m.slots[0] = {0, 1, 4000, bytes_of(kZeroSha256, p::kSha256Bytes), p::Str::of("old")};
+  m.slots[1] = {1, 1, 5000, bytes_of(kCountingSha256, p::kSha256Bytes),
+                p::Str::of("gesture-7f3a")};
+  m.slot_count = 2;
+  m.transfer_id = 0;
+  m.transfer_received = 0;
   return m;
 }
 
@@ -168,6 +214,27 @@ ByteVec example_frame(uint8_t type, uint16_t seq) {
       break;
     case p::StreamStats::kType: encode(p::StreamStats{100, 200, 1, 0}); break;
     case p::ButtonEvent::kType: encode(p::ButtonEvent{0, 1}); break;
+    case p::ModelBegin::kType: encode(model_begin_example()); break;
+    case p::TransferStatus::kType:
+      encode(p::TransferStatus{kTransferExample, static_cast<uint8_t>(p::TransferState::kReceiving),
+                               4096, 2, p::Str::of("")});
+      break;
+    case p::ModelChunk::kType:
+      encode(p::ModelChunk{kTransferExample, 2, 0x0BADC0DE,
+                           bytes_of(kChunkExample, sizeof(kChunkExample))});
+      break;
+    case p::ChunkAck::kType:
+      encode(p::ChunkAck{kTransferExample, 2, 3, static_cast<uint8_t>(p::ChunkStatus::kOk)});
+      break;
+    case p::ModelFinish::kType: encode(p::ModelFinish{kTransferExample}); break;
+    case p::TransferResult::kType:
+      encode(p::TransferResult{kTransferExample, 1, 1, p::Str::of("gesture-7f3a"),
+                               p::Str::of("verified and active")});
+      break;
+    case p::ModelAbort::kType: encode(p::ModelAbort{kTransferExample}); break;
+    case p::ModelQuery::kType: encode(p::ModelQuery{}); break;
+    case p::ModelSlots::kType: encode(model_slots_example()); break;
+    case p::ModelActivate::kType: encode(p::ModelActivate{0}); break;
     case p::SimPerform::kType: encode(p::SimPerform{p::Str::of("circle")}); break;
     case p::SimSay::kType: encode(p::SimSay{p::Str::of("hey wand")}); break;
     case p::SimPerson::kType: encode(p::SimPerson{3}); break;
@@ -334,6 +401,29 @@ void test_decoded_fields(const std::vector<Vector>& vectors) {
       bool same = true;
       for (size_t i = 0; i < 12; ++i) same = same && block.data.at(i) == kImuExample[i];
       CHECK(same);
+    }
+    if (v.type == p::ModelBegin::kType) {
+      const ByteVec payload = v.payload();
+      p::ModelBegin begin;
+      CHECK(p::decode_payload(payload.data(), payload.size(), &begin) == p::WireError::kOk);
+      CHECK(begin.transfer_id == kTransferExample && begin.size == 5000 && begin.chunk_size == 2048);
+      CHECK(begin.sha256.size == p::kSha256Bytes && begin.sha256.data[31] == 31);
+      CHECK(begin.model_id.equals("gesture-7f3a") && begin.metadata.size == 21);
+      // Views point into the payload, not at a copy.
+      CHECK(begin.sha256.data >= payload.data() &&
+            begin.sha256.data < payload.data() + payload.size());
+    }
+    if (v.type == p::ModelSlots::kType) {
+      const ByteVec payload = v.payload();
+      p::ModelSlots slots;
+      CHECK(p::decode_payload(payload.data(), payload.size(), &slots) == p::WireError::kOk);
+      CHECK(slots.active_slot == 1 && slots.slot_count == 2 && slots.transfer_id == 0);
+      CHECK(slots.slots[0].model_id.equals("old") && slots.slots[0].size == 4000);
+      CHECK(slots.slots[1].valid == 1 && slots.slots[1].sha256.size == p::kSha256Bytes &&
+            std::memcmp(slots.slots[1].sha256.data, kCountingSha256, p::kSha256Bytes) == 0);
+    }
+    if (v.type == p::ModelQuery::kType) {
+      CHECK(v.payload().empty());
     }
   }
 }
@@ -507,6 +597,39 @@ void test_limits(std::mt19937& rng) {
   info.sensor_count = p::kMaxSensors + 1;
   CHECK(p::encode_payload(info, out, sizeof(out), &size) == p::WireError::kTooMany);
   CHECK(p::encode_payload(info_example(), out, 10, &size) == p::WireError::kNoRoom);
+  p::ModelSlots slots = model_slots_example();
+  slots.slot_count = p::kMaxModelSlots + 1;
+  CHECK(p::encode_payload(slots, out, sizeof(out), &size) == p::WireError::kTooMany);
+
+  // More slots on the wire than the struct stores: kTooMany, not a write past slots[].
+  ByteVec many{p::kNoSlot, static_cast<uint8_t>(p::kMaxModelSlots + 1)};
+  for (size_t i = 0; i <= p::kMaxModelSlots; ++i) {
+    const uint8_t empty_slot[] = {static_cast<uint8_t>(i), 0, 0, 0, 0, 0, 0, 0, 0};
+    many.insert(many.end(), empty_slot, empty_slot + sizeof(empty_slot));
+  }
+  many.insert(many.end(), 8, 0);
+  p::ModelSlots back_slots;
+  CHECK(p::decode_payload(many.data(), many.size(), &back_slots) == p::WireError::kTooMany);
+
+  // A ModelChunk filling the payload limit frames and decodes; one data byte more does not encode.
+  std::vector<uint8_t> chunk_data(p::kMaxPayload - 14);
+  for (auto& b : chunk_data) b = static_cast<uint8_t>(rng());
+  p::ModelChunk chunk{kTransferExample, 7, p::crc32(chunk_data.data(), chunk_data.size()),
+                      bytes_of(chunk_data.data(), chunk_data.size())};
+  n = p::encode_message(chunk, 11, frame.data(), frame.size());
+  CHECK(n > 0 && n <= p::kMaxFrameBytes);
+  got.packets.clear();
+  decoder.feed(frame.data(), n, got);
+  CHECK(got.packets.size() == 1);
+  if (got.packets.size() == 1) {
+    const ByteVec& pl = got.packets[0].payload;
+    p::ModelChunk back_chunk;
+    CHECK(p::decode_payload(pl.data(), pl.size(), &back_chunk) == p::WireError::kOk);
+    CHECK(back_chunk.data.size == chunk_data.size() &&
+          p::crc32(back_chunk.data.data, back_chunk.data.size) == back_chunk.crc32);
+  }
+  chunk.data.size += 1;
+  CHECK(p::encode_message(chunk, 11, roomy.data(), roomy.size()) == 0);
 }
 
 void test_utf8_is_as_strict_as_python() {
@@ -531,8 +654,9 @@ void test_utf8_is_as_strict_as_python() {
 void test_random_payloads_decode_canonically(std::mt19937& rng) {
   // Whatever bytes arrive: no crash, no read outside the payload (ASan), and anything accepted
   // re-encodes to exactly the bytes received (the encoding is canonical).
-  const uint8_t types[] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x0E, 0x0F, 0x10, 0x11,
-                           0x12, 0x13, 0x14, 0x15, 0x70, 0x71, 0x72, 0x73, 0x74};
+  const uint8_t types[] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x0E, 0x0F, 0x10, 0x11, 0x12,
+                           0x13, 0x14, 0x15, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26,
+                           0x27, 0x28, 0x29, 0x70, 0x71, 0x72, 0x73, 0x74};
   int accepted = 0;
   for (int trial = 0; trial < 20000; ++trial) {
     const uint8_t type = types[rng() % sizeof(types)];

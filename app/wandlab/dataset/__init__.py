@@ -12,6 +12,7 @@ from wandlab.dataset.importer import ImportResult, import_source
 from wandlab.dataset.jobs import Progress, run_job
 from wandlab.dataset.model import KINDS, SPLITS, Sample
 from wandlab.dataset.motion import MotionDetector, MotionEvent
+from wandlab.dataset.preview import envelope
 from wandlab.dataset.problems import Problem, find_problems
 from wandlab.dataset.project import Draft, Project
 from wandlab.dataset.recorder import Recording
@@ -37,6 +38,7 @@ __all__ = [
     "Sample",
     "SamplesChanged",
     "auto_trim",
+    "envelope",
     "export_project",
     "find_problems",
     "import_source",

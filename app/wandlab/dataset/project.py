@@ -80,6 +80,8 @@ class Project:
     def open(cls, root: str | Path, create: bool = False, read_only: bool = False) -> Project:
         root = Path(root)
         index = root / schema.INDEX_NAME
+        if root.exists() and not root.is_dir():
+            raise DatasetError(f"{root}: is a file, not a project folder")
         if not index.exists():
             if not create or read_only:
                 raise DatasetError(f"{root}: not a Wandlab project (no {schema.INDEX_NAME})")

@@ -55,6 +55,7 @@ def test_errors_are_one_line_and_exit_1(tmp_path, capsys):
     (src / "samples" / "flick_0.csv").write_text("ax,ay\n1,2\n")
     assert main(["dataset", "import", "--project", str(tmp_path / "p"), str(src)]) == 1
     assert "flick_0.csv: header" in capsys.readouterr().err
+    assert not (tmp_path / "p").exists()  # no empty project left behind by a failed first import
 
 
 def test_cli_format_choices_match_the_core():

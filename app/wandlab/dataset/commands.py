@@ -9,8 +9,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -82,10 +84,16 @@ def _import(args: argparse.Namespace) -> int:
         skip_duplicates=not args.keep_duplicates,
         auto_trim=args.auto_trim,
     )
-    with Project.open(args.project, create=True) as project:
-        for line in project.recovery:
-            print(line, file=sys.stderr)
-        result = run_job(import_source(project, args.src, options, fmt=args.format), _printer())
+    fresh = not Path(args.project).exists()
+    try:
+        with Project.open(args.project, create=True) as project:
+            for line in project.recovery:
+                print(line, file=sys.stderr)
+            result = run_job(import_source(project, args.src, options, fmt=args.format), _printer())
+    except BaseException:
+        if fresh:  # a failed first import should not leave an empty project behind
+            shutil.rmtree(args.project, ignore_errors=True)
+        raise
     print(result.summary())
     return 0
 

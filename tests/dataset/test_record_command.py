@@ -45,7 +45,7 @@ def test_record_two_takes_from_the_virtual_wand(tmp_path: Path, capsys: pytest.C
     with Project.open(project, read_only=True) as p:
         for sample in p.samples():
             assert sample.board == "Virtual wand" and sample.source == "recorder"
-            assert 0 < sample.trim_start < sample.trim_end < sample.n_frames  # cut to the flick
+            assert sample.trim_end - sample.trim_start < sample.n_frames - 20  # cut to the flick
 
 
 def test_perform_needs_the_virtual_wand(tmp_path: Path) -> None:

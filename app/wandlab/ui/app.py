@@ -13,6 +13,7 @@ import itertools
 import logging
 import os
 import sys
+from pathlib import Path
 
 import pyqtgraph as pg
 import qasync
@@ -27,6 +28,8 @@ from wandlab.virtual.gestures import GESTURES
 log = logging.getLogger(__name__)
 DEMO_ENV = "WANDLAB_DEMO_GESTURES"  # "1": the virtual wand performs a gesture every ~2 s (screenshots, demos)
 DEMO_PERIOD_S = 2.0
+START_PAGE_ENV = "WANDLAB_START_PAGE"  # e.g. "Dataset": open on that page (screenshots, demos)
+DEFAULT_PROJECT = Path.home() / "Wandlab" / "default-project"
 
 
 def _application(argv: list[str] | None) -> QApplication:
@@ -61,6 +64,10 @@ async def _main(window: MainWindow, port: str | None) -> int:
     screen = window.screen().availableGeometry()
     if screen.width() < window.width() * 1.15 or screen.height() < window.height() * 1.15:
         window.setGeometry(screen)  # a small screen: use all of it (works without a window manager too)
+    start_page = os.environ.get(START_PAGE_ENV, "")
+    for index in range(window.pages.count()):
+        if window.pages.tabText(index).lower() == start_page.lower():
+            window.pages.setCurrentIndex(index)
     window.show()
     if port:
         window.connect_to(port)
@@ -82,7 +89,8 @@ def run_app(port: str | None = None, project: str | None = None, argv: list[str]
     """Open the main window (connecting to ``port`` if given) and run until it is closed."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     app = _application(argv)
-    window = MainWindow(DeviceSession(), list_ports=list_serial_ports, project=project)
+    # With no --project, takes go to one default project, so recording works from the first minute.
+    window = MainWindow(DeviceSession(), list_ports=list_serial_ports, project=project or str(DEFAULT_PROJECT))
 
     def loop_errors(loop: asyncio.AbstractEventLoop, context: dict[str, object]) -> None:
         # Anything that escapes a callback reaches the user as a notification, not a dead window.

@@ -15,9 +15,12 @@ from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QScrollArea, QTabWidget,
 
 from wandlab.board.client import ConnectionState
 from wandlab.link.serial_link import list_serial_ports
+from wandlab.ui.dataset_page import DatasetPage
 from wandlab.ui.device_panel import DevicePanel, PortLister
 from wandlab.ui.live_view import LivePage
 from wandlab.ui.notify import Banner, Notifier, TaskRunner
+from wandlab.ui.project_menu import ProjectHolder, install_menus
+from wandlab.ui.record_page import RecordPage
 from wandlab.ui.session import DeviceSession
 from wandlab.ui.status import StatusBar
 from wandlab.ui.virtual_panel import VirtualPanel
@@ -32,12 +35,11 @@ class MainWindow(QMainWindow):
                  project: str | None = None) -> None:
         super().__init__()
         self.session = session or DeviceSession()
-        self.project = project
         self.notifier = Notifier(self)
         self.runner = TaskRunner(self.notifier)
         self._closing = False
         self._released = False
-        self.setWindowTitle("Wandlab" + (f" – {project}" if project else ""))
+        self.setWindowTitle("Wandlab")
         self.resize(1280, 800)
 
         self.device_panel = DevicePanel(self.session, self.runner, list_ports or list_serial_ports)
@@ -75,6 +77,19 @@ class MainWindow(QMainWindow):
 
         self.live_page = LivePage(self.session)
         self.add_page("Live", self.live_page, "Sensors as they stream from the board")
+        # Recording and the dataset share one open project (File > New/Open project).
+        self.projects = ProjectHolder(self.notifier, self)
+        self.record_page = RecordPage(self.session, self.projects, self.notifier, self.runner)
+        self.add_page("Record", self.record_page, "Record labeled takes: Space or the board's button")
+        self.dataset_page = DatasetPage(self.projects, self.notifier)
+        self.add_page("Dataset", self.dataset_page, "Review, crop, split, relabel, import and export takes")
+        self.record_page.wants_focus.connect(lambda: self.pages.setCurrentWidget(self.record_page))
+        self.record_page.open_sample.connect(self.review_sample)
+        self.menu_actions = install_menus(self, self.projects)
+        self.projects.changed.connect(
+            lambda p: self.setWindowTitle("Wandlab" + (f" – {p.root}" if p is not None else "")))
+        if project:
+            self.projects.open(project)
         connect_key = QShortcut(QKeySequence("Ctrl+K"), self)
         connect_key.activated.connect(self.device_panel.toggle_connection)
         QShortcut(QKeySequence.StandardKey.Quit, self).activated.connect(self.close)
@@ -92,6 +107,10 @@ class MainWindow(QMainWindow):
     def connect_to(self, spec: str) -> None:
         self.device_panel.connect_to(spec)
 
+    def review_sample(self, sample_id: str) -> None:
+        self.pages.setCurrentWidget(self.dataset_page)
+        self.dataset_page.select([sample_id])
+
     # -- connection feedback --------------------------------------------------------------------
     def _on_state(self, state: ConnectionState, detail: str) -> None:
         if state is ConnectionState.DISCONNECTED and self.session.active:
@@ -106,9 +125,11 @@ class MainWindow(QMainWindow):
 
     # -- closing --------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
+        self.record_page.shutdown()  # a take in progress is kept, not lost
         if self._released or not self.session.active:
             self._released = True
             self.live_page.timer.stop()
+            self.projects.close()
             event.accept()
             self.closed.emit()
             return

@@ -1,0 +1,108 @@
+"""The open project, shared by the Record and Dataset pages, and the File/Edit menus that act on it.
+
+``ProjectHolder`` owns the one open ``Project`` and relays its plain-Python events as a Qt signal:
+events may come from a worker thread (an import), and a queued signal delivers them on the GUI
+thread. Pages connect to ``changed`` (another project was opened) and ``event`` (samples/history).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMainWindow
+
+from wandlab.dataset.events import Event, HistoryChanged
+from wandlab.dataset.project import Project
+from wandlab.errors import WandlabError
+from wandlab.ui.notify import Notifier
+
+DEFAULT_PROJECT = Path.home() / "Wandlab" / "default-project"
+
+
+class ProjectHolder(QObject):
+    changed = Signal(object)  # the new Project, or None when closed
+    event = Signal(object)  # a wandlab.dataset.events.Event, always on the GUI thread
+
+    def __init__(self, notifier: Notifier, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.notifier = notifier
+        self.project: Project | None = None
+        self._unsubscribe = lambda: None
+
+    def open(self, folder: str | Path, create: bool = True) -> bool:
+        """Open (or create) ``folder``; on failure the current project stays open and the user is told."""
+        try:
+            project = Project.open(Path(folder).expanduser(), create=create)
+        except WandlabError as exc:
+            self.notifier.error(f"Could not open project {folder}: {exc}")
+            return False
+        except OSError as exc:
+            self.notifier.error(f"Could not open project {folder}: {exc.strerror or exc}")
+            return False
+        self.close()
+        self.project = project
+        self._unsubscribe = project.events.subscribe(self.event.emit)
+        for line in project.recovery:
+            self.notifier.warning(line)
+        self.changed.emit(project)
+        return True
+
+    def close(self) -> None:
+        if self.project is not None:
+            self._unsubscribe()
+            with contextlib.suppress(WandlabError, OSError):
+                self.project.close()
+            self.project = None
+            self.changed.emit(None)
+
+
+def install_menus(window: QMainWindow, holder: ProjectHolder) -> dict[str, QAction]:
+    """File: New/Open project; Edit: Undo/Redo of dataset edits (labels follow the history)."""
+    menu = window.menuBar()
+    file_menu = menu.addMenu("&File")
+    new = file_menu.addAction("&New project…")
+    new.setShortcut(QKeySequence.StandardKey.New)
+    new.triggered.connect(lambda: _choose(window, holder, new=True))
+    open_ = file_menu.addAction("&Open project…")
+    open_.setShortcut(QKeySequence.StandardKey.Open)
+    open_.triggered.connect(lambda: _choose(window, holder, new=False))
+    file_menu.addSeparator()
+    quit_ = file_menu.addAction("&Quit")
+    quit_.triggered.connect(window.close)
+
+    edit = menu.addMenu("&Edit")
+    undo = edit.addAction("Undo")
+    undo.setShortcut(QKeySequence("Ctrl+Z"))
+    redo = edit.addAction("Redo")
+    redo.setShortcut(QKeySequence("Ctrl+Shift+Z"))
+    undo.triggered.connect(lambda: holder.project and holder.project.editor.undo())
+    redo.triggered.connect(lambda: holder.project and holder.project.editor.redo())
+
+    def follow(event: Event) -> None:
+        if isinstance(event, HistoryChanged):
+            undo.setText(event.undo_text)
+            redo.setText(event.redo_text)
+            undo.setEnabled(event.can_undo)
+            redo.setEnabled(event.can_redo)
+
+    def reset(project: Project | None) -> None:
+        undo.setText("Undo")
+        redo.setText("Redo")
+        undo.setEnabled(bool(project and project.editor.can_undo))
+        redo.setEnabled(bool(project and project.editor.can_redo))
+
+    holder.event.connect(follow)
+    holder.changed.connect(reset)
+    reset(holder.project)
+    return {"new": new, "open": open_, "undo": undo, "redo": redo}
+
+
+def _choose(window: QMainWindow, holder: ProjectHolder, new: bool) -> None:
+    start = str(holder.project.root.parent if holder.project else DEFAULT_PROJECT.parent)
+    title = "New project: choose an empty folder" if new else "Open a Wandlab project folder"
+    folder = QFileDialog.getExistingDirectory(window, title, start)
+    if folder:
+        holder.open(folder, create=new)

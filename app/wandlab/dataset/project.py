@@ -21,7 +21,7 @@ import uuid
 from collections import Counter
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +31,9 @@ from wandlab.dataset import files, schema
 from wandlab.dataset.events import Events, SamplesChanged
 from wandlab.dataset.lock import ProjectLock
 from wandlab.dataset.model import Sample, check_label, content_hash, now_iso, stable_split
+from wandlab.dataset.rows import COLUMNS, INSERT, INSERT_WITH_STATE, row_sample, sample_row
 from wandlab.errors import DatasetError
 
-_COLUMNS = tuple(f.name for f in fields(Sample))
 BATCH_SYNC_MIN = 8
 
 
@@ -140,14 +140,14 @@ class Project:
             sql, args = sql + " AND kind = ?", [*args, kind]
         with self._mutex:
             rows = self._db.execute(sql + " ORDER BY label, created, id", args).fetchall()
-        return [_sample(r) for r in rows]
+        return [row_sample(r) for r in rows]
 
     def get(self, sample_id: str) -> Sample:
         with self._mutex:
             row = self._db.execute("SELECT * FROM samples WHERE id = ?", (sample_id,)).fetchone()
         if row is None:
             raise DatasetError(f"no sample with id {sample_id}")
-        return _sample(row)
+        return row_sample(row)
 
     def state_of(self, sample_id: str) -> str:
         with self._mutex:
@@ -224,7 +224,7 @@ class Project:
             if batch:
                 files.flush_to_disk(self.root, [s.file for s in made])
             with self.transaction() as db:
-                db.executemany(_INSERT, [_row(s) for s in made])
+                db.executemany(INSERT, [sample_row(s) for s in made])
         except BaseException:
             for sample in made:
                 (self.root / sample.file).unlink(missing_ok=True)
@@ -234,11 +234,11 @@ class Project:
 
     def insert_row(self, db: sqlite3.Connection, sample: Sample, state: str = "ok") -> None:
         """Index a sample inside a caller's transaction (the recorder and split use this)."""
-        db.execute(_INSERT_STATE, [*_row(sample), state])
+        db.execute(INSERT_WITH_STATE, [*sample_row(sample), state])
 
     def update(self, db: sqlite3.Connection, sample_id: str, **values: object) -> None:
         """Change columns of one sample inside a caller's transaction."""
-        unknown = set(values) - set(_COLUMNS) - {"state"}
+        unknown = set(values) - set(COLUMNS) - {"state"}
         if unknown:
             raise DatasetError(f"unknown sample field(s): {', '.join(sorted(unknown))}")
         values = {k: (",".join(v) if k == "axes" else v) for k, v in values.items()}  # type: ignore[arg-type]
@@ -290,26 +290,8 @@ class Project:
             raise DatasetError(f"{self.root}: project is open read-only")
 
 
-_INSERT_STATE = f"INSERT INTO samples ({', '.join(_COLUMNS)}, state) VALUES ({', '.join('?' * (len(_COLUMNS) + 1))})"
-_INSERT = f"INSERT INTO samples ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
-
-
 def new_id() -> str:
     return uuid.uuid4().hex
-
-
-def _row(sample: Sample) -> list[object]:
-    values = [getattr(sample, c) for c in _COLUMNS]
-    values[_COLUMNS.index("axes")] = ",".join(sample.axes)
-    values[_COLUMNS.index("interrupted")] = int(sample.interrupted)
-    return values
-
-
-def _sample(row: sqlite3.Row) -> Sample:
-    values = {c: row[c] for c in _COLUMNS}
-    values["axes"] = tuple(str(values["axes"]).split(","))
-    values["interrupted"] = bool(values["interrupted"])
-    return Sample(**values)
 
 
 def _sample_from_draft(d: Draft) -> Sample:

@@ -1,7 +1,8 @@
 """The recipe for the pretrained gesture base models in ``models/`` (``wandlab train-base``).
 
 Training data: all of cyberry_wand (13 classes, 5 sessions, real MPU6050 wand; labels prefixed
-"cyberry:") plus virtual-wand takes of 10 gestures by 12 simulated people (``wandlab.virtual``).
+"cyberry:") plus virtual-wand takes of 10 gestures by 12 simulated people (``wandlab.virtual``), plus 1000 random
+stroke classes x 6 takes (``synthetic.random_shape_classes``), which teach generic shape discrimination.
 nanguoyu_wand is deliberately NOT used: it is the unseen dev set the model card reports on.
 The bundle's recogniser holds references for the virtual-wand gestures (so the virtual wand works out of
 the box), calibrated on 4 further simulated people with their "idle" takes as "none" data; on a real
@@ -19,16 +20,15 @@ import numpy as np
 
 from wandlab.errors import ModelError
 from wandlab.ml.imu_features import FeatureConfig, batch_features
-from wandlab.ml.train import ImuData, load_imu_folders
+from wandlab.ml.train import ImuData, concat, load_imu_folders
 
 TRAIN_PEOPLE = list(range(1, 13))
 VAL_PEOPLE = [13, 14, 15, 16]
 VIRTUAL_TAKES_PER_CLASS = 60
+SYNTHETIC_CLASSES, SYNTHETIC_TAKES = 1000, 6  # random stroke "gestures": generic shape discrimination
 
 
-def _virtual(
-    features: FeatureConfig, labels: list[str], per_class: int, people: list[int], seed: int
-) -> ImuData:
+def _virtual(features: FeatureConfig, labels: list[str], per_class: int, people: list[int], seed: int) -> ImuData:
     from wandlab.ml.synthetic import virtual_takes
 
     takes = virtual_takes(labels, per_class, people, seed)
@@ -40,19 +40,11 @@ def _virtual(
     )
 
 
-def _concat(parts: list[ImuData]) -> ImuData:
-    return ImuData(
-        *(np.concatenate([getattr(p, f) for p in parts]) for f in ("x", "labels", "subjects", "sessions"))
-    )
-
-
-def build_base(
-    channels: int, out: Path, data_root: Path, epochs: int = 40, seed: int = 0
-) -> Iterator[dict[str, Any]]:
+def build_base(channels: int, out: Path, data_root: Path, epochs: int = 40, seed: int = 0) -> Iterator[dict[str, Any]]:
     """Train, convert, verify, build the recogniser, write the bundle and its MODEL_CARD.md."""
     from wandlab.ml.bundle import save_bundle
     from wandlab.ml.knn import KnnRecognizer
-    from wandlab.ml.synthetic import gesture_names
+    from wandlab.ml.synthetic import gesture_names, random_shape_data
     from wandlab.ml.train import train_events
     from wandlab.ml.verify import int8_embeddings
 
@@ -65,7 +57,8 @@ def build_base(
     gestures = gesture_names(10)
     virt_train = _virtual(features, gestures, VIRTUAL_TAKES_PER_CLASS, TRAIN_PEOPLE, seed + 1)
     virt_val = _virtual(features, gestures + ["idle"], 12, VAL_PEOPLE, seed + 2)
-    train = _concat([cyberry, virt_train])
+    synthetic = random_shape_data(SYNTHETIC_CLASSES, SYNTHETIC_TAKES, features, seed + 5)
+    train = concat([cyberry, virt_train, synthetic])
     t0 = time.perf_counter()
     bundle = None
     for ev in train_events(train, virt_val, features, epochs=epochs, seed=seed):

@@ -46,12 +46,8 @@ def register(sub: Any) -> None:
 
     from wandlab.bench import add_benchmark
 
-    add_benchmark(
-        "fewshot", "N-way K-shot gesture enrollment: int8 model vs raw/DTW 1-NN", _configure_fewshot
-    )
-    add_benchmark(
-        "train", "train + int8 + verify time for 8 classes x 20 virtual-wand takes", _configure_train
-    )
+    add_benchmark("fewshot", "N-way K-shot gesture enrollment: int8 model vs raw/DTW 1-NN", _configure_fewshot)
+    add_benchmark("train", "train + int8 + verify time for 8 classes x 20 virtual-wand takes", _configure_train)
 
 
 def _print_event(ev: dict[str, Any], as_json: bool) -> None:
@@ -69,12 +65,10 @@ def _print_event(ev: dict[str, Any], as_json: bool) -> None:
             f"TFLM bit-exact {ev['bit_exact']}",
             flush=True,
         )
+    elif ev["event"] == "saved":
+        print(f"saved {ev['path']}", flush=True)
     elif ev["event"] == "done":
-        acc = (
-            f", float {ev['float_accuracy']:.3f} / int8 {ev['int8_accuracy']:.3f}"
-            if "int8_accuracy" in ev
-            else ""
-        )
+        acc = f", float {ev['float_accuracy']:.3f} / int8 {ev['int8_accuracy']:.3f}" if "int8_accuracy" in ev else ""
         print(f"done{acc}: {ev.get('bundle_path', '')}", flush=True)
 
 

@@ -55,6 +55,10 @@ class ImuData:
         return ImuData(self.x[mask], self.labels[mask], self.subjects[mask], self.sessions[mask])
 
 
+def concat(parts: list[ImuData]) -> ImuData:
+    return ImuData(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("x", "labels", "subjects", "sessions")))
+
+
 def load_imu_folders(dirs: list[str], features: FeatureConfig) -> ImuData:
     from wandlab.dataset.folder import iter_folder
 
@@ -117,16 +121,12 @@ def train_events(
     val_y = np.array([names.index(v) if v in names else -1 for v in val.labels])
     known = val_y >= 0
     fit = gm.FitConfig(epochs=epochs, seed=seed)
-    for ev in gm.fit(
-        model, train.x, y, len(names), fit, val=(val.x[known], val_y[known]) if known.any() else None
-    ):
+    for ev in gm.fit(model, train.x, y, len(names), fit, val=(val.x[known], val_y[known]) if known.any() else None):
         yield {"event": "epoch", **ev}
     train_s = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    blob = strip_tflite(
-        to_int8_tflite(gm.export_copy(model, features, spec), representative_subset(train.x, seed))
-    )
+    blob = strip_tflite(to_int8_tflite(gm.export_copy(model, features, spec), representative_subset(train.x, seed)))
     convert_s = time.perf_counter() - t0
     yield {"event": "converted", "model_bytes": len(blob), "seconds": convert_s}
 

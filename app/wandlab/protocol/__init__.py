@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from wandlab.errors import ProtocolError
-from wandlab.protocol import model as _model_family  # noqa: F401  (registers the model family)
+from wandlab.protocol import controller as _controller_family  # noqa: F401  (registers the family)
+from wandlab.protocol import enroll as _enroll_family  # noqa: F401
+from wandlab.protocol import model as _model_family  # noqa: F401
 from wandlab.protocol.framing import (
     MAX_PAYLOAD,
     DecoderStats,

@@ -45,6 +45,29 @@ from wandlab.protocol import (
     to_packet,
 )
 from wandlab.protocol.codec import Struct
+from wandlab.protocol.controller import (
+    HidAction,
+    HidEnable,
+    HidMap,
+    HidMapGet,
+    HidMapSet,
+    HidReport,
+    InferenceEvent,
+    RecognizeStart,
+    RecognizeStop,
+)
+from wandlab.protocol.enroll import (
+    ClassRefs,
+    EnrollCancel,
+    EnrollProgress,
+    EnrollStart,
+    RefClear,
+    RefData,
+    RefDownload,
+    RefList,
+    RefListReply,
+    RefUpload,
+)
 from wandlab.protocol.model import (
     ChunkAck,
     ModelAbort,
@@ -97,6 +120,23 @@ def examples() -> list[Message]:
         ModelSlots(1, (SlotInfo(0, 1, 4000, bytes(32), "old"),
                        SlotInfo(1, 1, 5000, bytes(range(32)), "gesture-7f3a")), 0, 0),
         ModelActivate(0),
+        EnrollStart(8, "spiral", 3, 15000),
+        EnrollProgress(8, 1, 3, 1, "take 1 of 3 captured"),
+        EnrollCancel(),
+        RefList(),
+        RefListReply(16, (ClassRefs(0, "circle", 4, 1200.0, 0), ClassRefs(8, "spiral", 3, 950.5, 1))),
+        RefClear(255),
+        RefUpload(2, "flick_left", 1500.0, 4, bytes([1, 255, 127, 128, 0, 2, 3, 4])),
+        RefDownload(2),
+        RefData(2, "flick_left", 1500.0, 4, bytes([1, 255, 127, 128])),
+        HidMapSet((HidAction(0, 2, 0xCD, 0), HidAction(1, 1, 0x4F, 0x02), HidAction(2, 4, 0, 0, -40, 25))),
+        HidMapGet(),
+        HidMap(1, (HidAction(0, 2, 0xCD, 0),)),
+        HidEnable(1),
+        RecognizeStart(1),
+        RecognizeStop(),
+        InferenceEvent(123456, 0, "circle", 812.0, 388.0, 4210),
+        HidReport(0, 2, 0xCD, 0, 1),
     ]
 
 

@@ -42,6 +42,7 @@ from wandlab.ui.thumbnails import SIZE, ThumbnailCache
 from wandlab.ui.worker import JobDialog, Worker
 
 PROBLEMS_DELAY_MS = 600
+COLUMN_WIDTHS = (SIZE[0] + 12, 100, 48, 64, 70, 70, 76, 136)
 ANY = "(all)"
 
 
@@ -56,6 +57,7 @@ class DatasetPage(QWidget):
         self.counts: dict[str, int] = {}
         self.problems: list[Problem] = []
         self._problem_run = 0
+        self._problem_worker: Worker | None = None
         self.job: JobDialog | None = None
 
         self.filters: dict[str, QComboBox] = {}
@@ -87,18 +89,23 @@ class DatasetPage(QWidget):
         self.table.setIconSize(pg.QtCore.QSize(*SIZE))
         self.table.verticalHeader().setDefaultSectionSize(SIZE[1] + 6)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.setColumnWidth(0, SIZE[0] + 12)
+        # Fixed widths: ResizeToContents would measure (and draw the thumbnail of) every take up front.
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        for column, width in enumerate(COLUMN_WIDTHS):
+            self.table.setColumnWidth(column, width)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
 
         self.chart = pg.PlotWidget(background="w")
         self.chart.setMouseEnabled(False, False)
         self.chart.hideButtons()
         self.chart.setTitle("Takes per label")
+        self.chart.invertY(True)  # first label on top, like the table and the filters
         self.chart.setMinimumWidth(260)
         self.problem_list = QListWidget(toolTip="Takes worth a second look; click one to review it")
         self.problem_list.itemClicked.connect(self._problem_clicked)
+        self.problem_list.setWordWrap(True)  # messages say why; cut off they say nothing
         self.problem_title = QLabel("Problems")
         side = QSplitter(Qt.Orientation.Vertical)
         side.addWidget(self.chart)
@@ -114,6 +121,7 @@ class DatasetPage(QWidget):
         upper.addWidget(side)
         upper.setStretchFactor(0, 3)
         upper.setStretchFactor(1, 1)
+        upper.setSizes([760, 300])
         self.editor = SampleEditor(notifier)
         body = QSplitter(Qt.Orientation.Vertical)
         body.addWidget(upper)
@@ -141,6 +149,8 @@ class DatasetPage(QWidget):
         self.problem_list.clear()
         self.model.set_problems({})
         self.reload()
+        if self.proxy.rowCount():  # open on a take, so the editor shows what a take looks like
+            self.select([str(self.proxy.index(0, 0).data(ID_ROLE))])
         self._history(project.editor.can_undo if project else False, project.editor.can_redo if project else False)
         for widget in (self.import_button, self.export_button):
             widget.setEnabled(project is not None)
@@ -204,7 +214,8 @@ class DatasetPage(QWidget):
         self._problem_run += 1
         run = self._problem_run
         self.problem_title.setText("Problems (checking…)")
-        Worker(lambda _: find_problems(project), lambda found: self._show_problems(run, found),
+        # Kept in an attribute: the worker's relay QObject must outlive the thread to deliver the result.
+        self._problem_worker = Worker(lambda _: find_problems(project), lambda found: self._show_problems(run, found),
                lambda exc: self.notifier.exception("Checking the dataset", exc))  # fmt: skip
 
     def _show_problems(self, run: int, found: list[Problem]) -> None:

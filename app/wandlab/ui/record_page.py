@@ -137,8 +137,11 @@ class RecordPage(QWidget):
         self.recent.setToolTip("Takes saved in this session, newest first; double-click to review one")
         self.recent.itemDoubleClicked.connect(lambda item: self.open_sample.emit(item.data(Qt.ItemDataRole.UserRole)))
 
+        settings = QWidget()
+        settings.setLayout(form)
+        settings.setMaximumWidth(620)  # a form stretched over a wide window is hard to read
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
+        layout.addWidget(settings)
         layout.addStretch(1)
         layout.addWidget(self.prompt)
         layout.addWidget(self.big)

@@ -119,3 +119,15 @@ def test_import_runs_in_the_background(qtbot: QtBot, window: MainWindow, tmp_pat
     page.export_to(out)
     qtbot.waitUntil(lambda: (out / "manifest.csv").exists(), timeout=5000)
     assert len((out / "manifest.csv").read_text().splitlines()) == 4  # header + the 3 takes shown
+
+
+def test_rename_label_moves_its_takes_and_undoes(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    page = _page(window, tmp_path)
+    picker = window.record_page.picker
+    assert [picker.combo.itemText(i) for i in range(picker.combo.count())] == ["flick", "wave"]
+    assert picker.rename("flick", "swipe")
+    assert page.counts == {"swipe": 3, "wave": 2} and picker.label == "swipe"
+    picker.set_colour("swipe", "#123456")
+    assert picker.store.colour("swipe") == "#123456"
+    window.menu_actions["undo"].trigger()
+    assert page.counts == {"flick": 3, "wave": 2}

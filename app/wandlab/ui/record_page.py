@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from wandlab.board.blocks import SampleBlock
 from wandlab.board.client import ConnectionState
 from wandlab.dataset import capture as cap
+from wandlab.dataset.events import SamplesChanged
 from wandlab.dataset.project import Project
 from wandlab.errors import WandlabError
 from wandlab.protocol import ButtonEvent, Message, SimPerform
@@ -162,6 +163,7 @@ class RecordPage(QWidget):
         session.on_state(self._on_state)
         session.on_event(self._on_board_event)
         projects.changed.connect(self._project_changed)
+        projects.event.connect(self._project_event)
         self._project_changed(projects.project)
 
     # -- user actions ---------------------------------------------------------------------------
@@ -290,6 +292,10 @@ class RecordPage(QWidget):
         self.thumbnails.clear()
         self.picker.set_project(project)
         self._update_controls()
+
+    def _project_event(self, event: object) -> None:
+        if isinstance(event, SamplesChanged):  # labels appear, disappear or get renamed
+            self.picker.refresh()
 
     def _update_controls(self) -> None:
         running = self.capture is not None and self.capture.running

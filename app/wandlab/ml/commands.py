@@ -122,6 +122,7 @@ def _configure_fewshot(p: argparse.ArgumentParser) -> None:
     p.add_argument("--epochs", type=int, default=40)
     p.add_argument("--base", help="base bundle for --mode base (default models/gesture_accel[_gyro])")
     p.add_argument("--no-dtw", action="store_true", help="skip the (slow) DTW baseline")
+    p.add_argument("--synthetic-classes", type=int, default=1000, help="extra random-stroke classes (mode train)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_bench_fewshot)
@@ -147,6 +148,7 @@ def _bench_fewshot(args: argparse.Namespace) -> int:
         epochs=args.epochs,
         seed=args.seed,
         dtw=not args.no_dtw,
+        synthetic_classes=args.synthetic_classes,
     )
     data = load_imu_folders([args.data_dir], features)
     log = None if args.json else (lambda ev: print(json.dumps(ev), file=sys.stderr, flush=True))

@@ -102,9 +102,17 @@ def run_fewshot(
         raise ModelError(f"--mode must be base or train, not {cfg.mode!r}")
     scores: dict[str, list[float]] = {"accuracy": [], "baseline_raw_1nn": [], "baseline_dtw_1nn": []}
     per_group: dict[str, Any] = {}
+    synthetic = None
+    if cfg.mode == "train" and cfg.synthetic_classes:
+        from wandlab.ml.synthetic import random_shape_data
+
+        synthetic = random_shape_data(cfg.synthetic_classes, cfg.synthetic_takes, features, cfg.seed + 5)
     for g in names:
         held = groups == g
-        blob = base_tflite if cfg.mode == "base" else train_int8(data.subset(~held), features, cfg.epochs, cfg.seed)
+        if cfg.mode == "base":
+            blob = base_tflite
+        else:
+            blob = train_int8(data.subset(~held), features, cfg.epochs, cfg.seed, synthetic)
         assert blob is not None
         sub = data.subset(held)
         emb = int8_embeddings(blob, sub.x)

@@ -27,8 +27,9 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
-def test_gui_connects_at_start_and_closes_without_loop_errors() -> None:
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+def test_gui_connects_at_start_and_closes_without_loop_errors(tmp_path) -> None:
+    # A fresh HOME: the app opens (and creates) its default project there, not in the tester's home.
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=str(tmp_path))
     result = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=30,
                             env=env)
     assert result.returncode == 0, result.stderr

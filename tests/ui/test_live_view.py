@@ -29,8 +29,9 @@ def test_window_opens_and_offers_the_virtual_wand(window: MainWindow) -> None:
 
 
 def test_add_page_is_one_line(window: MainWindow) -> None:
-    index = window.add_page("Dataset", QLabel("samples"), "Recorded samples")
-    assert window.pages.tabText(index) == "Dataset" and window.pages.count() == 2
+    before = window.pages.count()
+    index = window.add_page("Extra", QLabel("samples"), "An extra page")
+    assert window.pages.tabText(index) == "Extra" and window.pages.count() == before + 1
 
 
 def test_connecting_shows_board_info_and_live_data(qtbot: QtBot, window: MainWindow) -> None:

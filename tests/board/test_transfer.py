@@ -121,6 +121,7 @@ def test_unplugging_mid_push_leaves_the_previous_model(tmp_path):
             async for p in upload_model(client, new, "new"):
                 if p.acked_bytes > 20_000 and client.reconnects == 0:
                     await client.send(SimUnplug(300))
+                    await asyncio.sleep(0.2)  # the cable goes while the upload is mid-way
         for _ in range(60):
             await asyncio.sleep(0.05)
             if client.reconnects:

@@ -97,13 +97,14 @@ class ModelStore:
         if len(m.sha256) != 32 or not 16 <= m.chunk_size <= 4000:
             return "ModelBegin needs a 32-byte SHA-256 and a chunk size of 16-4000 bytes"
         t = self.transfer
-        same = t is not None and (t.transfer_id, t.sha256, t.size) == (m.transfer_id, m.sha256.hex(), m.size)
-        if not same or t is None or t.chunk_size != m.chunk_size:
-            self.transfer = Transfer(m.transfer_id, m.size, m.crc32, m.sha256.hex(), m.chunk_size, m.model_id,
-                                     m.metadata.decode("utf-8", "replace"))
+        key = (m.transfer_id, m.sha256.hex(), m.size, m.chunk_size)
+        if t is None or (t.transfer_id, t.sha256, t.size, t.chunk_size) != key:
+            # Anything but the very same upload starts over: resuming needs identical chunking.
+            t = Transfer(m.transfer_id, m.size, m.crc32, m.sha256.hex(), m.chunk_size, m.model_id,
+                         m.metadata.decode("utf-8", "replace"))
+            self.transfer = t
             self._partial = bytearray()
             self._save_transfer()
-        t = self.transfer
         return TransferStatus(t.transfer_id, TransferState.RECEIVING, t.received, t.next_chunk, "")
 
     def chunk(self, m: ModelChunk) -> ChunkAck:

@@ -203,6 +203,29 @@ def _python_verdict(type_: int, payload: bytes) -> str:
     return "ok " + (message.encode().hex() or "-")
 
 
+# Python's f32 round trip (struct "<f" through a double) sets the quiet bit of a signaling NaN, so
+# Python re-encodes such a payload to different bytes; the C++ core keeps the bits (canonical, as
+# docs/protocol.md requires). Until codec.py keeps them too, that one difference is allowed.
+_PYTHON_QUIETS_SNAN = struct.pack("<f", struct.unpack("<f", b"\x00\x00\x96\x7f")[0]) != b"\x00\x00\x96\x7f"
+
+
+def _only_snan_quieted(payload: bytes, cpp: str, want: str) -> bool:
+    """C++ gave the payload back unchanged; Python differs only in quiet bits of signaling-NaN f32s."""
+    if not (_PYTHON_QUIETS_SNAN and cpp.startswith("ok ") and want.startswith("ok ")):
+        return False
+    mine, theirs = bytes.fromhex(cpp[3:].replace("-", "")), bytes.fromhex(want[3:].replace("-", ""))
+    if mine != payload or len(theirs) != len(mine) or theirs == mine:
+        return False
+    for i, (a, b) in enumerate(zip(mine, theirs, strict=True)):
+        if a == b:
+            continue
+        # f32 little-endian: byte i is bits 16-23 (exponent lsb 0x80, quiet bit 0x40), byte i+1 the
+        # sign and exponent's high 7 bits.
+        if not (b == a | 0x40 and a & 0x80 and i + 1 < len(mine) and mine[i + 1] & 0x7F == 0x7F):
+            return False
+    return True
+
+
 def test_cpp_message_decoding_agrees_with_python(binaries: dict[str, Path | str]) -> None:
     cases = list(_payload_cases(seed=5))
     stdin = "".join(f"{t} {p.hex() or '-'}\n" for t, p in cases)
@@ -216,6 +239,8 @@ def test_cpp_message_decoding_agrees_with_python(binaries: dict[str, Path | str]
     for (type_, payload), cpp in zip(cases, got, strict=True):
         want = _python_verdict(type_, payload)
         verdict = cpp if cpp.startswith("ok") else "error"
+        if _only_snan_quieted(payload, cpp, want):
+            verdict = want
         assert verdict == want, f"type 0x{type_:02x} payload {payload.hex()}: C++ {cpp!r}, Python {want!r}"
         accepted += want.startswith("ok")
     assert 100 < accepted < len(cases)

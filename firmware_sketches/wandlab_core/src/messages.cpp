@@ -40,6 +40,23 @@ const char* message_name(uint8_t type) {
     case ModelQuery::kType: return "ModelQuery";
     case ModelSlots::kType: return "ModelSlots";
     case ModelActivate::kType: return "ModelActivate";
+    case EnrollStart::kType: return "EnrollStart";
+    case EnrollProgress::kType: return "EnrollProgress";
+    case EnrollCancel::kType: return "EnrollCancel";
+    case RefList::kType: return "RefList";
+    case RefListReply::kType: return "RefListReply";
+    case RefClear::kType: return "RefClear";
+    case RefUpload::kType: return "RefUpload";
+    case RefDownload::kType: return "RefDownload";
+    case RefData::kType: return "RefData";
+    case HidMapSet::kType: return "HidMapSet";
+    case HidMapGet::kType: return "HidMapGet";
+    case HidMap::kType: return "HidMap";
+    case HidEnable::kType: return "HidEnable";
+    case RecognizeStart::kType: return "RecognizeStart";
+    case RecognizeStop::kType: return "RecognizeStop";
+    case InferenceEvent::kType: return "InferenceEvent";
+    case HidReport::kType: return "HidReport";
     case SimPerform::kType: return "SimPerform";
     case SimSay::kType: return "SimSay";
     case SimPerson::kType: return "SimPerson";
@@ -227,6 +244,148 @@ bool ModelSlots::read(Reader& r) {
 
 bool ModelActivate::write(Writer& w) const { return w.u8(slot); }
 bool ModelActivate::read(Reader& r) { return r.u8(&slot); }
+
+// -- enroll --------------------------------------------------------------------------------------
+
+bool EnrollStart::write(Writer& w) const {
+  return w.u8(class_id) && w.str(label) && w.u8(shots) && w.u32(timeout_ms);
+}
+
+bool EnrollStart::read(Reader& r) {
+  return r.u8(&class_id) && r.str(&label) && r.u8(&shots) && r.u32(&timeout_ms);
+}
+
+bool EnrollProgress::write(Writer& w) const {
+  return w.u8(class_id) && w.u8(shot) && w.u8(shots) && w.u8(state) && w.str(message);
+}
+
+bool EnrollProgress::read(Reader& r) {
+  return r.u8(&class_id) && r.u8(&shot) && r.u8(&shots) && r.u8(&state) && r.str(&message);
+}
+
+bool EnrollCancel::write(Writer& w) const { return w.ok(); }
+bool EnrollCancel::read(Reader& r) { return r.ok(); }
+
+bool ClassRefs::write(Writer& w) const {
+  return w.u8(class_id) && w.str(label) && w.u8(count) && w.f32(threshold) && w.u8(source);
+}
+
+bool ClassRefs::read(Reader& r) {
+  return r.u8(&class_id) && r.str(&label) && r.u8(&count) && r.f32(&threshold) && r.u8(&source);
+}
+
+bool RefList::write(Writer& w) const { return w.ok(); }
+bool RefList::read(Reader& r) { return r.ok(); }
+
+bool RefListReply::write(Writer& w) const {
+  if (class_count > kMaxClassRefs) {
+    w.count(0x100);  // records kTooMany
+    return false;
+  }
+  bool ok = w.u8(dim) && w.count(class_count);
+  for (size_t i = 0; ok && i < class_count; ++i) ok = classes[i].write(w);
+  return ok;
+}
+
+bool RefListReply::read(Reader& r) {
+  bool ok = r.u8(&dim) && r.count(&class_count, kMaxClassRefs);
+  for (size_t i = 0; ok && i < class_count; ++i) ok = classes[i].read(r);
+  return ok;
+}
+
+bool RefClear::write(Writer& w) const { return w.u8(class_id); }
+bool RefClear::read(Reader& r) { return r.u8(&class_id); }
+
+bool RefUpload::write(Writer& w) const {
+  return w.u8(class_id) && w.str(label) && w.f32(threshold) && w.u8(dim) && w.bytes(embeddings);
+}
+
+bool RefUpload::read(Reader& r) {
+  return r.u8(&class_id) && r.str(&label) && r.f32(&threshold) && r.u8(&dim) &&
+         r.bytes(&embeddings);
+}
+
+bool RefDownload::write(Writer& w) const { return w.u8(class_id); }
+bool RefDownload::read(Reader& r) { return r.u8(&class_id); }
+
+bool RefData::write(Writer& w) const {
+  return w.u8(class_id) && w.str(label) && w.f32(threshold) && w.u8(dim) && w.bytes(embeddings);
+}
+
+bool RefData::read(Reader& r) {
+  return r.u8(&class_id) && r.str(&label) && r.f32(&threshold) && r.u8(&dim) &&
+         r.bytes(&embeddings);
+}
+
+// -- controller ----------------------------------------------------------------------------------
+
+bool HidAction::write(Writer& w) const {
+  return w.u8(class_id) && w.u8(kind) && w.u16(code) && w.u8(modifiers) && w.i16(dx) && w.i16(dy);
+}
+
+bool HidAction::read(Reader& r) {
+  return r.u8(&class_id) && r.u8(&kind) && r.u16(&code) && r.u8(&modifiers) && r.i16(&dx) &&
+         r.i16(&dy);
+}
+
+namespace {
+
+bool write_actions(Writer& w, const HidAction* actions, size_t count) {
+  if (count > kMaxHidActions) {
+    w.count(0x100);  // records kTooMany
+    return false;
+  }
+  bool ok = w.count(count);
+  for (size_t i = 0; ok && i < count; ++i) ok = actions[i].write(w);
+  return ok;
+}
+
+bool read_actions(Reader& r, HidAction* actions, size_t* count) {
+  bool ok = r.count(count, kMaxHidActions);
+  for (size_t i = 0; ok && i < *count; ++i) ok = actions[i].read(r);
+  return ok;
+}
+
+}  // namespace
+
+bool HidMapSet::write(Writer& w) const { return write_actions(w, actions, action_count); }
+bool HidMapSet::read(Reader& r) { return read_actions(r, actions, &action_count); }
+
+bool HidMapGet::write(Writer& w) const { return w.ok(); }
+bool HidMapGet::read(Reader& r) { return r.ok(); }
+
+bool HidMap::write(Writer& w) const {
+  return w.u8(enabled) && write_actions(w, actions, action_count);
+}
+
+bool HidMap::read(Reader& r) { return r.u8(&enabled) && read_actions(r, actions, &action_count); }
+
+bool HidEnable::write(Writer& w) const { return w.u8(enabled); }
+bool HidEnable::read(Reader& r) { return r.u8(&enabled); }
+
+bool RecognizeStart::write(Writer& w) const { return w.u8(events); }
+bool RecognizeStart::read(Reader& r) { return r.u8(&events); }
+
+bool RecognizeStop::write(Writer& w) const { return w.ok(); }
+bool RecognizeStop::read(Reader& r) { return r.ok(); }
+
+bool InferenceEvent::write(Writer& w) const {
+  return w.u32(sample_index) && w.u8(class_id) && w.str(label) && w.f32(distance) &&
+         w.f32(margin) && w.u32(latency_us);
+}
+
+bool InferenceEvent::read(Reader& r) {
+  return r.u32(&sample_index) && r.u8(&class_id) && r.str(&label) && r.f32(&distance) &&
+         r.f32(&margin) && r.u32(&latency_us);
+}
+
+bool HidReport::write(Writer& w) const {
+  return w.u8(class_id) && w.u8(kind) && w.u16(code) && w.u8(modifiers) && w.u8(sent);
+}
+
+bool HidReport::read(Reader& r) {
+  return r.u8(&class_id) && r.u8(&kind) && r.u16(&code) && r.u8(&modifiers) && r.u8(&sent);
+}
 
 // -- simulation ----------------------------------------------------------------------------------
 

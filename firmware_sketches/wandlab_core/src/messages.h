@@ -1,6 +1,6 @@
 // Wire messages of protocol version 1: one struct per message type, field for field the Python
-// dataclasses in app/wandlab/protocol/{session,stream,model,simulation}.py (docs/protocol.md has the
-// table).
+// dataclasses in app/wandlab/protocol/{session,stream,model,enroll,controller,simulation}.py
+// (docs/protocol.md has the table).
 //
 // Each struct has kType, write(Writer&) and read(Reader&). Use the templates at the bottom:
 //
@@ -34,6 +34,8 @@ const char* message_name(uint8_t type);
 constexpr size_t kMaxSensors = 8;
 constexpr size_t kMaxEnrolledLabels = 32;
 constexpr size_t kMaxModelSlots = 4;  // ModelSlots.slots (boards have 2: A/B)
+constexpr size_t kMaxClassRefs = 32;   // RefListReply.classes
+constexpr size_t kMaxHidActions = 32;  // HidMapSet.actions, HidMap.actions
 
 // -- session family (0x00-0x0F) ------------------------------------------------------------------
 
@@ -352,6 +354,246 @@ struct ModelSlots {
 struct ModelActivate {
   static constexpr uint8_t kType = 0x29;
   uint8_t slot = 0;
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// -- enroll family (0x30-0x3F): reference embeddings on the board, for k-NN recognition without
+// retraining. The board captures and embeds takes itself (EnrollStart), or the host uploads
+// references it computed (RefUpload). docs/protocol.md has the flow.
+
+// RefClear / RefDownload.class_id: every class; EnrollStart.class_id: the board picks (the class with
+// that label, else a free id).
+constexpr uint8_t kAllClasses = 255;
+
+enum class EnrollState : uint8_t {
+  kWaiting = 0,   // armed: perform the gesture now
+  kCaptured = 1,  // one take embedded
+  kDone = 2,
+  kFailed = 3,
+};
+
+enum class RefSource : uint8_t {
+  kBundle = 0,    // from the model bundle
+  kEnrolled = 1,  // enrolled on the board
+  kUploaded = 2,  // uploaded by the host
+};
+
+// Host -> board: capture `shots` takes of a class (added or extended) and store their embeddings.
+// The board answers Ack, then EnrollProgress per take (WAITING, CAPTURED), then DONE or FAILED.
+struct EnrollStart {
+  static constexpr uint8_t kType = 0x30;
+  uint8_t class_id = 0;
+  Str label;
+  uint8_t shots = 0;
+  uint32_t timeout_ms = 15000;  // per take
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// Board -> host: where the enrollment is.
+struct EnrollProgress {
+  static constexpr uint8_t kType = 0x31;
+  uint8_t class_id = 0;
+  uint8_t shot = 0;   // takes captured so far
+  uint8_t shots = 0;
+  uint8_t state = 0;  // EnrollState
+  Str message;
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// Host -> board: stop the enrollment in progress. No fields.
+struct EnrollCancel {
+  static constexpr uint8_t kType = 0x32;
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+struct ClassRefs {
+  uint8_t class_id = 0;
+  Str label;
+  uint8_t count = 0;        // reference embeddings stored for the class
+  float threshold = 0.0f;   // squared int8 distance under which a window is this class
+  uint8_t source = 0;       // RefSource
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// Host -> board: which references are stored? The board answers RefListReply. No fields.
+struct RefList {
+  static constexpr uint8_t kType = 0x33;
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+struct RefListReply {
+  static constexpr uint8_t kType = 0x34;
+  uint8_t dim = 0;  // embedding size (int8 values per reference)
+  ClassRefs classes[kMaxClassRefs];
+  size_t class_count = 0;
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// Host -> board: forget the references of a class (kAllClasses: of every class).
+struct RefClear {
+  static constexpr uint8_t kType = 0x35;
+  uint8_t class_id = 0;
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// Host -> board: references computed on the PC; they replace that class's references.
+struct RefUpload {
+  static constexpr uint8_t kType = 0x36;
+  uint8_t class_id = 0;
+  Str label;
+  float threshold = 0.0f;
+  uint8_t dim = 0;
+  Bytes embeddings;  // count * dim int8 values, one reference after another
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// Host -> board: send a class's references back (kAllClasses: every class's). The board answers one
+// RefData per class, then Ack.
+struct RefDownload {
+  static constexpr uint8_t kType = 0x37;
+  uint8_t class_id = 0;
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+struct RefData {
+  static constexpr uint8_t kType = 0x38;
+  uint8_t class_id = 0;
+  Str label;
+  float threshold = 0.0f;
+  uint8_t dim = 0;
+  Bytes embeddings;  // count * dim int8 values
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// -- controller family (0x40-0x4F): what the board does with a recognition (the HID map, sent over
+// BLE HID) and inference events that let the host watch it decide.
+
+constexpr uint8_t kNoClass = 255;  // InferenceEvent.class_id: none of the classes (open set)
+
+enum class ActionKind : uint8_t {
+  kNone = 0,
+  kKey = 1,         // code: USB HID keyboard usage id (0x04 a, 0x4F right arrow, ...)
+  kConsumer = 2,    // code: USB HID consumer usage id (0xCD play/pause, 0xE9 volume up, ...)
+  kMouseClick = 3,  // code: button mask (1 left, 2 right, 4 middle)
+  kMouseMove = 4,   // dx, dy in counts
+};
+
+// HidAction.modifiers / HidReport.modifiers bit mask.
+constexpr uint8_t kModifierCtrl = 0x01;
+constexpr uint8_t kModifierShift = 0x02;
+constexpr uint8_t kModifierAlt = 0x04;
+constexpr uint8_t kModifierGui = 0x08;
+
+struct HidAction {
+  uint8_t class_id = 0;
+  uint8_t kind = 0;  // ActionKind
+  uint16_t code = 0;
+  uint8_t modifiers = 0;
+  int16_t dx = 0;
+  int16_t dy = 0;
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// Host -> board: replace the whole map; the board persists it.
+struct HidMapSet {
+  static constexpr uint8_t kType = 0x40;
+  HidAction actions[kMaxHidActions];
+  size_t action_count = 0;
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// Host -> board: the board answers HidMap. No fields.
+struct HidMapGet {
+  static constexpr uint8_t kType = 0x41;
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+struct HidMap {
+  static constexpr uint8_t kType = 0x42;
+  uint8_t enabled = 0;  // BLE HID output on
+  HidAction actions[kMaxHidActions];
+  size_t action_count = 0;
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// Host -> board: BLE HID output on (1) or off (0).
+struct HidEnable {
+  static constexpr uint8_t kType = 0x43;
+  uint8_t enabled = 0;
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// Host -> board: run the active model on the live sensors and report every decision.
+struct RecognizeStart {
+  static constexpr uint8_t kType = 0x44;
+  uint8_t events = 1;  // 0: recognise (and press keys) silently
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// Host -> board: stop recognising. No fields.
+struct RecognizeStop {
+  static constexpr uint8_t kType = 0x45;
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// Board -> host: one decision. class_id kNoClass means "none of these"; label is the nearest class's.
+struct InferenceEvent {
+  static constexpr uint8_t kType = 0x46;
+  uint32_t sample_index = 0;  // IMU sample index at the end of the window
+  uint8_t class_id = kNoClass;
+  Str label;
+  float distance = 0.0f;  // to the nearest reference of the winning (or nearest) class
+  float margin = 0.0f;    // threshold - distance: > 0 accepted
+  uint32_t latency_us = 0;  // features + inference + k-NN on the board
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// Board -> host: the HID report the board just sent (or would send with HID off).
+struct HidReport {
+  static constexpr uint8_t kType = 0x47;
+  uint8_t class_id = 0;
+  uint8_t kind = 0;  // ActionKind
+  uint16_t code = 0;
+  uint8_t modifiers = 0;
+  uint8_t sent = 0;  // 1: sent over BLE HID; 0: HID is off or no host bonded
 
   bool write(Writer& w) const;
   bool read(Reader& r);

@@ -96,6 +96,23 @@ bool with_message(uint8_t type, Fn&& fn) {
     case p::ModelQuery::kType: fn(p::ModelQuery{}); return true;
     case p::ModelSlots::kType: fn(p::ModelSlots{}); return true;
     case p::ModelActivate::kType: fn(p::ModelActivate{}); return true;
+    case p::EnrollStart::kType: fn(p::EnrollStart{}); return true;
+    case p::EnrollProgress::kType: fn(p::EnrollProgress{}); return true;
+    case p::EnrollCancel::kType: fn(p::EnrollCancel{}); return true;
+    case p::RefList::kType: fn(p::RefList{}); return true;
+    case p::RefListReply::kType: fn(p::RefListReply{}); return true;
+    case p::RefClear::kType: fn(p::RefClear{}); return true;
+    case p::RefUpload::kType: fn(p::RefUpload{}); return true;
+    case p::RefDownload::kType: fn(p::RefDownload{}); return true;
+    case p::RefData::kType: fn(p::RefData{}); return true;
+    case p::HidMapSet::kType: fn(p::HidMapSet{}); return true;
+    case p::HidMapGet::kType: fn(p::HidMapGet{}); return true;
+    case p::HidMap::kType: fn(p::HidMap{}); return true;
+    case p::HidEnable::kType: fn(p::HidEnable{}); return true;
+    case p::RecognizeStart::kType: fn(p::RecognizeStart{}); return true;
+    case p::RecognizeStop::kType: fn(p::RecognizeStop{}); return true;
+    case p::InferenceEvent::kType: fn(p::InferenceEvent{}); return true;
+    case p::HidReport::kType: fn(p::HidReport{}); return true;
     case p::SimPerform::kType: fn(p::SimPerform{}); return true;
     case p::SimSay::kType: fn(p::SimSay{}); return true;
     case p::SimPerson::kType: fn(p::SimPerson{}); return true;
@@ -185,6 +202,38 @@ p::ModelSlots model_slots_example() {
   return m;
 }
 
+// int8 embeddings as raw bytes: bytes([1, 255, 127, 128, 0, 2, 3, 4]) in Python.
+constexpr uint8_t kEmbeddingsExample[] = {1, 255, 127, 128, 0, 2, 3, 4};
+
+p::RefListReply ref_list_reply_example() {
+  p::RefListReply m;
+  m.dim = 16;
+  m.classes[0] = {0, p::Str::of("circle"), 4, 1200.0f, static_cast<uint8_t>(p::RefSource::kBundle)};
+  m.classes[1] = {8, p::Str::of("spiral"), 3, 950.5f,
+                  static_cast<uint8_t>(p::RefSource::kEnrolled)};
+  m.class_count = 2;
+  return m;
+}
+
+constexpr p::HidAction kPlayPause{0, static_cast<uint8_t>(p::ActionKind::kConsumer), 0xCD, 0, 0, 0};
+
+p::HidMapSet hid_map_set_example() {
+  p::HidMapSet m;
+  m.actions[0] = kPlayPause;
+  m.actions[1] = {1, static_cast<uint8_t>(p::ActionKind::kKey), 0x4F, p::kModifierShift, 0, 0};
+  m.actions[2] = {2, static_cast<uint8_t>(p::ActionKind::kMouseMove), 0, 0, -40, 25};
+  m.action_count = 3;
+  return m;
+}
+
+p::HidMap hid_map_example() {
+  p::HidMap m;
+  m.enabled = 1;
+  m.actions[0] = kPlayPause;
+  m.action_count = 1;
+  return m;
+}
+
 // Serial frame of the example for `type`, built with encode_message(); empty if none.
 ByteVec example_frame(uint8_t type, uint16_t seq) {
   uint8_t frame[p::kMaxFrameBytes];
@@ -235,6 +284,35 @@ ByteVec example_frame(uint8_t type, uint16_t seq) {
     case p::ModelQuery::kType: encode(p::ModelQuery{}); break;
     case p::ModelSlots::kType: encode(model_slots_example()); break;
     case p::ModelActivate::kType: encode(p::ModelActivate{0}); break;
+    case p::EnrollStart::kType: encode(p::EnrollStart{8, p::Str::of("spiral"), 3, 15000}); break;
+    case p::EnrollProgress::kType:
+      encode(p::EnrollProgress{8, 1, 3, static_cast<uint8_t>(p::EnrollState::kCaptured),
+                               p::Str::of("take 1 of 3 captured")});
+      break;
+    case p::EnrollCancel::kType: encode(p::EnrollCancel{}); break;
+    case p::RefList::kType: encode(p::RefList{}); break;
+    case p::RefListReply::kType: encode(ref_list_reply_example()); break;
+    case p::RefClear::kType: encode(p::RefClear{p::kAllClasses}); break;
+    case p::RefUpload::kType:
+      encode(p::RefUpload{2, p::Str::of("flick_left"), 1500.0f, 4,
+                          bytes_of(kEmbeddingsExample, sizeof(kEmbeddingsExample))});
+      break;
+    case p::RefDownload::kType: encode(p::RefDownload{2}); break;
+    case p::RefData::kType:
+      encode(p::RefData{2, p::Str::of("flick_left"), 1500.0f, 4, bytes_of(kEmbeddingsExample, 4)});
+      break;
+    case p::HidMapSet::kType: encode(hid_map_set_example()); break;
+    case p::HidMapGet::kType: encode(p::HidMapGet{}); break;
+    case p::HidMap::kType: encode(hid_map_example()); break;
+    case p::HidEnable::kType: encode(p::HidEnable{1}); break;
+    case p::RecognizeStart::kType: encode(p::RecognizeStart{1}); break;
+    case p::RecognizeStop::kType: encode(p::RecognizeStop{}); break;
+    case p::InferenceEvent::kType:
+      encode(p::InferenceEvent{123456, 0, p::Str::of("circle"), 812.0f, 388.0f, 4210});
+      break;
+    case p::HidReport::kType:
+      encode(p::HidReport{0, static_cast<uint8_t>(p::ActionKind::kConsumer), 0xCD, 0, 1});
+      break;
     case p::SimPerform::kType: encode(p::SimPerform{p::Str::of("circle")}); break;
     case p::SimSay::kType: encode(p::SimSay{p::Str::of("hey wand")}); break;
     case p::SimPerson::kType: encode(p::SimPerson{3}); break;
@@ -425,6 +503,58 @@ void test_decoded_fields(const std::vector<Vector>& vectors) {
     if (v.type == p::ModelQuery::kType) {
       CHECK(v.payload().empty());
     }
+    if (v.type == p::EnrollProgress::kType) {
+      const ByteVec payload = v.payload();
+      p::EnrollProgress progress;
+      CHECK(p::decode_payload(payload.data(), payload.size(), &progress) == p::WireError::kOk);
+      CHECK(progress.class_id == 8 && progress.shot == 1 && progress.shots == 3);
+      CHECK(progress.state == static_cast<uint8_t>(p::EnrollState::kCaptured) &&
+            progress.message.equals("take 1 of 3 captured"));
+    }
+    if (v.type == p::RefListReply::kType) {
+      const ByteVec payload = v.payload();
+      p::RefListReply reply;
+      CHECK(p::decode_payload(payload.data(), payload.size(), &reply) == p::WireError::kOk);
+      CHECK(reply.dim == 16 && reply.class_count == 2);
+      CHECK(reply.classes[0].label.equals("circle") && reply.classes[0].threshold == 1200.0f &&
+            reply.classes[0].source == static_cast<uint8_t>(p::RefSource::kBundle));
+      CHECK(reply.classes[1].class_id == 8 && reply.classes[1].count == 3 &&
+            reply.classes[1].threshold == 950.5f &&
+            reply.classes[1].source == static_cast<uint8_t>(p::RefSource::kEnrolled));
+    }
+    if (v.type == p::RefUpload::kType) {
+      const ByteVec payload = v.payload();
+      p::RefUpload upload;
+      CHECK(p::decode_payload(payload.data(), payload.size(), &upload) == p::WireError::kOk);
+      CHECK(upload.label.equals("flick_left") && upload.threshold == 1500.0f && upload.dim == 4);
+      // Two references of dim 4; the bytes are int8 values.
+      CHECK(upload.embeddings.size == 2 * upload.dim);
+      CHECK(static_cast<int8_t>(upload.embeddings.data[1]) == -1 &&
+            static_cast<int8_t>(upload.embeddings.data[3]) == -128);
+      CHECK(upload.embeddings.data >= payload.data() &&
+            upload.embeddings.data < payload.data() + payload.size());
+    }
+    if (v.type == p::HidMapSet::kType) {
+      const ByteVec payload = v.payload();
+      p::HidMapSet map;
+      CHECK(p::decode_payload(payload.data(), payload.size(), &map) == p::WireError::kOk);
+      CHECK(map.action_count == 3 && map.actions[0].code == 0xCD &&
+            map.actions[0].kind == static_cast<uint8_t>(p::ActionKind::kConsumer));
+      CHECK(map.actions[1].code == 0x4F && map.actions[1].modifiers == p::kModifierShift);
+      CHECK(map.actions[2].kind == static_cast<uint8_t>(p::ActionKind::kMouseMove) &&
+            map.actions[2].dx == -40 && map.actions[2].dy == 25);
+    }
+    if (v.type == p::InferenceEvent::kType) {
+      const ByteVec payload = v.payload();
+      p::InferenceEvent event;
+      CHECK(p::decode_payload(payload.data(), payload.size(), &event) == p::WireError::kOk);
+      CHECK(event.sample_index == 123456 && event.class_id == 0 && event.label.equals("circle"));
+      CHECK(event.distance == 812.0f && event.margin == 388.0f && event.latency_us == 4210);
+    }
+    if (v.type == p::EnrollCancel::kType || v.type == p::RefList::kType ||
+        v.type == p::HidMapGet::kType || v.type == p::RecognizeStop::kType) {
+      CHECK(v.payload().empty());
+    }
   }
 }
 
@@ -611,6 +741,41 @@ void test_limits(std::mt19937& rng) {
   p::ModelSlots back_slots;
   CHECK(p::decode_payload(many.data(), many.size(), &back_slots) == p::WireError::kTooMany);
 
+  // Lists longer than the structs store: kTooMany both ways, never a write past the array.
+  p::RefListReply refs = ref_list_reply_example();
+  refs.class_count = p::kMaxClassRefs + 1;
+  CHECK(p::encode_payload(refs, out, sizeof(out), &size) == p::WireError::kTooMany);
+  ByteVec many_refs{16, static_cast<uint8_t>(p::kMaxClassRefs + 1)};
+  for (size_t i = 0; i <= p::kMaxClassRefs; ++i) {
+    const uint8_t empty_refs[] = {static_cast<uint8_t>(i), 0, 0, 0, 0, 0, 0, 1};
+    many_refs.insert(many_refs.end(), empty_refs, empty_refs + sizeof(empty_refs));
+  }
+  p::RefListReply back_refs;
+  CHECK(p::decode_payload(many_refs.data(), many_refs.size(), &back_refs) == p::WireError::kTooMany);
+  many_refs[1] = static_cast<uint8_t>(p::kMaxClassRefs);  // exactly the limit: fine
+  many_refs.resize(many_refs.size() - 8);
+  CHECK(p::decode_payload(many_refs.data(), many_refs.size(), &back_refs) == p::WireError::kOk &&
+        back_refs.class_count == p::kMaxClassRefs && back_refs.classes[31].class_id == 31);
+
+  p::HidMapSet map_set = hid_map_set_example();
+  map_set.action_count = p::kMaxHidActions + 1;
+  CHECK(p::encode_payload(map_set, out, sizeof(out), &size) == p::WireError::kTooMany);
+  p::HidMap map = hid_map_example();
+  map.action_count = p::kMaxHidActions + 1;
+  CHECK(p::encode_payload(map, out, sizeof(out), &size) == p::WireError::kTooMany);
+  map.action_count = p::kMaxHidActions;
+  CHECK(p::encode_payload(map, out, sizeof(out), &size) == p::WireError::kOk &&
+        size == 2 + 9 * p::kMaxHidActions);
+  ByteVec many_actions{static_cast<uint8_t>(p::kMaxHidActions + 1)};
+  many_actions.insert(many_actions.end(), 9 * (p::kMaxHidActions + 1), 0);
+  p::HidMapSet back_map_set;
+  CHECK(p::decode_payload(many_actions.data(), many_actions.size(), &back_map_set) ==
+        p::WireError::kTooMany);
+  many_actions.insert(many_actions.begin(), 1);  // HidMap: enabled, then the same list
+  p::HidMap back_map;
+  CHECK(p::decode_payload(many_actions.data(), many_actions.size(), &back_map) ==
+        p::WireError::kTooMany);
+
   // A ModelChunk filling the payload limit frames and decodes; one data byte more does not encode.
   std::vector<uint8_t> chunk_data(p::kMaxPayload - 14);
   for (auto& b : chunk_data) b = static_cast<uint8_t>(rng());
@@ -654,9 +819,11 @@ void test_utf8_is_as_strict_as_python() {
 void test_random_payloads_decode_canonically(std::mt19937& rng) {
   // Whatever bytes arrive: no crash, no read outside the payload (ASan), and anything accepted
   // re-encodes to exactly the bytes received (the encoding is canonical).
-  const uint8_t types[] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x0E, 0x0F, 0x10, 0x11, 0x12,
-                           0x13, 0x14, 0x15, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26,
-                           0x27, 0x28, 0x29, 0x70, 0x71, 0x72, 0x73, 0x74};
+  const uint8_t types[] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x0E, 0x0F, 0x10, 0x11, 0x12, 0x13,
+                           0x14, 0x15, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28,
+                           0x29, 0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x40,
+                           0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47, 0x70, 0x71, 0x72, 0x73,
+                           0x74};
   int accepted = 0;
   for (int trial = 0; trial < 20000; ++trial) {
     const uint8_t type = types[rng() % sizeof(types)];

@@ -102,7 +102,7 @@ class InferenceEvent(Message):
     class_id: int = wire("u8")
     label: str = wire("str")
     distance: float = wire("f32")  # to the nearest reference of the winning (or nearest) class
-    margin: float = wire("f32")  # threshold - distance: > 0 accepted
+    margin: float = wire("f32")  # threshold - distance: >= 0 accepted
     latency_us: int = wire("u32")  # features + inference + k-NN on the board
 
 

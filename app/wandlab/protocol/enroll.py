@@ -29,7 +29,7 @@ class EnrollStart(Message):
 
     TYPE = 0x30
     FAMILY = "enroll"
-    class_id: int = wire("u8")
+    class_id: int = wire("u8")  # ALL_CLASSES: the board picks a free class id
     label: str = wire("str")
     shots: int = wire("u8")
     timeout_ms: int = wire("u32", default=15000)  # per take
@@ -106,7 +106,7 @@ class RefUpload(Message):
 class RefDownload(Message):
     TYPE = 0x37
     FAMILY = "enroll"
-    class_id: int = wire("u8")
+    class_id: int = wire("u8")  # ALL_CLASSES: one RefData per class, then an Ack
 
 
 @register

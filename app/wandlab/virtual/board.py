@@ -48,12 +48,14 @@ from wandlab.protocol.model import (
 from wandlab.virtual.audio import AudioSynth
 from wandlab.virtual.model_store import ModelStore
 from wandlab.virtual.motion import ACCEL_RANGE_G, GYRO_RANGE_DPS, MotionSynth
+from wandlab.virtual.recognizer import BoardRecognizer
 
 AUDIO_RATE_HZ = 16_000
 AUDIO_BLOCK = 256  # 16 ms: small enough for a live level meter, big enough to keep framing cheap
 IMU_RATES_HZ = (25, 50, 100, 200, 400)
 ACCEL_SCALE = ACCEL_RANGE_G / 32768.0
 GYRO_SCALE = GYRO_RANGE_DPS / 32768.0
+ARENA_BYTES = 64 * 1024
 
 
 @dataclass
@@ -92,6 +94,12 @@ class VirtualBoard:
         self._last_stats = 0.0
         self.unplug_requested_ms = 0
         self.models = ModelStore(self.config.max_model_bytes, self.config.state_dir)
+        # The recogniser samples the IMU on its own clock when the host streams nothing (a controller
+        # board recognises without a PC); None while nobody needs samples.
+        self.brain = BoardRecognizer(self.config.state_dir, ARENA_BYTES, self.config.axes)
+        self._sense: _Stream | None = None
+        self._model_key = ""
+        self.brain.outbox += self._sync_model()
 
     # -- host requests ------------------------------------------------------------------------
     def info(self) -> Info:
@@ -108,10 +116,10 @@ class VirtualBoard:
             sensors=tuple(sensors),
             model_slots=2,
             max_model_bytes=self.config.max_model_bytes,
-            arena_bytes=64 * 1024,
+            arena_bytes=ARENA_BYTES,
             free_ram_bytes=180 * 1024,
             active_model_id=self.models.active_model_id,
-            enrolled_labels=(),
+            enrolled_labels=self.brain.labels,
             battery_percent=255,
         )
 
@@ -132,8 +140,19 @@ class VirtualBoard:
                 self.mic = None
             return [final, Ack(seq)]
         if message.FAMILY == "model":
-            return self._model(seq, message)
+            return self._model(seq, message) + self._sync_model()
+        if message.FAMILY in ("enroll", "controller"):
+            return self.brain.handle(seq, message, now)
         return self._simulate(seq, message)
+
+    def _sync_model(self) -> list[Message]:
+        """Hand a newly active model (upload, rollback, boot) to the recogniser; Log notes for the host."""
+        active = self.models.active_model()
+        key = active[1].sha256 if active else ""
+        if key == self._model_key:
+            return []
+        self._model_key = key
+        return self.brain.set_model(active[0] if active else None, key)
 
     def _model(self, seq: int, message: Message) -> list[Message]:
         store = self.models
@@ -191,6 +210,7 @@ class VirtualBoard:
 
     def stop_streams(self) -> None:
         self.imu = self.mic = None
+        self.brain.stop_session()
 
     # -- time passing -------------------------------------------------------------------------
     def poll(self, now: float) -> list[Message]:
@@ -198,8 +218,21 @@ class VirtualBoard:
         out: list[Message] = []
         imu, mic = self.imu, self.mic
         if imu is not None:
+            self._sense = None
             for _ in range(imu.due_blocks(now)):
-                out.append(self._imu_block(imu))
+                block, decisions = self._imu_block(imu, now)
+                out += [block, *decisions]  # a decision follows the samples it was made on
+        elif self.brain.wants_imu:
+            if self._sense is None or self._sense.rate_hz != self.motion.rate_hz:
+                rate = int(self.motion.rate_hz)
+                self._sense = _Stream(rate, max(1, rate // 25), now)
+            sense = self._sense
+            for _ in range(sense.due_blocks(now)):
+                counts = self._read_imu(sense.block)
+                out += self.brain.feed(counts * self._scale(), sense.rate_hz, sense.emitted, now)
+                sense.emitted += sense.block
+        else:
+            self._sense = None
         if mic is not None:
             for _ in range(mic.due_blocks(now)):
                 samples = self.audio.next(mic.block)
@@ -209,17 +242,25 @@ class VirtualBoard:
         if (imu or mic) and now - self._last_stats >= 1.0:
             self._last_stats = now
             out.append(self.stats())
-        return out
+        return out + self.brain.tick(now)
 
-    def _imu_block(self, imu: _Stream) -> ImuBlock:
-        values = self.motion.next(imu.block)[:, : self.config.axes]
-        scale = np.array([ACCEL_SCALE] * 3 + [GYRO_SCALE] * (self.config.axes - 3))
-        counts = np.clip(np.round(values / scale), -32768, 32767).astype(np.int16)
+    def _scale(self) -> np.ndarray:
+        return np.array([ACCEL_SCALE] * 3 + [GYRO_SCALE] * (self.config.axes - 3))
+
+    def _read_imu(self, n: int) -> np.ndarray:
+        """The next ``n`` samples as the IMU's int16 counts (what firmware reads, and all it sees)."""
+        values = self.motion.next(n)[:, : self.config.axes]
+        return np.clip(np.round(values / self._scale()), -32768, 32767).astype(np.int16)
+
+    def _imu_block(self, imu: _Stream, now: float) -> tuple[ImuBlock, list[Message]]:
+        counts = self._read_imu(imu.block)
         block = ImuBlock(imu.seq, imu.emitted & 0xFFFFFFFF, imu.rate_hz, self.config.axes,
                          ACCEL_SCALE, GYRO_SCALE, counts.reshape(-1))
+        # The recogniser sees the very samples the host gets.
+        decisions = self.brain.feed(counts * self._scale(), imu.rate_hz, imu.emitted, now)
         imu.seq += 1
         imu.emitted += imu.block
-        return block
+        return block, decisions
 
     def dropped(self, message: Message) -> None:
         """The transport could not send ``message`` (host not reading): count it as the board would."""

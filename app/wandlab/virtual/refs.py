@@ -1,0 +1,213 @@
+"""The board's reference embeddings: the model image's classes plus what was enrolled or uploaded.
+
+Two layers, like firmware keeps them: the image's references live in the model slot (read-only); the
+board's own classes (enrolled on the board, uploaded by the host, or a model class the user cleared)
+live in a small file that survives power cycles and model updates. A board class with the same id as a
+model class replaces it; one with no embeddings is a tombstone ("this model class was cleared").
+
+Persisted as ``refs.json`` in the state directory, replaced atomically (write beside, fsync, rename).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from wandlab.ml.board_image import BoardImage
+from wandlab.ml.knn import KnnRecognizer, sq_distances
+from wandlab.protocol.controller import NO_CLASS
+
+MODEL, ENROLLED, UPLOADED = 0, 1, 2  # ClassRefs.source
+MAX_REFS_PER_CLASS = 16  # 16 x 32 bytes per class: RAM is the limit on a board, not the arithmetic
+MAX_BOARD_CLASSES = 64
+REFS_VERSION = 1
+
+
+def atomic_write(directory: Path, name: str, data: bytes) -> None:
+    """A power cut at any moment leaves either the old or the new file, never half of one."""
+    tmp = directory / f".{name}.tmp"
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, directory / name)
+
+
+@dataclass
+class RefClass:
+    class_id: int
+    label: str
+    threshold: int  # squared int8 distance (KnnRecognizer units)
+    embeddings: np.ndarray  # (count, dim) int8; count 0 = tombstone
+    source: int = ENROLLED
+
+
+class RefStore:
+    def __init__(self, state_dir: str | Path | None = None) -> None:
+        self.dir = Path(state_dir) if state_dir else None
+        self.board: dict[int, RefClass] = {}
+        self.dim = 0  # embedding size of the board's classes (0: none yet)
+        self.model: list[RefClass] = []
+        self.k = 1
+        self.default_threshold = 16384
+        self._model_key = ""
+        self._cache: tuple[KnnRecognizer, list[int]] | None = None
+        if self.dir is not None:
+            self._load()
+
+    # -- model changes -----------------------------------------------------------------------
+    def set_model(self, image: BoardImage | None, key: str) -> list[str]:
+        """Adopt a model image's classes; returns notes for the host (dropped or renumbered classes)."""
+        notes: list[str] = []
+        self._cache = None
+        if image is None:
+            self.model = []
+            return notes
+        knn = image.recognizer
+        self.k, self.default_threshold = knn.k, int(knn.default_threshold)
+        self.model = [
+            RefClass(c, label, int(knn.thresholds[c]), knn.references[knn.ref_class == c], MODEL)
+            for c, label in enumerate(knn.labels)
+        ]
+        if key != self._model_key:
+            # A different model: tombstones applied to the old model's classes mean nothing now.
+            self.board = {i: c for i, c in self.board.items() if len(c.embeddings)}
+            if self.board and self.dim != image.embedding_dim:
+                names = ", ".join(sorted(c.label for c in self.board.values()))
+                notes.append(f"the new model embeds in {image.embedding_dim} dimensions, the board's own "
+                             f"classes in {self.dim}: dropped {names}; enroll them again")
+                self.board = {}
+            for c in sorted(self.board.values(), key=lambda c: c.class_id):
+                clash = next((m for m in self.model if m.class_id == c.class_id), None)
+                if clash is not None and clash.label != c.label:
+                    new_id = self.next_free_id()
+                    notes.append(f"class {c.class_id} '{c.label}' moved to id {new_id}: the new model "
+                                 f"uses {c.class_id} for '{clash.label}'")
+                    del self.board[c.class_id]
+                    c.class_id = new_id
+                    self.board[new_id] = c
+            self._model_key = key
+            self.dim = image.embedding_dim
+            self._save()
+        return notes
+
+    # -- queries -----------------------------------------------------------------------------
+    def classes(self) -> list[RefClass]:
+        """The classes the board recognises, by id (board classes replace model ones; no tombstones)."""
+        merged = {c.class_id: c for c in self.model}
+        merged.update(self.board)
+        return [merged[i] for i in sorted(merged) if len(merged[i].embeddings)]
+
+    def get(self, class_id: int) -> RefClass | None:
+        return next((c for c in self.classes() if c.class_id == class_id), None)
+
+    def by_label(self, label: str) -> RefClass | None:
+        return next((c for c in self.classes() if c.label == label), None)
+
+    def next_free_id(self) -> int:
+        used = {c.class_id for c in self.model} | set(self.board)
+        return next(i for i in range(NO_CLASS) if i not in used)
+
+    def recognizer(self) -> tuple[KnnRecognizer, list[int]] | None:
+        """k-NN over every class, and the class id of each of its label indices (None: no classes)."""
+        if self._cache is None:
+            classes = self.classes()
+            if not classes:
+                return None
+            refs = np.concatenate([c.embeddings for c in classes]).astype(np.int8)
+            ref_class = np.concatenate([np.full(len(c.embeddings), i) for i, c in enumerate(classes)])
+            knn = KnnRecognizer([c.label for c in classes], refs, ref_class.astype(np.int64),
+                                np.array([c.threshold for c in classes], np.int64), self.k, self.default_threshold)
+            self._cache = (knn, [c.class_id for c in classes])
+        return self._cache
+
+    # -- changes -----------------------------------------------------------------------------
+    def put(self, ref: RefClass) -> str:
+        """Store a board class (replacing that id); returns an error text or ''."""
+        if not 0 <= ref.class_id < NO_CLASS:
+            return f"class id {ref.class_id} is out of range (0-254)"
+        if not ref.label or len(ref.label.encode()) > 64:
+            return "a class needs a label of 1-64 bytes"
+        if ref.embeddings.ndim != 2 or not 1 <= len(ref.embeddings) <= MAX_REFS_PER_CLASS:
+            return f"a class holds 1-{MAX_REFS_PER_CLASS} references"
+        if self.dim and ref.embeddings.shape[1] != self.dim:
+            return f"references have {ref.embeddings.shape[1]} dimensions, the model embeds in {self.dim}"
+        other = self.by_label(ref.label)
+        if other is not None and other.class_id != ref.class_id:
+            return f"label '{ref.label}' already belongs to class {other.class_id}"
+        if ref.class_id not in self.board and len(self.board) >= MAX_BOARD_CLASSES:
+            return f"the board holds at most {MAX_BOARD_CLASSES} classes of its own; clear some first"
+        self.board[ref.class_id] = ref
+        self.dim = ref.embeddings.shape[1]
+        self._changed()
+        return ""
+
+    def clear(self, class_ids: list[int]) -> None:
+        model_ids = {c.class_id for c in self.model}
+        for i in class_ids:
+            self.board.pop(i, None)
+            if i in model_ids:  # the image is read-only: remember that this class is gone
+                self.board[i] = RefClass(i, "", 0, np.zeros((0, self.dim or 1), np.int8), MODEL)
+        self._changed()
+
+    def _changed(self) -> None:
+        self._cache = None
+        self._save()
+
+    # -- persistence -------------------------------------------------------------------------
+    def _save(self) -> None:
+        if self.dir is None:
+            return
+        self.dir.mkdir(parents=True, exist_ok=True)
+        classes = [
+            {"class_id": c.class_id, "label": c.label, "threshold": c.threshold, "source": c.source,
+             "embeddings": c.embeddings.astype(np.int8).tobytes().hex(), "count": len(c.embeddings)}
+            for c in self.board.values()
+        ]
+        doc = {"version": REFS_VERSION, "dim": self.dim, "model": self._model_key, "classes": classes}
+        atomic_write(self.dir, "refs.json", json.dumps(doc).encode())
+
+    def _load(self) -> None:
+        assert self.dir is not None
+        try:
+            doc = json.loads((self.dir / "refs.json").read_text())
+            if doc["version"] != REFS_VERSION:
+                return
+            board = {}
+            for c in doc["classes"]:
+                raw = np.frombuffer(bytes.fromhex(c["embeddings"]), np.int8)
+                emb = raw.reshape(int(c["count"]), -1) if int(c["count"]) else np.zeros((0, 1), np.int8)
+                board[int(c["class_id"])] = RefClass(int(c["class_id"]), str(c["label"]), int(c["threshold"]),
+                                                     emb, int(c["source"]))
+            self.board, self.dim, self._model_key = board, int(doc["dim"]), str(doc["model"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return  # nothing stored yet, or a file from elsewhere: start empty rather than crash at boot
+
+
+def enrolled_threshold(shots: np.ndarray, others: list[np.ndarray], floor: int) -> int:
+    """The acceptance threshold for a class enrolled from a few takes, without held-out data.
+
+    - spread: for each shot, the squared distance to its nearest sibling shot (leave-one-out: how far a
+      new take of the same gesture may land from the stored ones); the threshold is 2 x the largest,
+      because three takes under-sample a person's variation;
+    - floored at ``floor``, the model's own median calibrated threshold, so a user who repeats a gesture
+      very precisely does not get a class that rejects every later take;
+    - capped at the squared distance from the shots to the nearest reference of any other class: a
+      window farther away than that is more likely something else (open set), and beyond it the
+      threshold would stop meaning anything.
+    """
+    shots = np.asarray(shots, np.int8)
+    spread = 0
+    if len(shots) > 1:
+        d = sq_distances(shots, shots).astype(np.float64)
+        np.fill_diagonal(d, np.inf)
+        spread = int(d.min(axis=1).max())
+    threshold = max(2 * spread, floor)
+    if others:
+        nearest_other = int(sq_distances(shots, np.concatenate(others)).min())
+        threshold = min(threshold, max(nearest_other, floor // 2))
+    return int(threshold)

@@ -1,0 +1,74 @@
+"""Shared by the recogniser and enrollment tests: a gesture model as a board image, and a board
+driven in simulated time (no pty, no waiting) for the statistics that need many takes."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from wandlab.ml.board_image import pack, pack_parts
+from wandlab.ml.bundle import ModelBundle, load_bundle
+from wandlab.ml.knn import KnnRecognizer
+from wandlab.protocol import Message
+from wandlab.protocol.model import ModelBegin, ModelChunk, ModelFinish
+from wandlab.virtual.board import VirtualBoard
+
+BASE_MODEL = Path(__file__).resolve().parents[2] / "models" / "gesture_accel"
+TICK_S = 0.004  # the pty server's poll period
+
+
+@functools.cache
+def gesture_bundle() -> ModelBundle:
+    """The shipped accel base model; without it (a checkout before models/ landed), a small one
+    trained here on the virtual wand's gestures (TensorFlow in the test process, not in the board)."""
+    if (BASE_MODEL / "manifest.json").exists():
+        return load_bundle(BASE_MODEL)
+    from tests.virtual.tiny_model import train_bundle
+
+    return train_bundle(embedding_dim=32, epochs=12, takes=16)
+
+
+def image(drop: tuple[str, ...] = ()) -> bytes:
+    """The board image of the gesture bundle, without the classes in ``drop`` (the board has never
+    seen them: enrolling one is enrolling a new gesture)."""
+    bundle = gesture_bundle()
+    if not drop:
+        return pack(bundle)
+    k = bundle.recognizer
+    keep = [c for c, name in enumerate(k.labels) if name not in drop]
+    rows = np.isin(k.ref_class, keep)
+    ref_class = np.searchsorted(np.asarray(keep), k.ref_class[rows])
+    labels = [k.labels[c] for c in keep]
+    knn = KnnRecognizer(labels, k.references[rows], ref_class, k.thresholds[keep], k.k, k.default_threshold)
+    return pack_parts(bundle.tflite, bundle.features, labels, knn)
+
+
+class SimBoard:
+    """A VirtualBoard whose clock the test advances: seconds of gestures in milliseconds of CPU."""
+
+    def __init__(self, board: VirtualBoard) -> None:
+        self.board, self.now, self.seq = board, 0.0, 0
+
+    def send(self, message: Message) -> list[Message]:
+        self.seq += 1
+        return self.board.handle(self.seq, message, self.now)
+
+    def run(self, seconds: float) -> list[Message]:
+        out: list[Message] = []
+        end = self.now + seconds
+        while self.now < end:
+            self.now += TICK_S
+            out += self.board.poll(self.now)
+        return out
+
+    def flash(self, blob: bytes) -> list[Message]:
+        tid, size = zlib.crc32(blob) or 1, 4000
+        begin = ModelBegin(tid, len(blob), zlib.crc32(blob), hashlib.sha256(blob).digest(), size, "test", b"{}")
+        out = self.send(begin)
+        for i in range(0, len(blob), size):
+            out += self.send(ModelChunk(tid, i // size, zlib.crc32(blob[i : i + size]), blob[i : i + size]))
+        return out + self.send(ModelFinish(tid))

@@ -16,6 +16,7 @@ from wandlab.errors import WandlabError
 # install (or an area still being built) does not break the rest of the CLI.
 COMMAND_MODULES = (
     "wandlab.board.commands",
+    "wandlab.board.controller_commands",
     "wandlab.virtual.commands",
     "wandlab.dataset.commands",
     "wandlab.dataset.record_command",

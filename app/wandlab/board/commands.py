@@ -37,7 +37,7 @@ def register(sub: Any) -> None:
 
     f = sub.add_parser("flash", help="push a model file to the board; it verifies and activates it")
     f.add_argument("--port", required=True, help="link spec, e.g. serial:/dev/ttyACM0")
-    f.add_argument("model", help="model file (.tflite or a bundle .zip)")
+    f.add_argument("model", help="model bundle (folder or .zip; sent as a board image) or a raw file")
     f.add_argument("--model-id", help="name shown on the board (default: the file name)")
     f.set_defaults(func=_flash)
 
@@ -91,13 +91,10 @@ def _flash(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from wandlab.board.transfer import upload_model
-    from wandlab.errors import BoardError
+    from wandlab.ml.board_image import blob_for_path
 
     path = Path(args.model)
-    try:
-        blob = path.read_bytes()
-    except OSError as exc:
-        raise BoardError(f"cannot read {path}: {exc.strerror}") from None
+    blob = blob_for_path(path)  # a bundle goes as its board image (model, features, labels, references)
     model_id = args.model_id or path.stem
 
     async def main() -> None:

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import json
 import struct
+import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 
 from wandlab.errors import ModelError
 from wandlab.ml.imu_features import FeatureConfig
@@ -143,3 +145,17 @@ def _check_consistent(tflite: bytes, labels: list[str], recognizer: KnnRecognize
         raise ModelError("class names must be unique, non-empty and at most 64 bytes")
     if recognizer.references.ndim != 2 or not 1 <= recognizer.references.shape[1] <= 255:
         raise ModelError("recogniser references must be (count, dim) with 1 <= dim <= 255")
+
+
+def blob_for_path(path: str | Path) -> bytes:
+    """What to push for a file the user named: a bundle (folder or .zip) becomes its board image;
+    anything else (an image already, a bare .tflite) goes as it is and the board judges it."""
+    from wandlab.ml.bundle import load_bundle
+
+    path = Path(path)
+    if path.is_dir() or (path.suffix == ".zip" and zipfile.is_zipfile(path)):
+        return pack(load_bundle(path))
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ModelError(f"cannot read {path}: {exc.strerror}") from None

@@ -12,7 +12,7 @@ from pathlib import Path
 from wandlab.protocol.controller import NO_CLASS, ActionKind, HidAction, HidMap
 from wandlab.virtual.refs import atomic_write
 
-MAX_ACTIONS = 64
+MAX_ACTIONS = 32  # kMaxHidActions in the C++ core
 MAX_KEY_USAGE = 0xE7  # keyboard usages end at Right GUI
 MAX_CONSUMER_USAGE = 0x3FF  # 10-bit consumer usage ids, what BLE HID consumer reports carry
 ALL_MODIFIERS = 0x0F

@@ -23,7 +23,7 @@ from wandlab.protocol.controller import NO_CLASS
 
 MODEL, ENROLLED, UPLOADED = 0, 1, 2  # ClassRefs.source
 MAX_REFS_PER_CLASS = 16  # 16 x 32 bytes per class: RAM is the limit on a board, not the arithmetic
-MAX_BOARD_CLASSES = 64
+MAX_CLASSES = 32  # what a RefListReply (and the C++ struct behind it, kMaxClassRefs) can list
 REFS_VERSION = 1
 
 
@@ -82,14 +82,23 @@ class RefStore:
                              f"classes in {self.dim}: dropped {names}; enroll them again")
                 self.board = {}
             for c in sorted(self.board.values(), key=lambda c: c.class_id):
+                named = next((m for m in self.model if m.label == c.label), None)
                 clash = next((m for m in self.model if m.class_id == c.class_id), None)
-                if clash is not None and clash.label != c.label:
+                if named is not None and named.class_id != c.class_id and named.class_id not in self.board:
+                    # The user's own takes of a gesture the new model also knows: theirs win, under
+                    # the model's id, so one label never names two classes.
+                    new_id = named.class_id
+                    notes.append(f"'{c.label}' (class {c.class_id}, yours) now replaces the new model's "
+                                 f"'{c.label}' as class {new_id}")
+                elif clash is not None and clash.label != c.label:
                     new_id = self.next_free_id()
                     notes.append(f"class {c.class_id} '{c.label}' moved to id {new_id}: the new model "
                                  f"uses {c.class_id} for '{clash.label}'")
-                    del self.board[c.class_id]
-                    c.class_id = new_id
-                    self.board[new_id] = c
+                else:
+                    continue
+                del self.board[c.class_id]
+                c.class_id = new_id
+                self.board[new_id] = c
             self._model_key = key
             self.dim = image.embedding_dim
             self._save()
@@ -139,8 +148,8 @@ class RefStore:
         other = self.by_label(ref.label)
         if other is not None and other.class_id != ref.class_id:
             return f"label '{ref.label}' already belongs to class {other.class_id}"
-        if ref.class_id not in self.board and len(self.board) >= MAX_BOARD_CLASSES:
-            return f"the board holds at most {MAX_BOARD_CLASSES} classes of its own; clear some first"
+        if self.get(ref.class_id) is None and len(self.classes()) >= MAX_CLASSES:
+            return f"the board holds at most {MAX_CLASSES} classes; clear some first"
         self.board[ref.class_id] = ref
         self.dim = ref.embeddings.shape[1]
         self._changed()

@@ -21,7 +21,6 @@ from wandlab.errors import ModelError
 from wandlab.ml.budgets import FIRMWARE_OPS, GESTURE_BUDGET, LATENCY_TARGETS, BoardBudget
 
 ARENA_SEARCH_MAX = 1024 * 1024
-ARENA_MARGIN = 1.0  # host figure is already pessimistic for 32-bit boards (8-byte pointers here)
 
 
 @dataclass

@@ -64,3 +64,11 @@ def test_bad_json_is_refused() -> None:
         )
     with pytest.raises(ModelError):
         KnnRecognizer.from_json('{"version": 1}')
+
+
+def test_empty_recogniser_round_trips_and_enrolls() -> None:
+    empty = KnnRecognizer([], np.zeros((0, 32), np.int8), np.zeros(0, np.int64), np.zeros(0, np.int64))
+    again = KnnRecognizer.from_json(empty.to_json())
+    again.enroll("wave", np.full((3, 32), 20, np.int8))
+    assert again.predict(np.full((1, 32), 21, np.int8)) == ["wave"]
+    assert again.predict(np.full((1, 32), -60, np.int8)) == [None]  # uncalibrated default threshold

@@ -69,7 +69,8 @@ def augment(x: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig = Augmen
     for start in range(0, ch, 3):  # same rotation for accel and gyro: they share the body frame
         out[:, :, start : start + 3] = np.einsum("nij,ntj->nti", rot, out[:, :, start : start + 3])
     out *= rng.uniform(*cfg.scale_range, size=(n, 1, 1))
-    out = time_warp(out, rng.uniform(*cfg.speed_range, size=n), rng.uniform(-cfg.max_shift, cfg.max_shift, n))
+    speed = np.asarray(rng.uniform(*cfg.speed_range, size=n))
+    out = time_warp(out, speed, np.asarray(rng.uniform(-cfg.max_shift, cfg.max_shift, n)))
     if cfg.short_take_prob > 0:
         t = out.shape[1]
         keep = rng.integers(int(t * cfg.short_take_min), t + 1, size=n)

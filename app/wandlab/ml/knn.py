@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -106,9 +107,7 @@ class KnnRecognizer:
         self.references = np.concatenate([self.references, shots])
         self.ref_class = np.concatenate([self.ref_class, np.full(len(shots), c, np.int64)])
 
-    def calibrate(
-        self, emb: np.ndarray, labels: list[str] | np.ndarray, none_emb: np.ndarray | None = None
-    ) -> None:
+    def calibrate(self, emb: np.ndarray, labels: list[str] | np.ndarray, none_emb: np.ndarray | None = None) -> None:
         """Per-class thresholds from held-out data: for each class, the threshold that maximises
         (accepted true hits) - (accepted false hits) among held-out inputs whose nearest class it is.
         ``none_emb`` (idle / unknown motion) only ever counts as false hits."""
@@ -153,9 +152,7 @@ class KnnRecognizer:
     def predict(self, q: np.ndarray, open_set: bool = True) -> list[str | None]:
         """Class names, or None ("none of these") where the nearest class is farther than its threshold."""
         best, dist = self.nearest(q)
-        return [
-            None if open_set and dist[i] > self.thresholds[b] else self.labels[b] for i, b in enumerate(best)
-        ]
+        return [None if open_set and dist[i] > self.thresholds[b] else self.labels[b] for i, b in enumerate(best)]
 
     # ---- storage --------------------------------------------------------------------------------
 
@@ -163,6 +160,7 @@ class KnnRecognizer:
         return {
             "version": KNN_VERSION,
             "metric": "sq_l2_int8",
+            "dim": int(self.references.shape[1]),
             "k": self.k,
             "labels": list(self.labels),
             "references": self.references.astype(int).tolist(),
@@ -176,12 +174,14 @@ class KnnRecognizer:
         return json.dumps(self.to_dict())
 
     @classmethod
-    def from_dict(cls, d: dict[str, object]) -> KnnRecognizer:
+    def from_dict(cls, d: dict[str, Any]) -> KnnRecognizer:
         try:
             if d["version"] != KNN_VERSION or d["metric"] != "sq_l2_int8":
                 raise ModelError(f"unsupported recogniser version/metric {d['version']}/{d['metric']}")
             refs = np.asarray(d["references"], np.int64)
-            labels = [str(v) for v in d["labels"]]  # type: ignore[attr-defined]
+            if refs.size == 0:  # no classes enrolled yet: keep the embedding width
+                refs = refs.reshape(0, int(d.get("dim", 32)))
+            labels = [str(v) for v in d["labels"]]
             ref_class = np.asarray(d["ref_class"], np.int64)
             thresholds = np.asarray(d["thresholds"], np.int64)
             if refs.ndim != 2 or refs.min(initial=0) < -128 or refs.max(initial=0) > 127:
@@ -197,10 +197,10 @@ class KnnRecognizer:
                 refs.astype(np.int8),
                 ref_class,
                 thresholds,
-                int(d["k"]),  # type: ignore[arg-type]
+                int(d["k"]),
                 int(d["default_threshold"]),
                 dict(d.get("calibration") or {}),
-            )  # type: ignore[arg-type]
+            )
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, ModelError):
                 raise

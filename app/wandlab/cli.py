@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "wandlab.dataset.commands",
     "wandlab.dataset.record_command",
     "wandlab.ml.commands",
+    "wandlab.ml.train_flash_commands",
     "wandlab.bench",
 )
 

@@ -17,12 +17,14 @@ from wandlab.board.client import ConnectionState
 from wandlab.link.serial_link import list_serial_ports
 from wandlab.ui.dataset_page import DatasetPage
 from wandlab.ui.device_panel import DevicePanel, PortLister
+from wandlab.ui.live_test_page import LiveTestPage
 from wandlab.ui.live_view import LivePage
 from wandlab.ui.notify import Banner, Notifier, TaskRunner
 from wandlab.ui.project_menu import ProjectHolder, install_menus
 from wandlab.ui.record_page import RecordPage
 from wandlab.ui.session import DeviceSession
 from wandlab.ui.status import StatusBar
+from wandlab.ui.train_page import TrainPage
 from wandlab.ui.virtual_panel import VirtualPanel
 
 CLOSE_TIMEOUT_S = 5.0  # never let a wedged port keep the window from closing
@@ -83,6 +85,11 @@ class MainWindow(QMainWindow):
         self.add_page("Record", self.record_page, "Record labeled takes: Space or the board's button")
         self.dataset_page = DatasetPage(self.projects, self.notifier)
         self.add_page("Dataset", self.dataset_page, "Review, crop, split, relabel, import and export takes")
+        self.train_page = TrainPage(self.session, self.projects, self.notifier, self.runner)
+        self.add_page("Train", self.train_page, "Train & Flash: the project's takes to a model on the board (Ctrl+T)")
+        self.live_test_page = LiveTestPage(self.session, self.projects, self.notifier, self.runner)
+        self.add_page("Live test", self.live_test_page, "What the board recognises, the keys it presses, enroll")
+        self.train_page.wants_live_test.connect(lambda: self.pages.setCurrentWidget(self.live_test_page))
         self.record_page.wants_focus.connect(lambda: self.pages.setCurrentWidget(self.record_page))
         self.record_page.open_sample.connect(self.review_sample)
         self.menu_actions = install_menus(self, self.projects)
@@ -126,6 +133,8 @@ class MainWindow(QMainWindow):
     # -- closing --------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
         self.record_page.shutdown()  # a take in progress is kept, not lost
+        self.live_test_page.shutdown()
+        self.train_page.cancel()
         if self._released or not self.session.active:
             self._released = True
             self.live_page.timer.stop()

@@ -1,0 +1,318 @@
+"""The train-and-flash report as pictures: confusion matrix, per-class accuracy, float vs int8, budget.
+
+``ReportView.show_report(data)`` takes the report stage's data dict (plain numbers and lists, as the
+Qt-free pipeline yields them) and draws it; ``ReportFigures`` reads that dict in one place, so the
+view never guesses at keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
+
+from wandlab.ui.meter_bars import NEUTRAL_COLOUR, Meter, MeterBars, kbytes
+
+GOOD, FAIR, POOR = "#2e8b57", "#d68910", "#c0392b"
+
+
+def _get(data: dict[str, Any], *keys: str, default: Any = None) -> Any:
+    for key in keys:
+        if key in data and data[key] is not None:
+            return data[key]
+    return default
+
+
+@dataclass
+class ReportFigures:
+    labels: list[str] = field(default_factory=list)
+    per_class: list[float] = field(default_factory=list)  # accuracy 0..1 per label
+    confusion: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), int))  # rows true, cols predicted
+    predicted_labels: list[str] = field(default_factory=list)  # column names (may add "none")
+    float_accuracy: float | None = None
+    int8_accuracy: float | None = None
+    model_bytes: int = 0
+    flash_budget: int = 0
+    arena_bytes: int = 0
+    arena_budget: int = 0
+    latency_ms: float | None = None
+    latency_budget_ms: float | None = None
+    latency_target: str = ""
+    validation_takes: int = 0
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+    board_model_bytes: int = 0  # what this board accepts (its Info), beside the design budget
+    board_arena_bytes: int = 0
+    open_set_accuracy: float | None = None  # the confusion matrix's diagonal share ("none" counts as wrong)
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> ReportFigures:
+        """Read the report stage's data (``train_flash``: ``{"report": {...}}``, or the report itself)."""
+        data = data.get("report", data)
+        labels = [str(x) for x in _get(data, "labels", "classes", default=[])]
+        per = _get(data, "per_class_accuracy", "per_class", default={})
+        if isinstance(per, dict):
+            labels = labels or list(per)
+            per_class = [float(per[lab]) if per.get(lab) is not None else float("nan") for lab in labels]
+        else:
+            per_class = [float(x) for x in per]
+        conf = _get(data, "confusion", "confusion_matrix", default=[])
+        predicted: list[str] = []
+        if isinstance(conf, dict):
+            labels = [str(x) for x in conf.get("rows", labels)]
+            predicted = [str(x) for x in conf.get("columns", [])]
+            conf = conf.get("matrix", [])
+        confusion = np.asarray(conf, dtype=float)
+        if confusion.ndim != 2:
+            confusion = np.zeros((0, 0))
+        if not predicted and confusion.size:
+            predicted = labels + (["none"] if confusion.shape[1] == len(labels) + 1 else [])
+        budget = _get(data, "budget", default={}) or {}
+        latency = _get(data, "latency_ms")
+        target = ""
+        if isinstance(latency, dict):  # {target board: ms}: show the slowest one
+            target, latency = max(latency.items(), key=lambda kv: kv[1], default=("", None))
+        return cls(
+            labels=labels,
+            per_class=per_class,
+            confusion=confusion,
+            predicted_labels=predicted,
+            float_accuracy=_opt_float(_get(data, "float_accuracy")),
+            int8_accuracy=_opt_float(_get(data, "int8_accuracy")),
+            model_bytes=int(_get(data, "model_bytes", default=0)),
+            flash_budget=int(budget.get("model_bytes", budget.get("model_flash_bytes", 0)) or 0),
+            arena_bytes=int(_get(data, "arena_bytes", default=0)),
+            arena_budget=int(budget.get("arena_bytes", 0) or 0),
+            latency_ms=_opt_float(latency),
+            latency_budget_ms=_opt_float(budget.get("latency_ms")),
+            latency_target=str(target),
+            validation_takes=int(_get(data, "held_out_takes", "validation_takes", default=0)),
+            stage_seconds={str(k): float(v) for k, v in (_get(data, "stage_seconds", default={}) or {}).items()},
+            board_model_bytes=int(budget.get("board_max_model_bytes", 0) or 0),
+            board_arena_bytes=int(budget.get("board_arena_bytes", 0) or 0),
+            open_set_accuracy=_opt_float(_get(data, "open_set_accuracy")),
+        )
+
+
+def _opt_float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def accuracy_colour(acc: float) -> str:
+    return GOOD if acc >= 0.9 else FAIR if acc >= 0.7 else POOR
+
+
+class _LabelAxis(pg.AxisItem):
+    """An axis whose ticks are class names at integer positions."""
+
+    def __init__(self, orientation: str, names: list[str]) -> None:
+        super().__init__(orientation)
+        self.set_names(names)
+
+    def set_names(self, names: list[str]) -> None:
+        self.setTicks([[(i, n) for i, n in enumerate(names)], []])
+
+
+class ConfusionPlot(pg.PlotWidget):
+    """Heat map of counts: rows are the true class, columns what the int8 model said."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        self.x_axis = _LabelAxis("bottom", [])
+        self.y_axis = _LabelAxis("left", [])
+        super().__init__(parent, axisItems={"bottom": self.x_axis, "left": self.y_axis}, background="w")
+        self.setMenuEnabled(False)
+        self.setMouseEnabled(False, False)
+        self.hideButtons()
+        self.getPlotItem().invertY(True)
+        self.setLabel("bottom", "predicted")
+        self.setLabel("left", "true class")
+        self.image = pg.ImageItem()
+        self.addItem(self.image)
+        self.texts: list[pg.TextItem] = []
+        self.counts = np.zeros((0, 0))
+
+    def set_matrix(self, counts: np.ndarray, rows: list[str], cols: list[str]) -> None:
+        for text in self.texts:
+            self.removeItem(text)
+        self.texts = []
+        self.counts = counts
+        n_rows, n_cols = counts.shape if counts.size else (0, 0)
+        self.y_axis.set_names(rows[:n_rows])
+        self.x_axis.set_names(cols[:n_cols])
+        self.x_axis.setStyle(tickTextOffset=4)
+        if not counts.size:
+            self.image.clear()
+            return
+        share = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+        # Diagonal cells in green, mistakes in red; strength is the share of the row.
+        rgb = np.ones((n_rows, n_cols, 3))
+        for r in range(n_rows):
+            for c in range(n_cols):
+                tint = np.array([0.18, 0.55, 0.34]) if r == c else np.array([0.75, 0.22, 0.17])
+                rgb[r, c] = 1 - share[r, c] * (1 - tint)
+        self.image.setImage((rgb.transpose(1, 0, 2) * 255).astype(np.uint8), levels=(0, 255))
+        self.image.setRect(-0.5, -0.5, n_cols, n_rows)
+        font = QFont()
+        font.setPointSize(9 if max(n_rows, n_cols) > 10 else 10)
+        for r in range(n_rows):
+            for c in range(n_cols):
+                if counts[r, c] == 0:
+                    continue
+                dark = share[r, c] > 0.55
+                text = pg.TextItem(f"{int(counts[r, c])}", color="w" if dark else "#222", anchor=(0.5, 0.5))
+                text.setFont(font)
+                text.setPos(c, r)
+                self.addItem(text)
+                self.texts.append(text)
+        self.setXRange(-0.5, n_cols - 0.5, padding=0)
+        self.setYRange(-0.5, n_rows - 0.5, padding=0)
+
+
+class PerClassPlot(pg.PlotWidget):
+    """One horizontal bar per class: int8 accuracy on the validation takes."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        self.y_axis = _LabelAxis("left", [])
+        super().__init__(parent, axisItems={"left": self.y_axis}, background="w")
+        self.setMenuEnabled(False)
+        self.setMouseEnabled(False, False)
+        self.hideButtons()
+        self.getPlotItem().invertY(True)
+        self.setLabel("bottom", "accuracy", units="%")
+        self.showGrid(x=True, y=False, alpha=0.25)
+        self.bars: pg.BarGraphItem | None = None
+        self.texts: list[pg.TextItem] = []
+
+    def set_accuracies(self, labels: list[str], acc: list[float]) -> None:
+        if self.bars is not None:
+            self.removeItem(self.bars)
+        for text in self.texts:
+            self.removeItem(text)
+        self.texts = []
+        self.y_axis.set_names(labels)
+        raw = np.asarray(acc, float) * 100
+        values = np.nan_to_num(raw, nan=0.0)  # a class with no held-out takes: no bar, "–"
+        brushes = [pg.mkBrush(accuracy_colour(a) if a == a else "#ccc") for a in acc]
+        self.bars = pg.BarGraphItem(x0=0, y=np.arange(len(values)), width=values, height=0.65, brushes=brushes,
+                                    pen=pg.mkPen(None))
+        self.addItem(self.bars)
+        for i, v in enumerate(values):
+            caption = f"{v:.0f} %" if raw[i] == raw[i] else "no held-out takes"
+            text = pg.TextItem(caption, color="#fff" if v > 25 else "#222",
+                               anchor=(1.05, 0.5) if v > 25 else (-0.05, 0.5))
+            text.setPos(v, i)
+            self.addItem(text)
+            self.texts.append(text)
+        self.setXRange(0, 100, padding=0.02)
+        self.setYRange(-0.5, max(0, len(values) - 0.5), padding=0)
+
+
+class ReportView(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.figures: ReportFigures | None = None
+        self.summary = QLabel("The report appears here after Train & Flash.")
+        self.summary.setWordWrap(True)
+        font = self.summary.font()
+        font.setPointSize(font.pointSize() + 2)
+        self.summary.setFont(font)
+        self.confusion = ConfusionPlot()
+        self.per_class = PerClassPlot()
+        self.accuracy_bars = MeterBars()
+        self.budget_bars = MeterBars()
+
+        grid = QGridLayout()
+        grid.addWidget(_boxed("Confusion matrix (validation takes, int8 model on the board's k-NN)",
+                              self.confusion), 0, 0, 2, 1)
+        grid.addWidget(_boxed("Accuracy per class", self.per_class), 0, 1)
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.addWidget(_boxed("Float vs int8", self.accuracy_bars))
+        side_layout.addWidget(_boxed("Fits the board? (dashed line: the budget)", self.budget_bars))
+        grid.addWidget(side, 1, 1)
+        grid.setColumnStretch(0, 5)
+        grid.setColumnStretch(1, 4)
+        grid.setRowStretch(0, 3)
+        grid.setRowStretch(1, 0)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.summary)
+        layout.addLayout(grid, 1)
+
+    def show_report(self, data: dict[str, Any]) -> ReportFigures:
+        fig = ReportFigures.from_data(data)
+        self.figures = fig
+        self.confusion.set_matrix(fig.confusion, fig.labels, fig.predicted_labels)
+        self.per_class.set_accuracies(fig.labels, fig.per_class)
+        acc = []
+        if fig.float_accuracy is not None:
+            acc.append(Meter("Float", fig.float_accuracy, 1.0, f"{fig.float_accuracy:.1%}", budget=False,
+                             colour="#8a9bb5"))
+        if fig.int8_accuracy is not None:
+            loss = ((fig.float_accuracy - fig.int8_accuracy) * 100) if fig.float_accuracy is not None else None
+            text = f"{fig.int8_accuracy:.1%}" + (f"  ({-loss:+.1f} points)" if loss is not None else "")
+            acc.append(Meter("int8 (on board)", fig.int8_accuracy, 1.0, text, budget=False, colour=NEUTRAL_COLOUR))
+        self.accuracy_bars.set_meters(acc)
+        budget = []
+        if fig.model_bytes:
+            budget.append(_budget_meter("Model (flash)", fig.model_bytes, fig.flash_budget, kbytes))
+        if fig.arena_bytes:
+            budget.append(_budget_meter("Tensor arena (RAM)", fig.arena_bytes, fig.arena_budget, kbytes))
+        if fig.latency_ms is not None:
+            budget.append(_budget_meter("Latency", fig.latency_ms, fig.latency_budget_ms or 0.0,
+                                        lambda v: f"{v:.1f} ms"))
+        self.budget_bars.set_meters(budget)
+        self.budget_bars.setToolTip(budget_tooltip(fig))
+        self.summary.setText(summary_text(fig))
+        return fig
+
+
+def _budget_meter(name: str, value: float, limit: float, fmt: Any) -> Meter:
+    if limit:
+        over = value > limit
+        text = f"{fmt(value)} of {fmt(limit)}" + ("  – over budget!" if over else f"  ({value / limit:.0%})")
+    else:
+        text = fmt(value)
+    return Meter(name, value, limit or value, text, budget=bool(limit))
+
+
+def budget_tooltip(fig: ReportFigures) -> str:
+    lines = ["Dashed line: the gesture model budget (DESIGN: int8 <= 16 KB flash, arena <= 8 KB)."]
+    if fig.board_model_bytes:
+        lines.append(f"This board accepts models up to {kbytes(fig.board_model_bytes)} with a "
+                     f"{kbytes(fig.board_arena_bytes)} arena.")
+    if fig.latency_target:
+        lines.append(f"Latency: estimate for {fig.latency_target} (the slowest target board).")
+    return "\n".join(lines)
+
+
+def summary_text(fig: ReportFigures) -> str:
+    parts = []
+    headline = fig.open_set_accuracy if fig.open_set_accuracy is not None else fig.int8_accuracy
+    if headline is not None:
+        parts.append(f"<b style='color:{accuracy_colour(headline)}'>{headline:.0%} recognised</b> of "
+                     f"{fig.validation_takes or 'the'} held-out takes (int8 + k-NN, as the board runs it)")
+    known = [(a, lab) for a, lab in zip(fig.per_class, fig.labels, strict=False) if a == a]
+    if known:
+        acc, label = min(known)
+        if acc < 0.9:
+            parts.append(f"weakest: <b>{label}</b> ({acc:.0%}) – record more takes of it")
+    if fig.model_bytes:
+        parts.append(f"{kbytes(fig.model_bytes)} model, {kbytes(fig.arena_bytes)} arena"
+                     + (f", ~{fig.latency_ms:.1f} ms per gesture" if fig.latency_ms is not None else ""))
+    return " · ".join(parts) or "No report figures."
+
+
+def _boxed(title: str, widget: QWidget) -> QGroupBox:
+    box = QGroupBox(title)
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(6, 6, 6, 6)
+    layout.addWidget(widget)
+    box.setAlignment(Qt.AlignmentFlag.AlignLeft)
+    return box

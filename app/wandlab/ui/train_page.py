@@ -1,0 +1,404 @@
+"""The Train page: one button from the project's takes to a model running on the board, and its report.
+
+A view over the Qt-free pipeline ``wandlab.ml.train_flash.train_and_flash`` (an async generator of
+StageEvents; training itself runs in a child process, so TensorFlow never loads here). The page runs
+it as one task on the shared loop, shows the overall progress, each stage's state and seconds, live
+loss/accuracy curves while training, and at the end the report as pictures. Cancel cancels the task,
+which closes the generator: the board keeps the model it had.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from wandlab.board.client import BoardClient, ConnectionState
+from wandlab.dataset.project import Project
+from wandlab.ui.notify import Notifier, TaskRunner
+from wandlab.ui.project_menu import ProjectHolder
+from wandlab.ui.report_view import ReportView
+from wandlab.ui.session import DeviceSession
+
+Pipeline = Callable[[BoardClient, Project], AsyncIterator[Any]]
+
+STAGES: tuple[tuple[str, str], ...] = (
+    ("prepare", "Prepare data"),
+    ("train", "Train"),
+    ("convert", "Convert to int8"),
+    ("verify", "Verify in TFLM (bit-exact, arena)"),
+    ("fit", "Check it fits the board"),
+    ("upload", "Send to the board"),
+    ("activate", "Board verifies and activates"),
+    ("hid", "Set the HID map"),
+    ("report", "Report"),
+)
+PENDING, RUNNING, DONE, FAILED, CANCELLED = "", "running", "done", "failed", "cancelled"
+_MARKS = {PENDING: ("○", "#999"), RUNNING: ("▶", "#1d4f91"), DONE: ("✓", "#2e8b57"), FAILED: ("✗", "#c0392b"),
+          CANCELLED: ("–", "#7a5200")}
+MIN_LABELS = 2  # the pipeline says the same (and more) in its prepare stage
+BIG_BUTTON = ("QPushButton { font-size: 18px; padding: 12px 32px; border-radius: 8px; color: white; "
+              "background: #2e6fd0; } QPushButton:disabled { background: #9fb3cf; }")
+
+
+class StageList(QTreeWidget):
+    """One row per stage: mark, name, what it is doing, seconds."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setHeaderLabels(["", "Stage", "Seconds"])
+        self.setRootIsDecorated(False)
+        self.setUniformRowHeights(True)
+        self.setSelectionMode(QTreeWidget.SelectionMode.NoSelection)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        header = self.header()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(False)
+        self.rows: dict[str, QTreeWidgetItem] = {}
+        self.states: dict[str, str] = {}
+        self.started: dict[str, float] = {}
+        for key, title in STAGES:
+            item = QTreeWidgetItem(["", title, ""])
+            item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.addTopLevelItem(item)
+            self.rows[key] = item
+        self.reset()
+
+    def reset(self) -> None:
+        for key, title in STAGES:
+            self.set_state(key, PENDING)
+            self.rows[key].setText(1, title)
+            self.rows[key].setText(2, "")
+            self.rows[key].setToolTip(1, "")
+        self.started = {}
+
+    def row(self, stage: str) -> QTreeWidgetItem:
+        if stage not in self.rows:  # a stage this view does not know yet: show it anyway
+            item = QTreeWidgetItem(["", stage.capitalize(), ""])
+            self.addTopLevelItem(item)
+            self.rows[stage] = item
+            self.states[stage] = PENDING
+        return self.rows[stage]
+
+    def set_state(self, stage: str, state: str, detail: str = "") -> None:
+        item = self.row(stage)
+        self.states[stage] = state
+        mark, colour = _MARKS[state]
+        item.setText(0, mark)
+        item.setForeground(0, QColor(colour))
+        title = dict(STAGES).get(stage, stage.capitalize())
+        item.setText(1, f"{title} – {detail}" if detail else title)
+        item.setToolTip(1, detail)
+        font = item.font(1)
+        font.setBold(state == RUNNING)
+        item.setFont(1, font)
+        item.setForeground(1, QColor(_MARKS[FAILED][1] if state == FAILED else "#222"))
+
+    def set_seconds(self, stage: str, seconds: float) -> None:
+        self.row(stage).setText(2, f"{seconds:.1f} s")
+
+    def running(self) -> list[str]:
+        return [s for s, st in self.states.items() if st == RUNNING]
+
+
+class CurvesPlot(QWidget):
+    """Loss and accuracy per epoch, drawn as the epochs arrive."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.loss_plot = pg.PlotWidget(background="w", title="Loss")
+        self.acc_plot = pg.PlotWidget(background="w", title="Accuracy")
+        for plot in (self.loss_plot, self.acc_plot):
+            plot.setMenuEnabled(False)
+            plot.showGrid(x=True, y=True, alpha=0.25)
+            plot.setLabel("bottom", "epoch")
+            plot.addLegend(offset=(-10, 10))
+        self.acc_plot.setYRange(0, 1.0, padding=0.02)
+        self.loss_curve = self.loss_plot.plot(pen=pg.mkPen("#c0392b", width=2), name="training loss")
+        self.acc_curve = self.acc_plot.plot(pen=pg.mkPen("#3b6fb6", width=2), name="training")
+        self.val_curve = self.acc_plot.plot(pen=pg.mkPen("#2e8b57", width=2), symbol="o", symbolSize=5,
+                                            symbolBrush="#2e8b57", name="validation")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.loss_plot)
+        layout.addWidget(self.acc_plot)
+        self.clear()
+
+    def clear(self) -> None:
+        self.epochs: list[float] = []
+        self.loss: list[float] = []
+        self.acc: list[float] = []
+        self.val: list[tuple[float, float]] = []
+        self._redraw()
+
+    def add(self, data: dict[str, Any]) -> None:
+        epoch = data.get("epoch")
+        if epoch is None:
+            return
+        self.epochs.append(float(epoch))
+        self.loss.append(float(data.get("loss", float("nan"))))
+        self.acc.append(float(data.get("accuracy", float("nan"))))
+        if data.get("val_accuracy") is not None:
+            self.val.append((float(epoch), float(data["val_accuracy"])))
+        self._redraw()
+
+    def _redraw(self) -> None:
+        self.loss_curve.setData(self.epochs, self.loss)
+        self.acc_curve.setData(self.epochs, self.acc)
+        self.val_curve.setData([e for e, _ in self.val], [v for _, v in self.val])
+
+
+class TrainPage(QWidget):
+    wants_live_test = Signal()  # "Try it": show the live test page
+    finished = Signal(bool)  # True: a new model runs on the board
+
+    def __init__(self, session: DeviceSession, projects: ProjectHolder, notifier: Notifier, runner: TaskRunner,
+                 pipeline: Pipeline | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session, self.projects, self.notifier, self.runner = session, projects, notifier, runner
+        self.pipeline: Pipeline = pipeline or self.default_pipeline
+        self.options: Any = None  # a wandlab.ml.train_flash.TrainFlashOptions; None: its defaults
+        self.task: asyncio.Task[Any] | None = None
+        self.events: list[Any] = []  # every StageEvent of the latest run (tests, debugging)
+        self.outcome = ""  # "", DONE, FAILED, CANCELLED
+        self._started_at = 0.0
+
+        self.train_button = QPushButton("Train && Flash")
+        self.train_button.setStyleSheet(BIG_BUTTON)
+        self.train_button.clicked.connect(self.start)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop now: the board keeps the model it has")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.cancel_button.setEnabled(False)
+        self.try_button = QPushButton("Try it on the board →")
+        self.try_button.setToolTip("Open the Live test page: perform gestures, see what the board recognises")
+        self.try_button.clicked.connect(self.wants_live_test.emit)
+        self.try_button.hide()
+        self.headline = QLabel()
+        self.headline.setWordWrap(True)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(True)
+        self.progress.setFormat("")
+        self.failure = QLabel()
+        self.failure.setWordWrap(True)
+        self.failure.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.failure.setStyleSheet("QLabel { background: #fde7e7; color: #9b1c1c; border: 1px solid #9b1c1c; "
+                                   "border-radius: 4px; padding: 8px; font-weight: bold; }")
+        self.failure.hide()
+        self.stages = StageList()
+        self.stages.setMinimumWidth(300)
+        self.curves = CurvesPlot()
+        self.report = ReportView()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.curves, "Training curves")
+        self.tabs.addTab(self.report, "Report")
+
+        top = QHBoxLayout()
+        top.addWidget(self.train_button)
+        top.addWidget(self.cancel_button)
+        top.addWidget(self.headline, 1)
+        top.addWidget(self.try_button)
+        split = QSplitter()
+        split.addWidget(self.stages)
+        split.addWidget(self.tabs)
+        split.setStretchFactor(0, 0)
+        split.setStretchFactor(1, 1)
+        split.setSizes([320, 900])
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.failure)
+        layout.addWidget(split, 1)
+
+        self.shortcut = QShortcut(QKeySequence("Ctrl+T"), self)
+        self.shortcut.setContext(Qt.ShortcutContext.ApplicationShortcut)
+        self.shortcut.activated.connect(self.start)
+        session.on_state(lambda _s, _d: self.refresh())
+        projects.changed.connect(lambda _p: self.refresh())
+        projects.event.connect(lambda _e: self.refresh())
+        self.refresh()
+
+    def default_pipeline(self, client: BoardClient, project: Project) -> AsyncIterator[Any]:
+        # Imported when first used: the pipeline pulls in ML helpers (never TensorFlow: that is the child's).
+        from wandlab.ml.train_flash import TrainFlashOptions, train_and_flash
+
+        return train_and_flash(client, project, self.options or TrainFlashOptions())
+
+    # -- state ----------------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.task is not None and not self.task.done()
+
+    def blocker(self) -> str:
+        """Why Train & Flash cannot run now ("" when it can)."""
+        project = self.projects.project
+        if project is None:
+            return "Open or create a project first (File > Open project…)"
+        if self.session.client is None or self.session.state is not ConnectionState.CONNECTED:
+            return "Connect a board first (or the virtual wand, on the left)"
+        counts = {k: v for k, v in project.label_counts(kind="imu").items() if v}
+        if len(counts) < MIN_LABELS:
+            return "Record takes of at least two gestures first (Record page)"
+        return ""
+
+    def refresh(self) -> None:
+        if self.running:
+            return
+        why = self.blocker()
+        self.train_button.setEnabled(not why)
+        self.train_button.setToolTip(why or "Train on the project's takes, convert to int8, check it fits, send "
+                                     "it to the board and activate it (Ctrl+T)")
+        if not self.outcome:
+            self.headline.setText(why or self._ready_text())
+
+    def _ready_text(self) -> str:
+        project = self.projects.project
+        info = self.session.info
+        if project is None or info is None:
+            return ""
+        counts = {k: v for k, v in project.label_counts(kind="imu").items() if v}
+        return (f"Ready: {len(counts)} gestures, {sum(counts.values())} takes → {info.board_name}. "
+                "Press Train & Flash (Ctrl+T).")
+
+    # -- actions --------------------------------------------------------------------------------
+    def start(self) -> None:
+        if self.running:
+            return
+        why = self.blocker()
+        if why:
+            self.notifier.warning(why)
+            return
+        client, project = self.session.client, self.projects.project
+        assert client is not None and project is not None
+        self.events = []
+        self.outcome = ""
+        self.stages.reset()
+        self.curves.clear()
+        self.failure.hide()
+        self.try_button.hide()
+        self.tabs.setCurrentWidget(self.curves)
+        self.progress.setValue(0)
+        self.progress.setFormat("Starting…")
+        self.headline.setText("Training and flashing… (you can keep using the other pages)")
+        self.train_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self._started_at = time.monotonic()
+        self.task = self.runner.run(self._run(client, project), "Train & Flash")
+
+    def cancel(self) -> None:
+        if self.running:
+            assert self.task is not None
+            self.task.cancel()
+
+    async def _run(self, client: BoardClient, project: Project) -> None:
+        stream = self.pipeline(client, project)
+        try:
+            async for event in stream:
+                self.on_event(event)
+                if getattr(event, "kind", "") == "failed":
+                    break
+        except asyncio.CancelledError:
+            self._end(CANCELLED, "Cancelled – the board keeps the model it had.")
+            raise
+        except Exception as exc:  # a pipeline bug or a lost board: say so on the page, not only the banner
+            stage = (self.stages.running() or ["prepare"])[0]
+            self._fail(stage, str(exc) or type(exc).__name__)
+            self.notifier.exception("Train & Flash", exc)
+        else:
+            if not self.outcome:
+                self._end(DONE, "")
+        finally:
+            with contextlib.suppress(Exception):
+                await stream.aclose()  # type: ignore[attr-defined]
+            self.cancel_button.setEnabled(False)
+            self.task = None  # not running any more, though this coroutine is still finishing
+            self.refresh()
+
+    # -- events ---------------------------------------------------------------------------------
+    def on_event(self, event: Any) -> None:
+        """Show one StageEvent (stage, kind start|progress|done|failed, fraction, message, data, elapsed_s)."""
+        self.events.append(event)
+        stage, kind = str(event.stage), str(event.kind)
+        message = str(getattr(event, "message", "") or "")
+        data: dict[str, Any] = dict(getattr(event, "data", None) or {})
+        fraction = float(getattr(event, "fraction", 0.0) or 0.0)
+        self.progress.setValue(int(round(max(0.0, min(1.0, fraction)) * 1000)))
+        self.progress.setFormat(f"{fraction:.0%} – {message}" if message else f"{fraction:.0%}")
+        if kind == "start":
+            self.stages.started[stage] = time.monotonic()
+            self.stages.set_state(stage, RUNNING, message)
+        elif kind == "progress":
+            if self.stages.states.get(stage) != RUNNING:
+                self.stages.started.setdefault(stage, time.monotonic())
+                self.stages.set_state(stage, RUNNING, message)
+            else:
+                self.stages.set_state(stage, RUNNING, message)
+            if stage == "train":
+                self.curves.add(data)
+        elif kind == "done":
+            self.stages.set_state(stage, DONE)
+            seconds = data.get("seconds")
+            if seconds is None and stage in self.stages.started:
+                seconds = time.monotonic() - self.stages.started[stage]
+            if seconds is not None:
+                self.stages.set_seconds(stage, float(seconds))
+            if stage == "report":
+                self._show_report(data)
+        elif kind == "failed":
+            self._fail(stage, message or "failed")
+
+    def _show_report(self, data: dict[str, Any]) -> None:
+        figures = self.report.show_report(data)
+        for stage, seconds in figures.stage_seconds.items():
+            self.stages.set_seconds(stage, seconds)
+        self.tabs.setCurrentWidget(self.report)
+
+    def _fail(self, stage: str, reason: str) -> None:
+        self.stages.set_state(stage, FAILED, "")
+        title = dict(STAGES).get(stage, stage)
+        self.failure.setText(f"✗ {title} failed: {reason}")
+        self.failure.show()
+        self._end(FAILED, f"Stopped at “{title}”. The board keeps the model it had.")
+        self.notifier.error(f"Train & Flash: {title} failed: {reason}")
+
+    def _end(self, outcome: str, text: str) -> None:
+        if self.outcome:
+            return
+        self.outcome = outcome
+        for stage in self.stages.running():
+            self.stages.set_state(stage, CANCELLED if outcome == CANCELLED else FAILED)
+        total = time.monotonic() - self._started_at
+        if outcome == DONE:
+            self.progress.setValue(1000)
+            self.progress.setFormat(f"Done in {total:.0f} s")
+            info = self.session.info
+            board = info.board_name if info else "the board"
+            self.headline.setText(f"<b>The new model runs on {board}.</b> Perform a gesture to try it.")
+            self.try_button.show()
+            self.finished.emit(True)
+        else:
+            self.progress.setFormat(f"{outcome.capitalize()} after {total:.0f} s")
+            self.headline.setText(text)
+            self.finished.emit(False)

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from wandlab.board.controller import enable_hid, get_hid_map, set_hid_map
 from wandlab.board.enroll import list_refs
 from wandlab.board.hid_presets import CONSUMER_NAMES, KEY_NAMES, MOUSE_BUTTONS, PRESETS, describe, map_labels
+from wandlab.errors import LinkError
 from wandlab.protocol.controller import ActionKind, HidAction, Modifier
 from wandlab.ui.notify import Notifier, TaskRunner
 from wandlab.ui.session import DeviceSession
@@ -238,6 +239,8 @@ class HidEditor(QGroupBox):
         try:
             refs = await list_refs(client)
             hid_map = await get_hid_map(client)
+        except LinkError:
+            return  # the board went away meanwhile: the state line already says "Connect a board"
         finally:
             self._busy(False)
         self.set_rows([(c.class_id, c.label) for c in refs.classes], list(hid_map.actions))

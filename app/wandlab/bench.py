@@ -26,6 +26,7 @@ def register(sub: Any) -> None:
     # Importing the modules that own benchmarks makes them call add_benchmark().
     import wandlab.board.bench_streaming  # noqa: F401
     import wandlab.board.bench_transfer  # noqa: F401
+    import wandlab.ml.bench_train_flash  # noqa: F401
 
     for name, (help_text, configure) in sorted(_BENCHMARKS.items()):
         configure(bench_sub.add_parser(name, help=help_text))

@@ -53,13 +53,15 @@ class MeterBars(QWidget):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         width = self.width()
-        text_width = min(190, max(120, width // 3))
-        track_x = NAME_WIDTH
-        track_w = max(20, width - NAME_WIDTH - text_width - 8)
+        fm = painter.fontMetrics()
+        name_width = max([fm.horizontalAdvance(m.name) for m in self.meters] or [NAME_WIDTH // 2]) + 12
+        text_width = max([fm.horizontalAdvance(m.text) for m in self.meters] or [60]) + 10
+        track_x = name_width
+        track_w = max(40, width - name_width - text_width - 8)
         for row, meter in enumerate(self.meters):
             y = row * ROW_HEIGHT + 2
             painter.setPen(QColor("#333"))
-            painter.drawText(QRectF(0, y, NAME_WIDTH - 8, ROW_HEIGHT), Qt.AlignmentFlag.AlignVCenter
+            painter.drawText(QRectF(0, y, name_width - 8, ROW_HEIGHT), Qt.AlignmentFlag.AlignVCenter
                              | Qt.AlignmentFlag.AlignRight, meter.name)
             track = QRectF(track_x, y + 7, track_w, ROW_HEIGHT - 14)
             painter.setPen(Qt.PenStyle.NoPen)

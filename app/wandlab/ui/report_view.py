@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
 
 from wandlab.ui.meter_bars import NEUTRAL_COLOUR, Meter, MeterBars, kbytes
@@ -118,59 +118,78 @@ class _LabelAxis(pg.AxisItem):
         self.setTicks([[(i, n) for i, n in enumerate(names)], []])
 
 
-class ConfusionPlot(pg.PlotWidget):
-    """Heat map of counts: rows are the true class, columns what the int8 model said."""
+class ConfusionPlot(QWidget):
+    """Heat map of counts: rows are the true class, columns what the int8 model said ("none" last).
+
+    Painted directly: square cells, column names turned 45 degrees so long class names never overlap.
+    Correct cells are green, mistakes red, the strength the share of the row; every non-zero count is
+    written in its cell.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        self.x_axis = _LabelAxis("bottom", [])
-        self.y_axis = _LabelAxis("left", [])
-        super().__init__(parent, axisItems={"bottom": self.x_axis, "left": self.y_axis}, background="w")
-        self.setMenuEnabled(False)
-        self.setMouseEnabled(False, False)
-        self.hideButtons()
-        self.getPlotItem().invertY(True)
-        self.setLabel("bottom", "predicted")
-        self.setLabel("left", "true class")
-        self.image = pg.ImageItem()
-        self.addItem(self.image)
-        self.texts: list[pg.TextItem] = []
+        super().__init__(parent)
         self.counts = np.zeros((0, 0))
+        self.rows: list[str] = []
+        self.cols: list[str] = []
+        self.texts: list[str] = []  # the numbers drawn, row by row (tests read them)
+        self.setMinimumSize(280, 240)
 
     def set_matrix(self, counts: np.ndarray, rows: list[str], cols: list[str]) -> None:
-        for text in self.texts:
-            self.removeItem(text)
-        self.texts = []
-        self.counts = counts
-        n_rows, n_cols = counts.shape if counts.size else (0, 0)
-        self.y_axis.set_names(rows[:n_rows])
-        self.x_axis.set_names(cols[:n_cols])
-        self.x_axis.setStyle(tickTextOffset=4)
-        if not counts.size:
-            self.image.clear()
+        self.counts = np.asarray(counts, float)
+        n_rows, n_cols = self.counts.shape if self.counts.size else (0, 0)
+        self.rows, self.cols = rows[:n_rows], cols[:n_cols]
+        self.texts = [f"{int(v)}" for v in self.counts.reshape(-1) if v]
+        self.update()
+
+    def _geometry(self) -> tuple[float, float, float]:
+        """(left, top, cell) for the current size."""
+        fm = self.fontMetrics()
+        left = max([fm.horizontalAdvance(r) for r in self.rows] or [0]) + 14
+        col_text = max([fm.horizontalAdvance(c) for c in self.cols] or [0])
+        top = col_text * 0.72 + 18
+        n_rows, n_cols = self.counts.shape if self.counts.size else (1, 1)
+        cell = min((self.width() - left - 24) / max(1, n_cols), (self.height() - top - 24) / max(1, n_rows))
+        return left, top, max(8.0, min(cell, 64.0))
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt API)
+        if not self.counts.size:
             return
-        share = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
-        # Diagonal cells in green, mistakes in red; strength is the share of the row.
-        rgb = np.ones((n_rows, n_cols, 3))
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        left, top, cell = self._geometry()
+        n_rows, n_cols = self.counts.shape
+        share = self.counts / np.maximum(self.counts.sum(axis=1, keepdims=True), 1)
+        font = p.font()
+        number_font = QFont(font)
+        number_font.setPointSizeF(max(7.0, min(12.0, cell / 3.2)))
+        number_font.setBold(True)
         for r in range(n_rows):
             for c in range(n_cols):
-                tint = np.array([0.18, 0.55, 0.34]) if r == c else np.array([0.75, 0.22, 0.17])
-                rgb[r, c] = 1 - share[r, c] * (1 - tint)
-        self.image.setImage((rgb.transpose(1, 0, 2) * 255).astype(np.uint8), levels=(0, 255))
-        self.image.setRect(-0.5, -0.5, n_cols, n_rows)
-        font = QFont()
-        font.setPointSize(9 if max(n_rows, n_cols) > 10 else 10)
-        for r in range(n_rows):
-            for c in range(n_cols):
-                if counts[r, c] == 0:
-                    continue
-                dark = share[r, c] > 0.55
-                text = pg.TextItem(f"{int(counts[r, c])}", color="w" if dark else "#222", anchor=(0.5, 0.5))
-                text.setFont(font)
-                text.setPos(c, r)
-                self.addItem(text)
-                self.texts.append(text)
-        self.setXRange(-0.5, n_cols - 0.5, padding=0)
-        self.setYRange(-0.5, n_rows - 0.5, padding=0)
+                tint = np.array([46, 139, 87]) if r == c else np.array([192, 57, 43])
+                colour = (255 - share[r, c] * (255 - tint)).astype(int)
+                rect = QRectF(left + c * cell, top + r * cell, cell, cell)
+                p.setPen(QPen(QColor("#ffffff"), 1))
+                p.setBrush(QColor(*colour) if self.counts[r, c] else QColor("#f6f7f9"))
+                p.drawRect(rect)
+                if self.counts[r, c]:
+                    p.setFont(number_font)
+                    p.setPen(QColor("#ffffff" if share[r, c] > 0.55 else "#222"))
+                    p.drawText(rect, Qt.AlignmentFlag.AlignCenter, f"{int(self.counts[r, c])}")
+        p.setFont(font)
+        p.setPen(QColor("#333"))
+        for r, name in enumerate(self.rows):
+            p.drawText(QRectF(0, top + r * cell, left - 8, cell),
+                       Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, name)
+        for c, name in enumerate(self.cols):
+            p.save()
+            p.translate(left + (c + 0.5) * cell, top - 6)
+            p.rotate(-45)
+            p.drawText(0, 0, name)
+            p.restore()
+        p.setPen(QColor("#666"))
+        p.drawText(QRectF(left, top + n_rows * cell + 2, n_cols * cell, 20), Qt.AlignmentFlag.AlignCenter,
+                   "predicted by the board →")
+        p.end()
 
 
 class PerClassPlot(pg.PlotWidget):
@@ -227,17 +246,20 @@ class ReportView(QWidget):
         self.budget_bars = MeterBars()
 
         grid = QGridLayout()
-        grid.addWidget(_boxed("Confusion matrix (validation takes, int8 model on the board's k-NN)",
-                              self.confusion), 0, 0, 2, 1)
+        grid.addWidget(_boxed("Confusion matrix (held-out takes)", self.confusion), 0, 0, 2, 1)
+        self.confusion.setToolTip("Rows: the true label of each held-out take. Columns: what the int8 model with "
+                                  "the board's k-NN said ('none': no class was close enough).")
         grid.addWidget(_boxed("Accuracy per class", self.per_class), 0, 1)
         side = QWidget()
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(0, 0, 0, 0)
         side_layout.addWidget(_boxed("Float vs int8", self.accuracy_bars))
-        side_layout.addWidget(_boxed("Fits the board? (dashed line: the budget)", self.budget_bars))
+        side_layout.addWidget(_boxed("Fits the board? (dashed line: budget)", self.budget_bars))
         grid.addWidget(side, 1, 1)
-        grid.setColumnStretch(0, 5)
-        grid.setColumnStretch(1, 4)
+        self.per_class.setMinimumWidth(340)
+        side.setMinimumWidth(380)
+        grid.setColumnStretch(0, 3)
+        grid.setColumnStretch(1, 2)
         grid.setRowStretch(0, 3)
         grid.setRowStretch(1, 0)
         layout = QVBoxLayout(self)
@@ -256,7 +278,9 @@ class ReportView(QWidget):
                              colour="#8a9bb5"))
         if fig.int8_accuracy is not None:
             loss = ((fig.float_accuracy - fig.int8_accuracy) * 100) if fig.float_accuracy is not None else None
-            text = f"{fig.int8_accuracy:.1%}" + (f"  ({-loss:+.1f} points)" if loss is not None else "")
+            text = f"{fig.int8_accuracy:.1%}"
+            if loss is not None:
+                text += "  (no loss)" if abs(loss) < 0.05 else f"  ({-loss:+.1f} points)"
             acc.append(Meter("int8 (on board)", fig.int8_accuracy, 1.0, text, budget=False, colour=NEUTRAL_COLOUR))
         self.accuracy_bars.set_meters(acc)
         budget = []

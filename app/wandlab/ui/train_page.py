@@ -209,6 +209,12 @@ class TrainPage(QWidget):
         self.failure.hide()
         self.stages = StageList()
         self.stages.setMinimumWidth(300)
+        self.details = QLabel("")  # what the run did: data, model, keys (filled in as stages finish)
+        self.details.setWordWrap(True)
+        self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details.setStyleSheet("QLabel { padding: 6px; }")
+        self.detail_lines: dict[str, str] = {}
         self.curves = CurvesPlot()
         self.report = ReportView()
         self.tabs = QTabWidget()
@@ -220,8 +226,14 @@ class TrainPage(QWidget):
         top.addWidget(self.cancel_button)
         top.addWidget(self.headline, 1)
         top.addWidget(self.try_button)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.stages, 0)
+        left_layout.addWidget(self.details, 1)
+        self.stages.setFixedHeight(self.stages.sizeHintForRow(0) * (len(STAGES) + 1) + 12)
         split = QSplitter()
-        split.addWidget(self.stages)
+        split.addWidget(left)
         split.addWidget(self.tabs)
         split.setStretchFactor(0, 0)
         split.setStretchFactor(1, 1)
@@ -295,6 +307,8 @@ class TrainPage(QWidget):
         self.events = []
         self.outcome = ""
         self.stages.reset()
+        self.detail_lines = {}
+        self.details.setText("")
         self.curves.clear()
         self.failure.hide()
         self.try_button.hide()
@@ -364,10 +378,26 @@ class TrainPage(QWidget):
                 seconds = time.monotonic() - self.stages.started[stage]
             if seconds is not None:
                 self.stages.set_seconds(stage, float(seconds))
+            self._add_details(stage, message, data)
             if stage == "report":
                 self._show_report(data)
         elif kind == "failed":
             self._fail(stage, message or "failed")
+
+    def _add_details(self, stage: str, message: str, data: dict[str, Any]) -> None:
+        """A line per finished stage worth remembering, under the stage list."""
+        line = ""
+        if stage == "prepare" and message:
+            line = f"<b>Data:</b> {message}"
+        elif stage == "activate" and data.get("model_id"):
+            line = f"<b>Model:</b> {data['model_id']}" + (f" (slot {data['slot']})" if "slot" in data else "")
+        elif stage == "hid":
+            mapping = data.get("mapping") or {}
+            keys = "<br>".join(f"&nbsp;&nbsp;{label} → {what}" for label, what in mapping.items())
+            line = f"<b>Keys:</b> {message}" + (f"<br>{keys}" if keys else "")
+        if line:
+            self.detail_lines[stage] = line
+            self.details.setText("<br><br>".join(self.detail_lines.values()))
 
     def _show_report(self, data: dict[str, Any]) -> None:
         figures = self.report.show_report(data)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QStackedWidget,
     QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -195,8 +196,9 @@ class HidEditor(QGroupBox):
         self.table.setRowCount(len(classes))
         self.editors = {}
         for row, (class_id, label) in enumerate(classes):
-            name = QLabel(f"  {label}  ")
-            self.table.setCellWidget(row, 0, name)
+            name = QTableWidgetItem(label)
+            name.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            self.table.setItem(row, 0, name)
             editor = ActionEditor()
             editor.set_action(by_class.get(class_id))
             self.table.setCellWidget(row, 1, editor)

@@ -134,3 +134,16 @@ def test_unplugging_mid_push_leaves_the_previous_model(tmp_path):
     slots, progress = run(main())
     assert slots.slots[slots.active_slot].model_id == "old"
     assert progress[0].resumed_from > 0 and progress[-1].stage == "done"
+
+
+def test_after_a_push_the_clients_board_info_names_the_new_model():
+    async def main():
+        async with BoardClient(open_link("virtual:")) as client:
+            seen = []
+            client.on_event(lambda m: seen.append(type(m).__name__))
+            await push(client, blob(5_000, 9), "fresh-model")
+            return client.info.active_model_id, seen
+
+    active, seen = run(main())
+    assert active == "fresh-model"
+    assert "TransferResult" in seen

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import enum
 import itertools
 from collections.abc import AsyncIterator, Callable
@@ -38,6 +39,7 @@ from wandlab.protocol import (
     StreamStop,
     encode_message,
 )
+from wandlab.protocol.model import TransferResult
 
 M = TypeVar("M", bound=Message)
 NO_REQUEST = 0xFFFF
@@ -313,6 +315,13 @@ class BoardClient:
                 future = self._acks[message.ref_seq]
                 if not future.done():
                     future.set_result(message)
+            elif isinstance(message, TransferResult):
+                # The board's identity changed: keep info current for everyone, then answer the upload.
+                if message.ok and self.info is not None:
+                    self.info = dataclasses.replace(self.info, active_model_id=message.model_id)
+                self._settle_reply(message)
+                for listener in self._event_listeners:
+                    listener(message)
             elif self._settle_reply(message):
                 continue
             else:
@@ -341,6 +350,7 @@ class BoardClient:
         for future in list(self._acks.values()) + [f for _, f in self._replies]:
             if not future.done():
                 future.set_exception(LinkError(str(exc)))
+                future.exception()  # mark it seen: a waiter that already gave up must not log it
 
     def _set_state(self, state: ConnectionState, detail: str) -> None:
         self.state, self.state_detail = state, detail

@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (
 
 from wandlab.board.client import ConnectionState
 from wandlab.link.serial_link import list_serial_ports
-from wandlab.protocol import Info, SensorKind
+from wandlab.protocol import Info, Message, SensorKind
+from wandlab.protocol.model import TransferResult
 from wandlab.ui.notify import TaskRunner
 from wandlab.ui.session import VIRTUAL_SPEC, DeviceSession
 
@@ -131,6 +132,7 @@ class DevicePanel(QWidget):
         self._rescan.timeout.connect(self.refresh_ports)
         self._rescan.start()
         session.on_state(self._on_state)
+        session.on_event(self._on_board_event)
         self.refresh_ports()
         self._on_state(session.state, session.detail)
 
@@ -184,6 +186,10 @@ class DevicePanel(QWidget):
             self._show_info(self.session.info)
         elif not active:
             self._show_info(None)
+
+    def _on_board_event(self, message: Message) -> None:
+        if isinstance(message, TransferResult) and message.ok:
+            self._show_info(self.session.info)  # a new model is active
 
     def _show_info(self, info: Info | None) -> None:
         while self.info_form.rowCount():

@@ -1,5 +1,5 @@
-"""CLI for the ML area: ``wandlab train``, ``wandlab train-base``, ``wandlab model-header`` and the
-benchmarks ``wandlab bench fewshot`` / ``wandlab bench train``. TensorFlow is imported only inside handlers.
+"""CLI for the ML area: ``wandlab train``, ``wandlab evaluate``, ``wandlab train-base``, ``wandlab model-header``
+and the benchmarks ``wandlab bench fewshot`` / ``wandlab bench train``. TensorFlow is imported only inside handlers.
 """
 
 from __future__ import annotations
@@ -29,7 +29,19 @@ def register(sub: Any) -> None:
     p.add_argument("--base", help="start from this base bundle (e.g. models/gesture_accel)")
     p.add_argument("--val-session", action="append", default=[], help="hold out this session for validation")
     p.add_argument("--json", action="store_true", help="print progress as JSON lines")
+    p.add_argument("--report", metavar="DIR", help="also write the evaluation report (JSON + HTML + SVG) here")
     p.set_defaults(func=_train)
+
+    e = sub.add_parser("evaluate", help="evaluation report of a model bundle on labeled takes (JSON + HTML/SVG)")
+    e.add_argument("--bundle", required=True, help="model bundle folder or .zip")
+    e.add_argument("--data", action="append", required=True, help="labeled folder of held-out takes (repeatable)")
+    e.add_argument("--idle", action="append", default=[], help="folder of idle / no-motion recordings (repeatable)")
+    e.add_argument("--out", required=True, help="folder for report.json, report.html and figures/")
+    e.add_argument("--no-float", action="store_true", help="skip the float model (no TensorFlow import)")
+    e.add_argument("--episodes", type=int, default=10, help="K-shot episodes per K")
+    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--json", action="store_true", help="print the evaluation as JSON")
+    e.set_defaults(func=_evaluate)
 
     b = sub.add_parser("train-base", help="rebuild a pretrained base model in models/ (the recipe)")
     b.add_argument("--channels", type=int, choices=(3, 6), default=3)
@@ -70,6 +82,8 @@ def _print_event(ev: dict[str, Any], as_json: bool) -> None:
     elif ev["event"] == "done":
         acc = f", float {ev['float_accuracy']:.3f} / int8 {ev['int8_accuracy']:.3f}" if "int8_accuracy" in ev else ""
         print(f"done{acc}: {ev.get('bundle_path', '')}", flush=True)
+        if "report_path" in ev:
+            print(f"report: {ev['report_path']}", flush=True)
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -83,10 +97,97 @@ def _train(args: argparse.Namespace) -> int:
         seed=args.seed,
         val_sessions=args.val_session,
         base=args.base,
+        report_dir=args.report,
     )
     for ev in run_request(req):
         _print_event(ev, args.json)
     return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    """``wandlab evaluate``: the int8 model + the bundle's k-NN on every take of --data (held-out takes;
+    evaluating on the training takes gives optimistic figures), idle windows from --idle or from takes
+    labelled idle/none/nomotion (virtual-wand data: the virtual wand's idle motion)."""
+    import io
+
+    from wandlab.dataset.folder import iter_folder
+    from wandlab.ml.bundle import load_bundle
+    from wandlab.ml.evaluate import evaluate, idle_windows
+    from wandlab.ml.report_html import write_report
+    from wandlab.ml.train import idle_for_evaluation, load_imu_folders
+
+    bundle = load_bundle(args.bundle)
+    features = bundle.features
+    data = load_imu_folders(args.data, features)
+    notes = [f"all {len(data.labels)} takes of {', '.join(args.data)} are the test set"]
+    idle_x: np.ndarray | None
+    idle_minutes: float | None
+    idle_source: str | None
+    if args.idle:
+        takes = [
+            (r.data, r.rate_hz)
+            for d in args.idle
+            for r in iter_folder(Path(d))
+            if r.kind == "imu" and r.data.shape[1] >= features.channels
+        ]
+        if not takes:
+            raise ModelError(f"no IMU recordings with {features.channels} columns in {', '.join(args.idle)}")
+        idle_x, idle_minutes = idle_windows(takes, features)
+        idle_source = f"{len(takes)} recordings in {', '.join(args.idle)}"
+    else:
+        idle_x, idle_minutes, idle_source = idle_for_evaluation(data, data, features, args.seed)
+    report = bundle.report or {}
+    if "arena_bytes" not in report:
+        from wandlab.ml.verify import verify_model
+
+        report = {**report, **verify_model(bundle.tflite, data.x, strict=False).to_dict()}
+        bundle.report = report
+    float_emb = None
+    if not args.no_float and bundle.weights is not None and bundle.model_spec is not None:
+        from wandlab.ml import gesture_model as gm
+
+        spec = gm.ModelSpec.from_dict(bundle.model_spec)
+        model = gm.build_embedding_model(features, spec)
+        gm.load_weights(model, io.BytesIO(bundle.weights))
+        float_emb = gm.embed(model, data.x)
+    evaluation = evaluate(
+        bundle,
+        data.x,
+        data.labels,
+        idle_x,
+        idle_minutes,
+        float_emb,
+        idle_source=idle_source,
+        episodes=args.episodes,
+        seed=args.seed,
+        notes=notes,
+    )
+    evaluation["bundle"] = str(args.bundle)
+    page = write_report(evaluation, args.out)
+    if args.json:
+        print(json.dumps(evaluation))
+        return 0
+    acc, idle = evaluation["accuracy"], evaluation["idle"]
+    print(f"{acc['takes']} takes: open-set accuracy {_fmt(acc['open_set'])}, closed-set {_fmt(acc['closed_set'])}")
+    if idle["windows"]:
+        print(
+            f"idle: {idle['false_accepts']} false accepts in {idle['windows']} windows "
+            f"({idle['false_accepts_per_minute']:.2f} per minute of idle motion)"
+        )
+    if evaluation["float_vs_int8"]:
+        fi = evaluation["float_vs_int8"]
+        print(f"float {_fmt(fi['float_accuracy'])} / int8 {_fmt(fi['int8_accuracy'])} ({fi['protocol']})")
+    for r in evaluation["kshot"]["results"]:
+        print(
+            f"{r['shots']}-shot {r['ways']}-way: int8 k-NN {_fmt(r['accuracy'])}, "
+            f"raw 1-NN {_fmt(r['baseline_raw_1nn'])}"
+        )
+    print(f"report: {page}")
+    return 0
+
+
+def _fmt(v: float | None) -> str:
+    return "n/a" if v is None else f"{v:.3f}"
 
 
 def _train_base(args: argparse.Namespace) -> int:

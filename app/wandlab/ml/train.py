@@ -35,6 +35,7 @@ class TrainRequest:
     val_sessions: list[str] = field(default_factory=list)  # hold these out instead of a random split
     base: str | None = None  # a bundle with weights.npz to start from
     max_refs_per_class: int = 5
+    report_dir: str | None = None  # also write the evaluation report (report.json + report.html) here
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -147,9 +148,11 @@ def train_events(
         "bit_exact": report.bit_exact,
         "classes": len(names),
     }
+    f_train = f_val = None
     if known.any():
-        ef_train = quantize_embedding(gm.embed(model, train.x))
-        ef_val = quantize_embedding(gm.embed(model, val.x[known]))
+        f_train, f_val = gm.embed(model, train.x), gm.embed(model, val.x)
+        ef_train = quantize_embedding(f_train)
+        ef_val = quantize_embedding(f_val[known])
         knn_f = KnnRecognizer.fit(ef_train, train.labels, max_refs_per_class, seed=seed)
         truth = val.labels[known]
         metrics["float_accuracy"] = float(np.mean(np.array(knn_f.predict(ef_val, False)) == truth))
@@ -168,7 +171,71 @@ def train_events(
         metrics=metrics,
         versions=_versions(),
     )
-    yield {"event": "done", **metrics, "bundle": bundle}
+    evaluation = _evaluation(bundle, train, val, features, seed, e8_train, e8_val, f_train, f_val)
+    bundle.report = {**report.to_dict(), "evaluation": evaluation}
+    yield {"event": "done", **metrics, "evaluation": evaluation, "bundle": bundle}
+
+
+SYNTHETIC_IDLE_TAKES = 60
+
+
+def idle_for_evaluation(
+    train: ImuData, val: ImuData, features: FeatureConfig, seed: int = 0
+) -> tuple[np.ndarray | None, float | None, str | None]:
+    """Idle / no-motion windows for the open-set false-accept figures: held-out takes labelled idle, none,
+    nomotion, ...; else, for virtual-wand data, the virtual wand's own idle motion; else none."""
+    from wandlab.ml.evaluate import idle_windows, is_idle_label
+
+    mask = np.array([is_idle_label(v) for v in val.labels], bool)
+    if mask.any():
+        names = sorted(set(val.labels[mask].tolist()))
+        return val.x[mask], None, f"{int(mask.sum())} held-out takes labelled {', '.join(names)}"
+    subjects = [str(s) for s in np.concatenate([train.subjects, val.subjects])]
+    if subjects and all(s.startswith("virtual") for s in subjects):
+        from wandlab.ml.synthetic import virtual_takes
+
+        people = sorted({int(s.rsplit("-", 1)[1]) for s in subjects if s.rsplit("-", 1)[-1].isdigit()}) or [1, 2]
+        takes = virtual_takes(["idle"], SYNTHETIC_IDLE_TAKES, people, seed + 101)
+        x, minutes = idle_windows([(t.data, t.rate_hz) for t in takes], features)
+        return x, minutes, f"virtual wand idle motion ({len(takes)} synthetic takes, people {people})"
+    return None, None, None
+
+
+def _evaluation(
+    bundle: Any,
+    train: ImuData,
+    val: ImuData,
+    features: FeatureConfig,
+    seed: int,
+    e8_train: np.ndarray,
+    e8_val: np.ndarray,
+    f_train: Any,
+    f_val: Any,
+) -> dict[str, Any]:
+    """The evaluation report (wandlab.ml.evaluate) on the held-out split; never fails the training run."""
+    from wandlab.ml.evaluate import EVALUATION_VERSION, evaluate
+
+    try:
+        idle_x, idle_minutes, idle_source = idle_for_evaluation(train, val, features, seed)
+        return evaluate(
+            bundle,
+            val.x,
+            val.labels,
+            idle_x,
+            idle_minutes,
+            f_val,
+            val_emb=e8_val,
+            float_references=(f_train, train.labels) if f_train is not None else None,
+            int8_references=(e8_train, train.labels),
+            idle_source=idle_source,
+            seed=seed,
+            notes=[
+                "per-class thresholds were calibrated on these held-out takes, so open-set figures are "
+                "optimistic; the idle windows were not used for calibration"
+            ],
+        )
+    except Exception as exc:  # the report must not cost the user the trained model
+        return {"version": EVALUATION_VERSION, "error": f"{type(exc).__name__}: {exc}"}
 
 
 def _versions() -> dict[str, str]:
@@ -190,6 +257,10 @@ def run_request(req: TrainRequest) -> Iterator[dict[str, Any]]:
             bundle = ev.pop("bundle")
             if req.out:
                 ev["bundle_path"] = str(save_bundle(bundle, req.out))
+            if req.report_dir and "evaluation" in ev:
+                from wandlab.ml.report_html import write_report
+
+                ev["report_path"] = str(write_report(ev["evaluation"], req.report_dir))
         yield ev
 
 

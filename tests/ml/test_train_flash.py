@@ -28,9 +28,9 @@ from wandlab.ml.train_flash import (
     StageEvent,
     TrainFlashError,
     TrainFlashOptions,
-    add_virtual_takes,
     train_and_flash,
 )
+from wandlab.ml.virtual_project import add_virtual_takes
 from wandlab.protocol import SimPerform
 from wandlab.protocol.controller import NO_CLASS, InferenceEvent
 from wandlab.virtual.board import VirtualWandConfig

@@ -126,7 +126,8 @@ async def run_benchmark(classes: int, takes: int, epochs: int | None, test_gestu
     from wandlab.dataset.project import Project
     from wandlab.link import open_link
     from wandlab.ml.synthetic import gesture_names
-    from wandlab.ml.train_flash import TrainFlashOptions, add_virtual_takes, train_and_flash
+    from wandlab.ml.train_flash import TrainFlashOptions, train_and_flash
+    from wandlab.ml.virtual_project import add_virtual_takes
 
     labels = gesture_names(classes)
     result: dict[str, Any] = {}

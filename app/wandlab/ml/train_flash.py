@@ -505,22 +505,3 @@ def calibrate_for_new_people(bundle: Any, data_dir: str, options: TrainFlashOpti
 def _model_id(name: str) -> str:
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-")[:32] or "gestures"
     return f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}"
-
-
-def add_virtual_takes(project: Any, labels: Sequence[str], takes_per_label: int, people: Sequence[int],
-                      seed: int = 0) -> int:
-    """Record ``takes_per_label`` takes of each virtual-wand gesture into ``project``, as the recorder would
-    store them (6-axis, 100 Hz, auto-trimmed to the motion); people take turns. Returns how many."""
-    from wandlab.dataset import Draft, auto_trim
-    from wandlab.dataset.folder import IMU_COLUMNS
-    from wandlab.ml.synthetic import virtual_takes
-
-    drafts = [
-        Draft(label=t.label, kind="imu", axes=tuple(IMU_COLUMNS[:6]), rate_hz=t.rate_hz, data=t.data,
-              subject=t.subject, session="virtual", board="Virtual wand", source="virtual wand",
-              trim=auto_trim("imu", t.data, t.rate_hz))
-        for t in virtual_takes(list(labels), takes_per_label, list(people), seed)
-    ]
-    for _ in project.add_samples(drafts):
-        pass
-    return len(drafts)

@@ -110,7 +110,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def record_virtual(project: Any, takes: int, seed: int = 0) -> int:
     from wandlab.ml.synthetic import gesture_names
-    from wandlab.ml.train_flash import add_virtual_takes
+    from wandlab.ml.virtual_project import add_virtual_takes
 
     labels = gesture_names(VIRTUAL_GESTURES)
     n = add_virtual_takes(project, labels, takes, VIRTUAL_PEOPLE, seed)

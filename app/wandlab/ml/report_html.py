@@ -155,21 +155,24 @@ def _legend_item(x: float, y: float, colour: str, name: str) -> str:
     return f'<rect x="{x:.1f}" y="{y - 9:.1f}" width="10" height="10" fill="{colour}"/>' + _text(x + 14, y, name, 10)
 
 
-def _bars(groups: list[tuple[str, list[tuple[str, float | None, str]]]], title: str, note: str = "") -> str:
-    """Vertical grouped bars of fractions in [0, 1]."""
+def _bars(
+    groups: list[tuple[str, list[tuple[str, float | None, str]]]], title: str, notes: tuple[str, ...] = ()
+) -> str:
+    """Vertical grouped bars of fractions in [0, 1]; the series (and legend) are the first group's."""
     h, base_y, bar = 170.0, 184.0, 30.0
     series = [(name, col) for _, items in groups[:1] for name, _, col in items]
     steps = [24 + 6.3 * len(name) for name, _ in series]
-    width = 50 + sum(len(items) * (bar + 4) + 26 for _, items in groups) + 10
-    width = max(width, 60 + sum(steps), 60 + 5.6 * len(note))
+    spans = [max(len(items) * (bar + 4), 6.2 * len(gname)) for gname, items in groups]
+    width = 50 + sum(span + 26 for span in spans) + 10
+    width = max(width, 60 + sum(steps), 60 + 5.6 * max((len(n) for n in notes), default=0))
     body = []
     for k in (0.0, 0.25, 0.5, 0.75, 1.0):
         y = base_y - k * h
         body.append(f'<line x1="40" y1="{y:.1f}" x2="{width - 10:.1f}" y2="{y:.1f}" stroke="#eceff1"/>')
         body.append(_text(34, y + 3, f"{k:.0%}", 9, "end", MUTED))
-    x = 50.0
-    for gname, items in groups:
-        x0 = x
+    x0 = 50.0
+    for (gname, items), span in zip(groups, spans, strict=True):
+        x = x0 + (span - len(items) * (bar + 4)) / 2
         for name, v, col in items:
             if v is None:
                 body.append(_text(x + bar / 2, base_y - 4, "n/a", 9, "middle", MUTED))
@@ -181,13 +184,13 @@ def _bars(groups: list[tuple[str, list[tuple[str, float | None, str]]]], title: 
                 )
                 body.append(_text(x + bar / 2, base_y - v * h - 3, f"{100 * v:.0f}", 9, "middle"))
             x += bar + 4
-        body.append(_text((x0 + x - 4) / 2, base_y + 14, gname, 10, "middle"))
-        x += 26
+        body.append(_text(x0 + span / 2, base_y + 14, gname, 10, "middle"))
+        x0 += span + 26
     for i, (name, col) in enumerate(series):
         body.append(_legend_item(50 + sum(steps[:i]), base_y + 34, col, name))
-    if note:
-        body.append(_text(50, base_y + 52, note, 10, "start", MUTED))
-    return _svg(width, base_y + (60 if note else 44), body, title)
+    for i, note in enumerate(notes):
+        body.append(_text(50, base_y + 52 + 14 * i, note, 10, "start", MUTED))
+    return _svg(width, base_y + 44 + 14 * len(notes), body, title)
 
 
 def svg_float_int8(ev: dict[str, Any]) -> str:
@@ -196,19 +199,19 @@ def svg_float_int8(ev: dict[str, Any]) -> str:
         return _placeholder("float vs int8", "no float embeddings (the bundle has no float weights)")
     groups = [
         (
-            "closed-set k-NN accuracy",
+            "k-NN accuracy",
             [
                 ("float model", fi.get("float_accuracy"), "#9c755f"),
                 ("int8 model (board)", fi.get("int8_accuracy"), "#4e79a7"),
             ],
-        ),
-        ("answers agree", [("float model", None, "#9c755f"), ("int8 model (board)", fi.get("agreement"), MUTED)]),
+        )
     ]
-    note = (
+    notes = (
         f"loss {fi['loss_points']:+.1f} points (target <= {fi['target_loss_points']:g}); "
-        f"mean cosine float/int8 embedding {fi['mean_cosine']:.4f}, max {fi['max_abs_lsb']} LSB apart"
+        f"answers agree on {_pct(fi['agreement'])} of {fi['takes']} takes",
+        f"embeddings: mean cosine {fi['mean_cosine']:.4f}, at most {fi['max_abs_lsb']} LSB apart",
     )
-    return _bars(groups, "float vs int8", note)
+    return _bars(groups, "float vs int8", notes)
 
 
 def svg_kshot(ev: dict[str, Any]) -> str:
@@ -226,7 +229,9 @@ def svg_kshot(ev: dict[str, Any]) -> str:
         )
         for r in res
     ]
-    return _bars(groups, "k-shot enrollment accuracy", f"{res[0]['episodes']} episodes each, on the validation takes")
+    return _bars(
+        groups, "k-shot enrollment accuracy", (f"{res[0]['episodes']} episodes each, on the validation takes",)
+    )
 
 
 def svg_idle(ev: dict[str, Any]) -> str:

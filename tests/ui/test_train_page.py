@@ -65,6 +65,10 @@ def fake_pipeline(fail_at: str = "", hang_at: str = "") -> Any:
                                      {"epoch": epoch, "epochs": 3, "loss": 3.0 / epoch, "accuracy": 0.3 * epoch,
                                       "val_accuracy": 0.3 * epoch})
             data = report_data() if stage == "report" else {}
+            if stage == "train":
+                data = {"evaluation": {"version": 1, "labels": LABELS,
+                                       "confusion": {"rows": LABELS, "cols": [*LABELS, "none"],
+                                                     "matrix": [[2, 0, 0, 0], [1, 1, 0, 0], [0, 0, 2, 0]]}}}
             yield StageEvent(stage, "done", (i + 1) * share, f"{stage} done", {**data, "seconds": 0.25})
 
     return pipeline
@@ -103,6 +107,12 @@ def test_progress_stages_curves_and_report(qtbot: QtBot, window: MainWindow, tmp
     assert [m.name for m in page.report.budget_bars.meters] == ["Model (flash)", "Tensor arena (RAM)", "Latency"]
     assert "14.5 KB of 16.0 KB" in page.report.budget_bars.meters[0].text
     assert page.train_button.isEnabled() and not page.cancel_button.isEnabled()
+    from wandlab.ml.report_html import SECTIONS
+
+    # The full evaluation (same SVG figures as `wandlab evaluate` writes) has a picture per section.
+    assert len(page.evaluation.figures) == len(SECTIONS) and page.evaluation.empty.isHidden()
+    page.evaluation.show_evaluation({"version": 1, "error": "no validation takes"})
+    assert not page.evaluation.figures and "no validation takes" in page.evaluation.empty.text()
     page.try_button.click()
     assert window.pages.currentWidget() is window.live_test_page
 

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from wandlab.board.client import BoardClient, ConnectionState
 from wandlab.dataset.project import Project
+from wandlab.ui.evaluation_view import EvaluationView
 from wandlab.ui.notify import Notifier, TaskRunner
 from wandlab.ui.project_menu import ProjectHolder
 from wandlab.ui.report_view import ReportView
@@ -220,6 +221,8 @@ class TrainPage(QWidget):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.curves, "Training curves")
         self.tabs.addTab(self.report, "Report")
+        self.evaluation = EvaluationView()
+        self.tabs.addTab(self.evaluation, "Evaluation")
 
         top = QHBoxLayout()
         top.addWidget(self.train_button)
@@ -379,6 +382,8 @@ class TrainPage(QWidget):
             if seconds is not None:
                 self.stages.set_seconds(stage, float(seconds))
             self._add_details(stage, message, data)
+            if stage == "train" and "evaluation" in data:
+                self.evaluation.show_evaluation(data["evaluation"])
             if stage == "report":
                 self._show_report(data)
         elif kind == "failed":

@@ -61,7 +61,7 @@ def _svg(width: float, height: float, body: list[str], title: str) -> str:
     )
 
 
-def _placeholder(title: str, why: str) -> str:
+def _no_data_figure(title: str, why: str) -> str:
     return _svg(
         420,
         60,
@@ -84,7 +84,7 @@ def svg_confusion(ev: dict[str, Any]) -> str:
     conf = ev.get("confusion") or {}
     rows, cols, m = conf.get("rows") or [], conf.get("columns") or [], conf.get("matrix") or []
     if not m or not sum(map(sum, m)):
-        return _placeholder("confusion matrix", "no validation takes")
+        return _no_data_figure("confusion matrix", "no validation takes")
     n = len(rows)
     cell = max(18.0, min(40.0, 440.0 / max(n, 1)))
     left = 12 + 6.5 * max(len(_short(r)) for r in rows)
@@ -124,7 +124,7 @@ def svg_confusion(ev: dict[str, Any]) -> str:
 def svg_per_class(ev: dict[str, Any]) -> str:
     rows = ev.get("per_class") or []
     if not rows:
-        return _placeholder("precision and recall per class", "no validation takes")
+        return _no_data_figure("precision and recall per class", "no validation takes")
     left, bar_w, row_h = 14 + 6.5 * max(len(_short(r["label"])) for r in rows), 260.0, 30.0
     body = [_legend_item(left, 12, "#4e79a7", "precision"), _legend_item(left + 90, 12, "#f28e2b", "recall")]
     top = 26.0
@@ -196,7 +196,7 @@ def _bars(
 def svg_float_int8(ev: dict[str, Any]) -> str:
     fi = ev.get("float_vs_int8")
     if not fi:
-        return _placeholder("float vs int8", "no float embeddings (the bundle has no float weights)")
+        return _no_data_figure("float vs int8", "no float embeddings (the bundle has no float weights)")
     groups = [
         (
             "k-NN accuracy",
@@ -217,7 +217,7 @@ def svg_float_int8(ev: dict[str, Any]) -> str:
 def svg_kshot(ev: dict[str, Any]) -> str:
     res = (ev.get("kshot") or {}).get("results") or []
     if not res:
-        return _placeholder("k-shot enrollment", "too few validation takes per class for K-shot episodes")
+        return _no_data_figure("k-shot enrollment", "too few validation takes per class for K-shot episodes")
     groups = [
         (
             f"{r['shots']}-shot, {r['ways']}-way",
@@ -237,7 +237,7 @@ def svg_kshot(ev: dict[str, Any]) -> str:
 def svg_idle(ev: dict[str, Any]) -> str:
     idle = ev.get("idle") or {}
     if not idle.get("windows"):
-        return _placeholder("open-set idle", "no idle / no-motion takes to test on")
+        return _no_data_figure("open-set idle", "no idle / no-motion takes to test on")
     w, left, bar_w = 520.0, 150.0, 320.0
     rate, target = float(idle["false_accepts_per_minute"]), float(idle.get("target_per_minute") or 1.0)
     scale = max(target * 2.0, rate * 1.15)
@@ -279,7 +279,7 @@ def svg_embedding_map(ev: dict[str, Any]) -> str:
     emap = ev.get("embedding_map") or {}
     pts = emap.get("points") or []
     if len(pts) < 2:
-        return _placeholder("embedding map", "too few embeddings for a map")
+        return _no_data_figure("embedding map", "too few embeddings for a map")
     labels = [str(v) for v in emap["labels"]]
     kinds, pred = emap["kinds"], emap.get("predicted") or [None] * len(pts)
     known = list(ev.get("labels") or [])
@@ -353,7 +353,7 @@ def svg_embedding_map(ev: dict[str, Any]) -> str:
 def svg_budget(ev: dict[str, Any]) -> str:
     items = (ev.get("budget") or {}).get("items") or []
     if not items:
-        return _placeholder("budget", "no size / arena figures")
+        return _no_data_figure("budget", "no size / arena figures")
     left, bar_w, row_h = 250.0, 260.0, 30.0
     scale = max(1.0, max((i.get("fraction") or 0) for i in items) * 1.05)
     body = []
@@ -398,7 +398,7 @@ def figures(evaluation: dict[str, Any]) -> dict[str, str]:
         try:
             out[key] = make(evaluation)
         except (KeyError, TypeError, ValueError, IndexError, ZeroDivisionError) as exc:
-            out[key] = _placeholder(title, f"cannot draw: {type(exc).__name__}")
+            out[key] = _no_data_figure(title, f"cannot draw: {type(exc).__name__}")
     return out
 
 

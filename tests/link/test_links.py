@@ -101,3 +101,17 @@ def test_parse_spec(spec, expected):
 def test_bad_specs_are_refused_with_a_hint(spec):
     with pytest.raises(LinkError):
         open_link(spec)
+
+
+def test_port_list_leaves_out_legacy_uarts_without_usb(monkeypatch):
+    from types import SimpleNamespace
+
+    from serial.tools import list_ports
+
+    from wandlab.link.serial_link import list_serial_ports
+
+    fake = [SimpleNamespace(device="/dev/ttyS0", description="ttyS0", vid=None),
+            SimpleNamespace(device="/dev/ttyACM0", description="Nano 33 BLE", vid=0x2341)]
+    monkeypatch.setattr(list_ports, "comports", lambda: fake)
+    assert list_serial_ports() == [("serial:/dev/ttyACM0", "Nano 33 BLE")]
+    assert [s for s, _ in list_serial_ports(include_legacy=True)] == ["serial:/dev/ttyACM0", "serial:/dev/ttyS0"]

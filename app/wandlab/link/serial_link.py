@@ -108,12 +108,19 @@ def _reason(exc: BaseException) -> str:
     return text.split(": ", 1)[-1] if "[Errno" in text else text or type(exc).__name__
 
 
-def list_serial_ports() -> list[tuple[str, str]]:
-    """(spec, human description) for every serial port the OS reports."""
+def list_serial_ports(include_legacy: bool = False) -> list[tuple[str, str]]:
+    """(spec, human description) for the serial ports a board could be on.
+
+    Boards reach a PC over USB (CDC ACM or a USB-UART bridge), so ports without a USB vendor id - the
+    motherboard's legacy /dev/ttyS* UARTs that every Linux PC lists - are left out unless asked for;
+    such a port can still be opened by name (``--port serial:/dev/ttyS0``).
+    """
     from serial.tools import list_ports
 
     ports = []
     for info in sorted(list_ports.comports(), key=lambda p: p.device):
+        if info.vid is None and not include_legacy:
+            continue
         desc = info.description if info.description and info.description != "n/a" else info.device
         ports.append((f"serial:{info.device}", desc))
     return ports

@@ -51,3 +51,13 @@ def test_cli_help_does_not_import_tensorflow():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_gui_options_work_without_the_gui_command(monkeypatch):
+    from wandlab import cli
+
+    seen = {}
+    # build_parser() binds the gui command to whatever _run_gui is when main() runs.
+    monkeypatch.setattr(cli, "_run_gui", lambda args: seen.update(port=args.port) or 0)
+    assert cli.main(["--port", "virtual:"]) == 0 and seen["port"] == "virtual:"
+    assert cli.main([]) == 0 and seen["port"] is None

@@ -59,9 +59,11 @@ def _run_gui(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Options without a command are the GUI's: `wandlab --port virtual:` == `wandlab gui --port virtual:`.
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
+        argv = ["gui", *argv]
     args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        args = parser.parse_args(["gui", *(argv or [])])
     try:
         return int(args.func(args) or 0)
     except WandlabError as exc:

@@ -54,8 +54,6 @@ DEFAULT_EPOCHS_COLD = 120
 DEFAULT_HID_PRESET = "media remote"
 # A decision should be ready within one feature frame (50 Hz) after a gesture ends.
 LATENCY_BUDGET_MS = 20.0
-CALIBRATION_AUGMENTS = 2  # augmented copies of the training split for threshold calibration
-CALIBRATION_NONE_CLASSES = 200  # x 2 takes of random strokes as "none of these"
 
 
 class TrainFlashError(WandlabError, RuntimeError):
@@ -288,24 +286,23 @@ class _Job:
                                               "LSB): the board would not compute what was evaluated")
                     done["verified"] = ev
                     yield c.progress(0.7, f"TFLM bit-exact, arena {ev['arena_bytes']} bytes, ops "
-                                     f"{', '.join(sorted(set(ev['ops'])))}", ev)
+                                     f"{', '.join(sorted(set(ev['ops'])))}; calibrating k-NN thresholds for "
+                                     "people not in the data", ev)
                 elif kind == "done":
                     done.update(ev)
         except ModelError as exc:
             raise TrainFlashError(c.stage, str(exc)) from None
         if "bundle_path" not in done:
             raise TrainFlashError(c.stage, "training ended without a model")
-        yield c.progress(0.85, "calibrating per-class thresholds for unseen people (augmented takes, "
-                         "random-stroke 'none' inputs)")
-        done["bundle"] = load_bundle(done["bundle_path"])
-        done["calibration"] = await asyncio.to_thread(calibrate_for_new_people, done["bundle"], prep["data_dir"],
-                                                      self.options)
+        done["bundle"] = load_bundle(done["bundle_path"])  # thresholds already calibrated by the training
         if self.options.bundle_out:
             from wandlab.ml.bundle import save_bundle
 
             save_bundle(done["bundle"], self.options.bundle_out)
         acc = (f"float {done['float_accuracy']:.3f} / int8 {done['int8_accuracy']:.3f} on held-out takes"
                if "int8_accuracy" in done else "no held-out takes")
+        if done.get("calibration"):
+            acc += f"; thresholds from {done['calibration']['inputs']} calibration inputs"
         yield c.done(acc, {k: v for k, v in done.items() if k not in ("bundle", "verified")})
 
     def fit(self, bundle: Any, channels: int) -> dict[str, Any]:
@@ -469,37 +466,6 @@ class _Job:
             if not self.upload_finished:
                 with contextlib.suppress(BoardError, LinkError, TimeoutError):
                     await asyncio.wait_for(abort_upload(self.client, self.blob), 3.0)
-
-
-def calibrate_for_new_people(bundle: Any, data_dir: str, options: TrainFlashOptions) -> dict[str, Any]:
-    """Re-derive the k-NN thresholds in place so that other people's takes are accepted.
-
-    Training calibrates each class's threshold on its few held-out takes (4 per class for 20 takes), all
-    by the same people who recorded the training takes: measured on the virtual wand, two thirds of the
-    gestures of people the model never saw then land just outside (nearest class right, rejected as
-    "none"). Here the thresholds come from the training split under the training augmentation (rotation
-    in the hand, size, tempo, shift, noise: how another person differs) as positives, and 400
-    random-stroke gestures (``synthetic.random_shape_classes``: shapes that are none of the user's) as
-    "none" inputs, which keep thresholds from growing over everything. The held-out split stays unseen
-    for the report.
-    """
-    import numpy as np
-
-    from wandlab.ml.augment import AugmentConfig, augment
-    from wandlab.ml.synthetic import random_shape_classes
-    from wandlab.ml.train import TrainRequest, load_imu_folders, split
-    from wandlab.ml.verify import int8_embeddings
-
-    data = load_imu_folders([data_dir], bundle.features)
-    train, _ = split(data, TrainRequest(data_dirs=[], seed=options.seed, val_fraction=options.val_fraction))
-    rng = np.random.default_rng(options.seed + 1)
-    x = np.concatenate([augment(train.x, rng, AugmentConfig()) for _ in range(CALIBRATION_AUGMENTS)])
-    y = np.concatenate([train.labels] * CALIBRATION_AUGMENTS)
-    none_x, _ = random_shape_classes(CALIBRATION_NONE_CLASSES, 2, bundle.features, rng)
-    before = [int(t) for t in bundle.recognizer.thresholds]
-    bundle.recognizer.calibrate(int8_embeddings(bundle.tflite, x), y, none_emb=int8_embeddings(bundle.tflite, none_x))
-    return {"method": "augmented training takes + random-stroke none inputs", "inputs": int(len(x) + len(none_x)),
-            "thresholds_before": before, "thresholds": [int(t) for t in bundle.recognizer.thresholds]}
 
 
 def _model_id(name: str) -> str:

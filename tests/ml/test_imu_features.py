@@ -21,10 +21,13 @@ from wandlab.ml.imu_features import (
 VECTORS = Path(__file__).resolve().parents[1] / "vectors"
 
 
-@pytest.mark.parametrize("channels,suffix", [(3, "accel"), (6, "accel_gyro")])
-def test_golden_vectors_match(channels: int, suffix: str) -> None:
-    stored = json.loads((VECTORS / f"imu_features_{suffix}.json").read_text())
-    fresh = golden_vectors(channels)
+@pytest.mark.parametrize(
+    "channels,fit,name",
+    [(3, "stretch", "accel"), (6, "stretch", "accel_gyro"), (3, "centre", "accel_centre"), (6, "centre", "accel_gyro_centre")],
+)
+def test_golden_vectors_match(channels: int, fit: str, name: str) -> None:
+    stored = json.loads((VECTORS / f"imu_features_{name}.json").read_text())
+    fresh = golden_vectors(channels, fit)
     assert stored["config"] == fresh["config"]
     assert [c["name"] for c in stored["cases"]] == [c["name"] for c in fresh["cases"]]
     for old, new in zip(stored["cases"], fresh["cases"], strict=True):
@@ -38,8 +41,33 @@ def test_golden_vectors_match(channels: int, suffix: str) -> None:
         np.testing.assert_allclose(again, old["features"], atol=stored["tolerance"], rtol=0)
 
 
+def test_stretch_fills_the_window_with_the_whole_take() -> None:
+    cfg = FeatureConfig(channels=3)
+    assert cfg.window_fit == "stretch"
+    ramp = np.zeros((80, 3))
+    ramp[:, 0] = np.linspace(-0.4, 0.4, 80)  # 0.8 s at 100 Hz
+    long = np.zeros((150, 3))
+    long[:, 0] = np.linspace(-0.4, 0.4, 150)  # the same gesture drawn in 1.5 s
+    short_x, long_x = take_features(ramp, 100.0, cfg), take_features(long, 100.0, cfg)
+    np.testing.assert_allclose(short_x, long_x, atol=1e-6)  # tempo does not matter
+    assert short_x[0, 0] == pytest.approx(-0.1) and short_x[-1, 0] == pytest.approx(0.1)  # ends kept, / 4 g
+    # The rate is irrelevant when stretching; "centre" crops the 1.5 s take and so loses its ends.
+    assert np.allclose(take_features(ramp, 33.0, cfg), short_x)
+    centre = take_features(long, 100.0, FeatureConfig(channels=3, window_fit="centre"))
+    assert centre[0, 0] > -0.09
+
+
+def test_models_from_before_window_fit_keep_centre() -> None:
+    old = FeatureConfig(window_fit="centre").to_dict()
+    del old["window_fit"]
+    old["version"] = 1
+    assert FeatureConfig.from_dict(old).window_fit == "centre"
+    with pytest.raises(ModelError, match="window_fit"):
+        FeatureConfig(window_fit="squash")
+
+
 def test_shapes_crop_pad_and_scaling() -> None:
-    cfg = FeatureConfig(channels=6)
+    cfg = FeatureConfig(channels=6, window_fit="centre")
     still = np.tile([0.0, 0.0, 1.0, 0.0, 0.0, 0.0], (30, 1)).astype(np.float32)
     x = take_features(still, 100.0, cfg)
     assert x.shape == (64, 6) and x.dtype == np.float32

@@ -2,11 +2,18 @@
 
 A take (n, 3|6) in g and deg/s at any rate becomes a fixed window (window, channels) of float32:
 
-1. Resample to ``rate_hz`` by linear interpolation on the grid t_i = i / rate_hz, i = 0.. while
-   t_i <= last sample time. Linear, not polyphase: a few multiply-adds per sample on the board and
-   exactly reproducible in C. Gestures live below ~10 Hz, so 50 Hz needs no anti-alias filter.
-2. Fit to ``window`` samples: a longer take is cropped around its centre (the recorder trims takes to
-   the motion), a shorter one is padded by repeating its first/last sample (a still wand, not zeros).
+1-2. Fit the take to ``window`` samples, by ``window_fit``:
+   - "stretch" (default since feature version 2): linear interpolation onto ``window`` evenly spaced points
+     from the take's first to its last sample, whatever its rate and length. The recorder and the board's
+     segmenter trim takes to the motion, so the window always holds the whole gesture at the same
+     resolution: a 0.8 s and a 1.5 s take of the same shape look alike (measured on cyberry_wand, whose
+     sessions record 0.8 s and 1.5 s takes: 3-shot accuracy on held-out sessions 0.84 -> 0.90,
+     docs/ml.md). The price: a gesture's duration is not a feature (a slow and a fast circle are one class).
+   - "centre" (version 1): resample to ``rate_hz`` on the grid t_i = i / rate_hz (t_i <= last sample
+     time), then crop a longer take around its centre or pad a shorter one by repeating its first/last
+     sample (a still wand, not zeros).
+   Linear, not polyphase: a few multiply-adds per sample on the board and exactly reproducible in C.
+   Gestures live below ~10 Hz, so 40-50 points per second need no anti-alias filter.
 3. Accelerometer: subtract the window mean per axis if ``remove_accel_mean`` (removes gravity, so data
    recorded with gravity removed - cyberry - and with gravity - most boards - look alike).
 4. Fixed scaling, no dataset statistics: accel / ``accel_full_scale_g`` (4 g: the common +-4 g range),
@@ -27,7 +34,8 @@ import numpy as np
 
 from wandlab.errors import ModelError
 
-FEATURE_VERSION = 1
+FEATURE_VERSION = 2
+WINDOW_FITS = ("stretch", "centre")
 
 
 @dataclass(frozen=True)
@@ -35,12 +43,13 @@ class FeatureConfig:
     """Everything that defines the model input. Changing a field means retraining."""
 
     channels: int = 6  # 3 = accel only, 6 = accel + gyro
-    rate_hz: float = 50.0
-    window: int = 64  # 64 samples at 50 Hz = 1.28 s
+    rate_hz: float = 50.0  # "centre" only: resample rate (64 samples at 50 Hz = 1.28 s)
+    window: int = 64
     accel_full_scale_g: float = 4.0
     gyro_full_scale_dps: float = 500.0
     clip: float = 1.0
     remove_accel_mean: bool = True
+    window_fit: str = "stretch"
     version: int = FEATURE_VERSION
 
     def __post_init__(self) -> None:
@@ -50,6 +59,8 @@ class FeatureConfig:
             raise ModelError(f"feature rate {self.rate_hz} Hz / window {self.window} out of range")
         if self.accel_full_scale_g <= 0 or self.gyro_full_scale_dps <= 0 or self.clip <= 0:
             raise ModelError("feature scales and clip must be positive")
+        if self.window_fit not in WINDOW_FITS:
+            raise ModelError(f"window_fit must be one of {', '.join(WINDOW_FITS)}, not {self.window_fit!r}")
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -64,6 +75,8 @@ class FeatureConfig:
         unknown = set(d) - known
         if unknown:
             raise ModelError(f"unknown feature config keys: {sorted(unknown)}")
+        if "window_fit" not in d:  # written before version 2: every such model was trained on "centre"
+            d = {**d, "window_fit": "centre"}
         return cls(**d)  # type: ignore[arg-type]
 
     def to_json(self) -> str:
@@ -102,6 +115,20 @@ def fit_window(data: np.ndarray, window: int) -> np.ndarray:
     return np.concatenate([np.repeat(data[:1], before, 0), data, np.repeat(data[-1:], after, 0)])
 
 
+def stretch_window(data: np.ndarray, window: int) -> np.ndarray:
+    """Linear interpolation onto ``window`` points evenly spaced from the first to the last row:
+    position p_i = i * (n - 1) / (window - 1) in input samples (float64, as the C++ does in double)."""
+    data = np.asarray(data, dtype=np.float64)
+    n = len(data)
+    if n == 0:
+        raise ModelError("empty take")
+    pos = np.arange(window, dtype=np.float64) * ((n - 1) / (window - 1))
+    i0 = np.minimum(np.floor(pos).astype(np.int64), n - 1)
+    i1 = np.minimum(i0 + 1, n - 1)
+    frac = (pos - i0)[:, None]
+    return data[i0] * (1.0 - frac) + data[i1] * frac
+
+
 def take_features(data: np.ndarray, rate_hz: float, config: FeatureConfig) -> np.ndarray:
     """One take (n, 3|6) g/dps at ``rate_hz`` -> (window, channels) float32 model input."""
     data = np.asarray(data)
@@ -109,7 +136,10 @@ def take_features(data: np.ndarray, rate_hz: float, config: FeatureConfig) -> np
         raise ModelError(f"IMU take must be (n, 3) or (n, 6), got {data.shape}")
     if data.shape[1] < config.channels:
         raise ModelError(f"model needs accel+gyro but the take has only {data.shape[1]} columns")
-    x = fit_window(resample(data[:, : config.channels], rate_hz, config.rate_hz), config.window)
+    if config.window_fit == "stretch":
+        x = stretch_window(data[:, : config.channels], config.window)
+    else:
+        x = fit_window(resample(data[:, : config.channels], rate_hz, config.rate_hz), config.window)
     x = np.array(x, dtype=np.float64)
     if config.remove_accel_mean:
         x[:, :3] -= x[:, :3].mean(axis=0)
@@ -148,16 +178,21 @@ namespace imu_features {{
 struct FeatureConfig {{
   int32_t version;
   int32_t channels;            // 3 = accel only, 6 = accel + gyro
-  float rate_hz;               // resample target (linear interpolation)
-  int32_t window;              // samples per window (centre-crop / edge-pad)
+  float rate_hz;               // window_fit kCentre: resample target (linear interpolation)
+  int32_t window;              // samples per window
+  int32_t window_fit;          // kStretch: whole take onto window points; kCentre: resample, crop/pad
   float accel_full_scale_g;    // accel divisor (g)
   float gyro_full_scale_dps;   // gyro divisor (deg/s)
   float clip;                  // clip after scaling to +-clip
   bool remove_accel_mean;      // subtract per-window accel mean (gravity)
 }};
 
+inline constexpr int32_t kStretch = 0;
+inline constexpr int32_t kCentre = 1;
+
 inline constexpr FeatureConfig kFeatureConfig = {{
     {config.version}, {config.channels}, {config.rate_hz!r}f, {config.window},
+    {"kStretch" if config.window_fit == "stretch" else "kCentre"},
     {config.accel_full_scale_g!r}f, {config.gyro_full_scale_dps!r}f, {config.clip!r}f,
     {"true" if config.remove_accel_mean else "false"}}};
 
@@ -197,8 +232,8 @@ def golden_cases(channels: int) -> list[dict[str, object]]:
     return cases
 
 
-def golden_vectors(channels: int) -> dict[str, object]:
-    config = FeatureConfig(channels=channels)
+def golden_vectors(channels: int, window_fit: str = "stretch") -> dict[str, object]:
+    config = FeatureConfig(channels=channels, window_fit=window_fit)
     out = []
     for case in golden_cases(channels):
         data = case["input"]
@@ -223,12 +258,13 @@ def _f32(v: float) -> float:
 
 
 def write_golden_vectors(directory: str | Path) -> list[Path]:
-    """Regenerate tests/vectors/imu_features_{accel,accel_gyro}.json."""
+    """Regenerate tests/vectors/imu_features_{accel,accel_gyro}[_centre].json."""
     paths = []
     for channels, suffix in ((3, "accel"), (6, "accel_gyro")):
-        path = Path(directory) / f"imu_features_{suffix}.json"
-        path.write_text(json.dumps(golden_vectors(channels)) + "\n", encoding="utf-8")
-        paths.append(path)
+        for fit, tail in (("stretch", ""), ("centre", "_centre")):
+            path = Path(directory) / f"imu_features_{suffix}{tail}.json"
+            path.write_text(json.dumps(golden_vectors(channels, fit)) + "\n", encoding="utf-8")
+            paths.append(path)
     return paths
 
 

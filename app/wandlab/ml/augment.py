@@ -54,7 +54,8 @@ def time_warp(x: np.ndarray, speed: np.ndarray, shift: np.ndarray) -> np.ndarray
 
 def short_takes(x: np.ndarray, keep: np.ndarray, start: np.ndarray) -> np.ndarray:
     """Keep ``keep[i]`` samples from ``start[i]`` and edge-pad them back to the window, centred - what
-    ``imu_features.fit_window`` does to a take shorter than the window."""
+    ``imu_features.fit_window`` ("centre") does to a take shorter than the window; with "stretch" windows
+    it stands for a take whose segment ended early or started late."""
     n, t, _ = x.shape
     before = (t - keep) // 2
     idx = np.clip(np.arange(t)[None, :] - before[:, None], 0, keep[:, None] - 1) + start[:, None]

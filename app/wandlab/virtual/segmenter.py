@@ -3,9 +3,11 @@
 Segmentation is the motion-triggered recorder's own detector (``dataset.motion.MotionDetector``: start
 on motion with pre-roll, end on 0.3 s of stillness or at ``MAX_SEGMENT_S``), so a gesture the board
 recognises is cut the way a recorded take was. Training takes are a gesture with ~0.1-0.25 s of rest
-either side (``virtual.gestures``; recorder takes are trimmed the same way), centre-cropped to the
-window; ``model_window`` reproduces that: auto-trim to the motion (which keeps 0.1 s), then
-``CONTEXT_S`` more of the segment on each side. Measured with the base models on the virtual wand
+either side (``virtual.gestures``; recorder takes are trimmed the same way), fitted to the window
+(stretched since feature version 2, so the rest either side must be in the same proportion as in
+training); ``model_window`` reproduces that: auto-trim to the motion (which keeps 0.1 s), then
+``CONTEXT_S`` more of the segment on each side. Figures below were measured with version-1 (centre-crop)
+base models. Measured with the base models on the virtual wand
 (4 people x 30 takes, closed set 99-100 % for every choice below), accepted and correct in the open set:
 gesture_accel untrimmed 79 %, trimmed 81 %, +0.15 s 89 %, +0.25 s 89-95 %; gesture_accel_gyro +0.15 s
 72 %, +0.25 s 84 %. The misses are rejections by the bundle's thresholds, never another class.

@@ -29,6 +29,8 @@ ROOT = Path(__file__).resolve().parents[2]
 CORE = ROOT / "firmware_sketches" / "wandlab_core"
 VECTORS = ROOT / "tests" / "vectors" / "protocol_messages.txt"
 SOURCES = ["crc32", "cobs", "packet", "frame_decoder", "wire", "messages"]
+IMU_SOURCES = ["imu_window"]  # the IMU feature window (tests/test_imu_features.cpp)
+IMU_VECTORS = sorted((ROOT / "tests" / "vectors").glob("imu_features_*.json"))
 WARNINGS = ["-std=c++17", "-Wall", "-Wextra", "-Werror"]
 SANITIZE = ["-O0", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all"]
 
@@ -254,8 +256,75 @@ def test_every_registered_message_is_in_the_cpp_core() -> None:
 
 
 def test_core_sources_follow_the_firmware_style() -> None:
-    for name in SOURCES:
+    for name in [*SOURCES, *IMU_SOURCES]:
         for suffix in (".h", ".cpp"):
             text = (CORE / "src" / f"{name}{suffix}").read_text()
             assert "#define" not in text and "extern " not in text, f"{name}{suffix}"
             assert "new " not in text and "malloc" not in text and "throw" not in text, f"{name}{suffix}"
+
+
+# -- IMU feature window: the C++ twin of wandlab.ml.imu_features ------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["plain", "san"])
+def test_cpp_imu_features_match_the_golden_vectors(tmp_path: Path, kind: str) -> None:
+    exe = tmp_path / "test_imu_features"
+    build = subprocess.run(
+        [
+            "g++",
+            *WARNINGS,
+            *(["-O2"] if kind == "plain" else SANITIZE),
+            f"-I{CORE / 'src'}",
+            "-o",
+            str(exe),
+            str(CORE / "tests" / "test_imu_features.cpp"),
+            *(str(CORE / "src" / f"{s}.cpp") for s in IMU_SOURCES),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    if build.returncode != 0 and kind == "san":
+        missing = "asan" in build.stderr.lower() or "ubsan" in build.stderr.lower()
+        assert missing, f"g++ with sanitizers failed:\n{build.stderr}"
+        pytest.skip(f"sanitizer runtime not available: {build.stderr.strip()[-200:]}")
+    assert build.returncode == 0, f"g++ failed:\n{build.stderr}"
+    # stretch and centre, accel and accel+gyro
+    assert [p.name for p in IMU_VECTORS] == [
+        "imu_features_accel.json",
+        "imu_features_accel_centre.json",
+        "imu_features_accel_gyro.json",
+        "imu_features_accel_gyro_centre.json",
+    ]
+    result = subprocess.run([str(exe), *map(str, IMU_VECTORS)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"SUMMARY imu features: files={len(IMU_VECTORS)} ok={len(IMU_VECTORS)} " in result.stdout
+    assert result.stdout.count("int8 exact") == len(IMU_VECTORS), result.stdout
+
+
+def test_imu_window_header_sits_beside_the_generated_one(tmp_path: Path) -> None:
+    """A sketch includes export_constants' imu_features.h and imu_window.h together."""
+    from wandlab.ml.imu_features import FeatureConfig, export_constants
+
+    export_constants(
+        FeatureConfig(channels=3, window_fit="centre", window=48),
+        tmp_path / "imu_features.h",
+        tmp_path / "imu_features.json",
+    )
+    use = tmp_path / "use.cc"
+    use.write_text(
+        '#include "imu_features.h"\n'
+        '#include "imu_window.h"\n'
+        "namespace imu = wandlab::imu_features;\n"
+        "constexpr imu::Config kConfig = imu::config_from(imu::kFeatureConfig);\n"
+        "static_assert(kConfig.channels == 3 && kConfig.window == imu::kWindow);\n"
+        "static_assert(kConfig.window_fit == imu::WindowFit::kCentre);\n"
+        "static_assert(kConfig.rate_hz == 50.0 && kConfig.accel_full_scale_g == 4.0);\n"
+    )
+    result = subprocess.run(
+        ["g++", *WARNINGS, "-fsyntax-only", f"-I{tmp_path}", f"-I{CORE / 'src'}", str(use)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr

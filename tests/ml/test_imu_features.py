@@ -23,7 +23,12 @@ VECTORS = Path(__file__).resolve().parents[1] / "vectors"
 
 @pytest.mark.parametrize(
     "channels,fit,name",
-    [(3, "stretch", "accel"), (6, "stretch", "accel_gyro"), (3, "centre", "accel_centre"), (6, "centre", "accel_gyro_centre")],
+    [
+        (3, "stretch", "accel"),
+        (6, "stretch", "accel_gyro"),
+        (3, "centre", "accel_centre"),
+        (6, "centre", "accel_gyro_centre"),
+    ],
 )
 def test_golden_vectors_match(channels: int, fit: str, name: str) -> None:
     stored = json.loads((VECTORS / f"imu_features_{name}.json").read_text())

@@ -1,8 +1,8 @@
 """Simple gesture baselines the embedding model must beat (numpy only).
 
 Both work on the same fixed windows as the model (``imu_features.take_features``: since feature version
-2 the whole take stretched onto 64 points), each channel z-normalised per take (mean 0, std 1: removes offset and amplitude, the classic
-pre-processing for time-series 1-NN):
+2 the whole take stretched onto 64 points), each channel z-normalised per take (mean 0, std 1: removes
+offset and amplitude, the classic pre-processing for time-series 1-NN):
 
 - raw 1-NN: Euclidean distance between the flattened windows;
 - DTW 1-NN: dynamic time warping (full window, no band) with squared Euclidean frame distance.

@@ -68,7 +68,7 @@ def test_three_takes_enrolled_on_the_board_make_a_new_gesture_recognisable():
                 misses.append((person, g, said))
     print(f"\nenrolled '{NEW}': {dict(hits)}; misses {misses}")
     assert hits["new right"] >= 0.8 * hits["new total"]  # measured: 15 of 15
-    assert hits["others taken for it"] <= 1  # measured: 1 of 30 (a v of person 10)
+    assert hits["others taken for it"] <= 1  # measured: 0 of 30
 
 
 def test_enroll_over_the_pty_then_power_cycle_keeps_references_and_hid_map(tmp_path):

@@ -30,11 +30,18 @@ SYNTHETIC_CLASSES, SYNTHETIC_TAKES = 1000, 6  # random stroke "gestures": generi
 
 
 def _virtual(features: FeatureConfig, labels: list[str], per_class: int, people: list[int], seed: int) -> ImuData:
+    """Virtual-wand takes auto-trimmed as the recorder stores them and as the board's segmenter cuts
+    gestures: with stretched windows the rest either side must be in the same proportion everywhere."""
+    from wandlab.dataset.trim import auto_trim_imu
     from wandlab.ml.synthetic import virtual_takes
 
     takes = virtual_takes(labels, per_class, people, seed)
+    trimmed = []
+    for t in takes:
+        start, end = auto_trim_imu(t.data, t.rate_hz)
+        trimmed.append((t.data[start:end], t.rate_hz))
     return ImuData(
-        batch_features([(t.data, t.rate_hz) for t in takes], features),
+        batch_features(trimmed, features),
         np.array([t.label for t in takes]),
         np.array([t.subject for t in takes]),
         np.array(["virtual"] * len(takes)),

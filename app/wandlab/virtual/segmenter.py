@@ -2,15 +2,17 @@
 
 Segmentation is the motion-triggered recorder's own detector (``dataset.motion.MotionDetector``: start
 on motion with pre-roll, end on 0.3 s of stillness or at ``MAX_SEGMENT_S``), so a gesture the board
-recognises is cut the way a recorded take was. Training takes are a gesture with ~0.1-0.25 s of rest
-either side (``virtual.gestures``; recorder takes are trimmed the same way), fitted to the window
-(stretched since feature version 2, so the rest either side must be in the same proportion as in
-training); ``model_window`` reproduces that: auto-trim to the motion (which keeps 0.1 s), then
-``CONTEXT_S`` more of the segment on each side. With stretched windows (feature version 2) and the
-accel base model, 6 unseen simulated people x 20 gestures through this board path, right / none / wrong:
-0.1 s 105/9/6, 0.2 s 115/3/2, 0.3 s 119/0/1, 0.4 s 118/0/2. With version-1 (centre-crop) base models
-0.25 s had been best (4 people x 30 takes, open set: untrimmed 79 %, trimmed 81 %, +0.15 s 89 %,
-+0.25 s 89-95 %).
+recognises is cut the way a recorded take was. ``model_window`` then trims the segment to the motion
+exactly as the recorder auto-trims a take (``dataset.trim.auto_trim_imu``, which keeps 0.1 s either
+side) plus ``CONTEXT_S``. Since feature version 2 stretches the whole window, the rest either side must
+be in the same proportion as in the training takes: user models train on recorder-trimmed takes and the
+base recipe trims its virtual-wand takes the same way, so no extra context (0.0). Measured before the
+base recipe trimmed its takes (base accel model, 6 unseen simulated people x 20 gestures through this
+board path, right / none / wrong): 0.1 s 105/9/6, 0.2 s 115/3/2, 0.3 s 119/0/1, 0.4 s 118/0/2 - while a
+model trained on trimmed takes (`bench train-flash --seed 1`) then lost 4 of 40 with 0.3 s. Now (trimmed
+base takes): `bench train-flash` seeds 0, 1, 2 all 40 of 40 with 0.0 s; the base accel recogniser 112/2/6
+(0.0 s) and 112/5/3 (0.1 s) - its wrong answers are mostly one simulated person whose v and w look alike
+without the gyro. With version-1 (centre-crop) windows 0.25 s had been best.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from wandlab.dataset.motion import MotionDetector
 from wandlab.dataset.trim import auto_trim_imu
 
 MAX_SEGMENT_S = 3.0
-CONTEXT_S = 0.3
+CONTEXT_S = 0.0
 
 
 @dataclass(frozen=True)

@@ -15,14 +15,14 @@ from wandlab.errors import WandlabError
 # Modules that each expose register(subparsers) -> None. Missing ones are skipped so that a partial
 # install (or an area still being built) does not break the rest of the CLI.
 COMMAND_MODULES = (
-    "wandlab.board.commands",
-    "wandlab.board.controller_commands",
-    "wandlab.virtual.commands",
-    "wandlab.dataset.commands",
-    "wandlab.dataset.record_command",
-    "wandlab.ml.commands",
-    "wandlab.ml.train_flash_commands",
-    "wandlab.bench",
+    "wandlab.commands.board",
+    "wandlab.commands.controller",
+    "wandlab.commands.virtual",
+    "wandlab.commands.dataset",
+    "wandlab.commands.record",
+    "wandlab.commands.ml",
+    "wandlab.commands.train_flash",
+    "wandlab.commands.bench",
 )
 
 

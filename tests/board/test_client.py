@@ -8,7 +8,7 @@ import pytest
 from wandlab.board import BoardClient, ConnectionState
 from wandlab.board.blocks import SensorCounters, account
 from wandlab.errors import BoardError, LinkError
-from wandlab.link import open_link
+from wandlab.flows.connect import open_link
 from wandlab.protocol import SensorKind, SimPerform, SimUnplug
 
 

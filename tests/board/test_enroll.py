@@ -16,8 +16,8 @@ from wandlab.board.enroll import clear_refs, download_refs, embeddings_of, enrol
 from wandlab.board.hid_presets import map_labels, preset
 from wandlab.board.transfer import upload_model
 from wandlab.errors import BoardError
-from wandlab.link import open_link
-from wandlab.ml.board_image import pack
+from wandlab.flows.connect import open_link
+from wandlab.onboard.board_image import pack
 from wandlab.protocol import Log, SimPerform
 from wandlab.protocol.controller import NO_CLASS, InferenceEvent, RecognizeStart
 from wandlab.protocol.enroll import ALL_CLASSES, EnrollCancel, EnrollProgress, EnrollStart, EnrollState

@@ -9,7 +9,7 @@ import pytest
 from wandlab.board import BoardClient
 from wandlab.board.transfer import model_slots, rollback, upload_model
 from wandlab.errors import BoardError, LinkError
-from wandlab.link import open_link
+from wandlab.flows.connect import open_link
 from wandlab.protocol.model import ModelChunk
 
 

@@ -263,7 +263,7 @@ def test_core_sources_follow_the_firmware_style() -> None:
             assert "new " not in text and "malloc" not in text and "throw" not in text, f"{name}{suffix}"
 
 
-# -- IMU feature window: the C++ twin of wandlab.ml.imu_features ------------------------------------------
+# -- IMU feature window: the C++ twin of wandlab.onboard.imu_features ------------------------------------------
 
 
 @pytest.mark.parametrize("kind", ["plain", "san"])
@@ -304,7 +304,7 @@ def test_cpp_imu_features_match_the_golden_vectors(tmp_path: Path, kind: str) ->
 
 def test_imu_window_header_sits_beside_the_generated_one(tmp_path: Path) -> None:
     """A sketch includes export_constants' imu_features.h and imu_window.h together."""
-    from wandlab.ml.imu_features import FeatureConfig, export_constants
+    from wandlab.onboard.imu_features import FeatureConfig, export_constants
 
     export_constants(
         FeatureConfig(channels=3, window_fit="centre", window=48),

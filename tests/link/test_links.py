@@ -7,7 +7,8 @@ import tty
 import pytest
 
 from wandlab.errors import LinkError
-from wandlab.link import loopback_pair, open_link, parse_spec
+from wandlab.flows.connect import open_link
+from wandlab.link import loopback_pair, parse_spec
 from wandlab.link.serial_link import SerialLink
 
 

@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from wandlab.ml.imu_features import FeatureConfig, batch_features
 from wandlab.ml.synthetic import gesture_names, virtual_takes
 from wandlab.ml.train import ImuData
+from wandlab.onboard.imu_features import FeatureConfig, batch_features
 
 
 def _imu_data(labels: list[str], per_class: int, people: list[int], seed: int, channels: int) -> ImuData:

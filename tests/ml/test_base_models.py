@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from wandlab.ml.bundle import load_bundle
-from wandlab.ml.commands import BASE_NAMES, MODELS_DIR
+from wandlab.ml.shipped import BASE_NAMES, models_dir
 
 
 @pytest.mark.parametrize("channels", [3, 6])
 def test_shipped_report_evaluates_the_shipped_recogniser(channels: int) -> None:
-    bundle = load_bundle(MODELS_DIR / BASE_NAMES[channels])
+    bundle = load_bundle(models_dir() / BASE_NAMES[channels])
     assert bundle.features.window_fit == "stretch" and bundle.features.channels == channels
     evaluation = bundle.report["evaluation"]
     assert evaluation["labels"] == list(bundle.recognizer.labels)  # not the 1,023 training classes

@@ -17,11 +17,11 @@ import pytest
 from wandlab.cli import main
 from wandlab.ml.bundle import load_bundle, save_bundle
 from wandlab.ml.evaluate import EVALUATION_VERSION, evaluate, idle_windows, is_idle_label
-from wandlab.ml.imu_features import FeatureConfig
 from wandlab.ml.report_html import SECTIONS, figures, write_report
 from wandlab.ml.synthetic import Take, gesture_names, virtual_takes, write_folder
 from wandlab.ml.train import SYNTHETIC_IDLE_TAKES
 from wandlab.ml.verify import int8_embeddings
+from wandlab.onboard.imu_features import FeatureConfig
 
 
 def _check_consistent(ev: dict[str, Any], n_takes: int) -> None:

@@ -11,7 +11,7 @@ import pytest
 from wandlab.errors import ModelError
 from wandlab.ml.baselines import dtw_distances, raw_1nn, znorm
 from wandlab.ml.fewshot import FewShotConfig, run_fewshot
-from wandlab.ml.imu_features import FeatureConfig
+from wandlab.onboard.imu_features import FeatureConfig
 
 
 def _naive_dtw(x: np.ndarray, y: np.ndarray) -> float:

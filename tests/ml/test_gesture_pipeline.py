@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 from wandlab.errors import ModelError
-from wandlab.ml.budgets import FIRMWARE_OPS, GESTURE_BUDGET
 from wandlab.ml.bundle import ModelBundle, load_bundle, save_bundle, tflite_c_header
-from wandlab.ml.imu_features import FeatureConfig
 from wandlab.ml.verify import int8_embeddings, verify_model
+from wandlab.onboard.budgets import FIRMWARE_OPS, GESTURE_BUDGET
+from wandlab.onboard.imu_features import FeatureConfig
 
 
 def test_progress_events_in_order(tiny_training: dict[str, Any]) -> None:

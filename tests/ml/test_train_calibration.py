@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 
 from wandlab.ml.bundle import load_bundle
-from wandlab.ml.commands import BASE_NAMES, MODELS_DIR
 from wandlab.ml.evaluate import idle_windows
-from wandlab.ml.imu_features import FeatureConfig, batch_features
-from wandlab.ml.knn import KnnRecognizer
+from wandlab.ml.shipped import BASE_NAMES, models_dir
 from wandlab.ml.synthetic import gesture_names, random_shape_classes, virtual_takes
 from wandlab.ml.train import CALIBRATION_INPUTS, ImuData, calibrate_thresholds, concat, train_events
 from wandlab.ml.verify import int8_embeddings
+from wandlab.onboard.imu_features import FeatureConfig, batch_features
+from wandlab.onboard.knn import KnnRecognizer
 
 FEATURES = FeatureConfig(channels=6)
 LABELS = gesture_names(4)
@@ -34,7 +34,7 @@ def _data(labels: list[str], per_class: int, people: list[int], seed: int) -> Im
 def warm() -> dict[str, Any]:
     """What the train-and-flash pipeline does, small: the shipped base model fine-tuned 3 epochs on 4
     gestures x 12 takes by people 1-3; held out: 3 more takes per gesture by the same people + 4 idle takes."""
-    base = load_bundle(MODELS_DIR / BASE_NAMES[6])
+    base = load_bundle(models_dir() / BASE_NAMES[6])
     train = _data(LABELS, 12, [1, 2, 3], seed=1)
     val = concat([_data(LABELS, 3, [1, 2, 3], seed=2), _data(["idle"], 4, [1, 2], seed=3)])
     done = [e for e in train_events(train, val, FEATURES, epochs=3, seed=0, base=base)][-1]

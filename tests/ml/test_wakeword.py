@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from scipy.signal import resample_poly
 
-from wandlab.ml import audio_features as af
 from wandlab.ml import wakeword as ww
+from wandlab.onboard import audio_features as af
 
 MODEL = ww.DEFAULT_MODEL
 HAS_ESPEAK = shutil.which("espeak-ng") is not None

@@ -14,8 +14,8 @@ from pytestqt.qtbot import QtBot
 from wandlab.dataset.folder import IMU_COLUMNS
 from wandlab.dataset.jobs import run_job
 from wandlab.dataset.project import Draft
+from wandlab.flows.train_flash import STAGE_NAMES, StageEvent, TrainFlashOptions
 from wandlab.ml.synthetic import virtual_takes
-from wandlab.ml.train_flash import STAGE_NAMES, StageEvent, TrainFlashOptions
 from wandlab.ui.main_window import MainWindow
 from wandlab.ui.train_page import CANCELLED, DONE, FAILED
 
@@ -154,4 +154,5 @@ def test_real_train_and_flash_on_the_virtual_wand(qtbot: QtBot, window: MainWind
     assert page.curves.epochs == [1.0, 2.0]
     fig = page.report.figures
     assert fig is not None and fig.labels == LABELS and fig.model_bytes > 0 and fig.arena_bytes > 0
+    assert page.evaluation.figures and page.evaluation.empty.isHidden()  # the training's own evaluation
     assert window.session.info is not None

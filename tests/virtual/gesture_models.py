@@ -6,18 +6,18 @@ from __future__ import annotations
 import functools
 import hashlib
 import zlib
-from pathlib import Path
 
 import numpy as np
 
-from wandlab.ml.board_image import pack, pack_parts
 from wandlab.ml.bundle import ModelBundle, load_bundle
-from wandlab.ml.knn import KnnRecognizer
+from wandlab.ml.shipped import base_gesture_model
+from wandlab.onboard.board_image import pack, pack_parts
+from wandlab.onboard.knn import KnnRecognizer
 from wandlab.protocol import Message
 from wandlab.protocol.model import ModelBegin, ModelChunk, ModelFinish
 from wandlab.virtual.board import VirtualBoard
 
-BASE_MODEL = Path(__file__).resolve().parents[2] / "models" / "gesture_accel"
+BASE_MODEL = base_gesture_model(3)
 TICK_S = 0.004  # the pty server's poll period
 
 

@@ -14,7 +14,7 @@ from wandlab.board import BoardClient
 from wandlab.board.controller import Recognition, enable_hid, get_hid_map, set_hid_map
 from wandlab.board.transfer import upload_model
 from wandlab.errors import BoardError
-from wandlab.link import open_link
+from wandlab.flows.connect import open_link
 from wandlab.protocol import Log, SimPerform
 from wandlab.protocol.controller import (
     NO_CLASS,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from wandlab.ml.bundle import ModelBundle
-from wandlab.ml.imu_features import FeatureConfig, batch_features
 from wandlab.ml.synthetic import gesture_names, virtual_takes
 from wandlab.ml.train import ImuData
+from wandlab.onboard.imu_features import FeatureConfig, batch_features
 
 
 def _data(labels: list[str], per_class: int, people: list[int], seed: int) -> ImuData:

@@ -11,13 +11,11 @@ from wandlab.dataset.export import export_project
 from wandlab.dataset.importer import ImportResult, import_source
 from wandlab.dataset.jobs import Progress, run_job
 from wandlab.dataset.model import KINDS, SPLITS, Sample
-from wandlab.dataset.motion import MotionDetector, MotionEvent
 from wandlab.dataset.preview import envelope
 from wandlab.dataset.problems import Problem, find_problems
 from wandlab.dataset.project import Draft, Project
 from wandlab.dataset.recorder import Recording
 from wandlab.dataset.sources import ImportOptions
-from wandlab.dataset.trim import auto_trim
 
 __all__ = [
     "KINDS",
@@ -28,8 +26,6 @@ __all__ = [
     "HistoryChanged",
     "ImportOptions",
     "ImportResult",
-    "MotionDetector",
-    "MotionEvent",
     "Problem",
     "Progress",
     "Project",
@@ -37,7 +33,6 @@ __all__ = [
     "Recording",
     "Sample",
     "SamplesChanged",
-    "auto_trim",
     "envelope",
     "export_project",
     "find_problems",

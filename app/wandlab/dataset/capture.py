@@ -25,9 +25,9 @@ import numpy as np
 from wandlab.dataset.events import SamplesChanged
 from wandlab.dataset.folder import IMU_COLUMNS
 from wandlab.dataset.model import Sample
-from wandlab.dataset.motion import MotionDetector
 from wandlab.dataset.recorder import Recording
 from wandlab.errors import DatasetError
+from wandlab.onboard.motion import MotionDetector
 
 IDLE, COUNTDOWN, WAITING, ARMED, RECORDING, SAVING = (
     "idle",

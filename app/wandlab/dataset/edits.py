@@ -22,8 +22,8 @@ from wandlab.dataset.model import (
     content_hash,
     stable_split,
 )
-from wandlab.dataset.trim import auto_trim
 from wandlab.errors import DatasetError
+from wandlab.onboard.trim import auto_trim
 
 if TYPE_CHECKING:
     from wandlab.dataset.project import Project

@@ -16,8 +16,8 @@ from wandlab.dataset.jobs import Progress, run_job
 from wandlab.dataset.model import Sample, check_data, content_hash
 from wandlab.dataset.project import Draft, Project
 from wandlab.dataset.sources import FORMATS, ImportOptions, detect_format, list_items
-from wandlab.dataset.trim import auto_trim
 from wandlab.errors import DatasetError
+from wandlab.onboard.trim import auto_trim
 
 MAX_IMPORT_BYTES = 4 * 1024**3  # decoded data held in memory while validating
 MAX_REPORTED = 20

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from wandlab.dataset.model import Sample
-from wandlab.dataset.trim import frame_dbfs
 from wandlab.errors import DatasetError
+from wandlab.onboard.trim import frame_dbfs
 
 if TYPE_CHECKING:
     from wandlab.dataset.project import Project

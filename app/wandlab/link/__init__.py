@@ -1,9 +1,10 @@
 """Byte transports to a board, opened from one spec string.
 
     serial:/dev/ttyACM0     a USB board (or any pyserial port name)
-    virtual:                start an in-process virtual wand on a pseudo-terminal and open it by serial
-    virtual:?rate=400&person=3   ... with options
     ble:AA:BB:CC:DD:EE:FF   a board over Bluetooth LE (see wandlab.link.ble)
+
+The virtual wand (``virtual:``) lives above this layer; ``wandlab.flows.connect.open_link`` opens
+every spec, virtual ones included, and is what the app, the CLI and the tests use.
 
 Backends are imported lazily, like bleak's platform backends, so a missing optional stack only
 matters when it is asked for.
@@ -41,9 +42,8 @@ def open_link(spec: str) -> Link:
 
         return SerialLink(target, int(options.get("baud", 0)) or 1_000_000)
     if scheme == "virtual":
-        from wandlab.virtual.inprocess import VirtualWandLink
-
-        return VirtualWandLink(options)
+        raise LinkError("virtual: links are opened by wandlab.flows.connect.open_link (the virtual wand is "
+                        "not a transport)")
     if scheme == "ble":
         raise LinkError("BLE links are not available in this version yet; use serial: or virtual:")
     raise LinkError(f"unknown link type {scheme!r} in {spec!r}; use serial:, virtual: or ble:")

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from wandlab.errors import ModelError
-from wandlab.ml.imu_features import FeatureConfig
-from wandlab.ml.knn import KnnRecognizer
+from wandlab.onboard.imu_features import FeatureConfig
+from wandlab.onboard.knn import KnnRecognizer
 
 BUNDLE_FORMAT = "wandlab-model-bundle"
 BUNDLE_VERSION = 1
@@ -191,3 +191,17 @@ def tflite_c_header(blob: bytes, name: str = "g_gesture_model") -> str:
         f"alignas(16) inline constexpr unsigned char {name}[] = {{\n  {body}\n}};\n"
         f"inline constexpr unsigned int {name}_len = {len(blob)};\n"
     )
+
+
+def blob_for_path(path: str | Path) -> bytes:
+    """What to push for a file the user named: a bundle (folder or .zip) becomes its board image;
+    anything else (an image already, a bare .tflite) goes as it is and the board judges it."""
+    from wandlab.onboard.board_image import pack
+
+    path = Path(path)
+    if path.is_dir() or (path.suffix == ".zip" and zipfile.is_zipfile(path)):
+        return pack(load_bundle(path))
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ModelError(f"cannot read {path}: {exc.strerror}") from None

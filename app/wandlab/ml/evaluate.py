@@ -26,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from wandlab.ml.knn import EMBEDDING_SCALE, KnnRecognizer, quantize_embedding
+from wandlab.onboard.budgets import LATENCY_BUDGET_MS
+from wandlab.onboard.knn import EMBEDDING_SCALE, KnnRecognizer, quantize_embedding
 
 EVALUATION_VERSION = 1
 # Labels that mean "no gesture": their takes are the idle stream for the false-accept figures, and a
@@ -34,7 +35,6 @@ EVALUATION_VERSION = 1
 IDLE_LABELS = ("idle", "none", "nomotion", "no_motion", "no-motion", "rest", "still")
 SHOTS = (1, 3, 5)
 KSHOT_EPISODES = 10
-LATENCY_BUDGET_MS = 20.0  # a decision within one 50 Hz feature frame after the gesture (train_flash)
 FLOAT_INT8_TARGET_POINTS = 1.0  # DESIGN.md: float-to-int8 accuracy loss <= 1 point
 IDLE_TARGET_PER_MIN = 1.0  # bench train-flash: < 1 false trigger per minute of idle motion
 MAX_MAP_POINTS = 600
@@ -50,7 +50,7 @@ def idle_windows(takes: Sequence[tuple[np.ndarray, float]], features: Any) -> tu
     window (one segment = one decision, as a recorded take); longer streams are cut into consecutive
     non-overlapping windows, i.e. one decision per window of motion (an upper bound for the board,
     whose motion segmenter decides at most once per segment)."""
-    from wandlab.ml.imu_features import batch_features
+    from wandlab.onboard.imu_features import batch_features
 
     pieces: list[tuple[np.ndarray, float]] = []
     seconds = 0.0
@@ -327,7 +327,7 @@ def _float_vs_int8(
 
 
 def _loo_neighbours(emb: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    from wandlab.ml.knn import sq_distances
+    from wandlab.onboard.knn import sq_distances
 
     if len(emb) < 2:
         return labels.copy()
@@ -446,7 +446,7 @@ def budget_section(
     report: dict[str, Any] | None, model_bytes: int, latency_budget_ms: float = LATENCY_BUDGET_MS
 ) -> dict[str, Any]:
     """Size / arena / MACs / latency against the budget, from a VerifyReport dict (None: size only)."""
-    from wandlab.ml.budgets import GESTURE_BUDGET
+    from wandlab.onboard.budgets import GESTURE_BUDGET
 
     report = report or {}
     budget: dict[str, Any] = report.get("budget") or GESTURE_BUDGET.to_dict()

@@ -21,8 +21,8 @@ import numpy as np
 
 from wandlab.errors import ModelError
 from wandlab.ml.baselines import dtw_1nn, raw_1nn
-from wandlab.ml.knn import KnnRecognizer
 from wandlab.ml.train import ImuData
+from wandlab.onboard.knn import KnnRecognizer
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ import numpy as np
 
 from wandlab.errors import ModelError
 from wandlab.ml.augment import AugmentConfig, augment
-from wandlab.ml.imu_features import FeatureConfig
+from wandlab.onboard.imu_features import FeatureConfig
 
 
 @dataclass(frozen=True)

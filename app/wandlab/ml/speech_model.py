@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from wandlab.errors import ModelError
-from wandlab.ml import audio_features as af
+from wandlab.onboard import audio_features as af
 
 EMBED_DIM = 32
 STEM_FILTERS = 12

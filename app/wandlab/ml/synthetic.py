@@ -1,6 +1,6 @@
 """Labeled IMU takes from the virtual wand's motion synthesiser, for benchmarks, tests and base models.
 
-Uses ``wandlab.virtual.motion.gesture_motion`` (physics-based: gravity, body frame, per-person style),
+Uses ``wandlab.synth.motion.gesture_motion`` (physics-based: gravity, body frame, per-person style),
 so the takes look like a real board's stream, not like the features the model eats.
 """
 
@@ -26,7 +26,7 @@ class Take:
 
 def gesture_names(n_classes: int) -> list[str]:
     """The first ``n_classes`` virtual gestures, "idle" excluded (it is the "none" input)."""
-    from wandlab.virtual.gestures import GESTURES
+    from wandlab.synth.gestures import GESTURES
 
     names = [g for g in GESTURES if g != "idle"]
     if not 1 <= n_classes <= len(names):
@@ -36,8 +36,8 @@ def gesture_names(n_classes: int) -> list[str]:
 
 def virtual_takes(labels: list[str], takes_per_class: int, people: list[int], seed: int = 0) -> list[Take]:
     """``takes_per_class`` takes of each label, spread round-robin over ``people``."""
-    from wandlab.virtual.motion import gesture_motion
-    from wandlab.virtual.people import person_style
+    from wandlab.synth.motion import gesture_motion
+    from wandlab.synth.people import person_style
 
     rng = np.random.default_rng(seed)
     out = []

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from wandlab.errors import ModelError
-from wandlab.ml.imu_features import FeatureConfig, batch_features
+from wandlab.onboard.imu_features import FeatureConfig, batch_features
 
 # Threshold calibration (``calibrate_thresholds``): at least CALIBRATION_INPUTS positives (augmented copies
 # of the training split) and as many synthetic "none" inputs, a fifth of them a wand at rest, the rest
@@ -108,8 +108,8 @@ def train_events(
     from wandlab.ml import gesture_model as gm
     from wandlab.ml.bundle import ModelBundle
     from wandlab.ml.export import representative_subset, strip_tflite, to_int8_tflite
-    from wandlab.ml.knn import KnnRecognizer, quantize_embedding
     from wandlab.ml.verify import int8_embeddings, verify_model
+    from wandlab.onboard.knn import KnnRecognizer, quantize_embedding
 
     names = sorted(set(train.labels.tolist()))
     if len(names) < 2:

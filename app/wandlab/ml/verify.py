@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from wandlab.errors import ModelError
-from wandlab.ml.budgets import FIRMWARE_OPS, GESTURE_BUDGET, LATENCY_TARGETS, BoardBudget
+from wandlab.onboard.budgets import FIRMWARE_OPS, GESTURE_BUDGET, LATENCY_TARGETS, BoardBudget
 
 ARENA_SEARCH_MAX = 1024 * 1024
 
@@ -162,7 +162,7 @@ def verify_model(
 
     With ``strict`` a model that uses an op the firmware lacks, or exceeds the budget, raises ModelError.
     """
-    from wandlab.ml.imu_features import quantize_input
+    from wandlab.onboard.imu_features import quantize_input
 
     ops = op_names(blob)
     missing = sorted({o for o in ops if o not in firmware_ops})
@@ -210,7 +210,7 @@ def verify_model(
 
 def int8_embeddings(blob: bytes, x_float: np.ndarray) -> np.ndarray:
     """The board's int8 embeddings for feature windows (LiteRT reference kernels: equal to TFLM)."""
-    from wandlab.ml.imu_features import quantize_input
+    from wandlab.onboard.imu_features import quantize_input
 
     it = litert_interpreter(blob, reference=True)
     inp, outp = it.get_input_details()[0], it.get_output_details()[0]

@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 
 from wandlab.errors import ModelError
-from wandlab.ml import audio_features as af
+from wandlab.ml.shipped import speech_model
+from wandlab.onboard import audio_features as af
 
 VAD_FRAME = 160  # 10 ms at 16 kHz
 VAD_RANGE_DB = 35.0  # frames quieter than peak - 35 dB are not part of the word
@@ -38,7 +39,7 @@ MAX_CLIPPED_FRACTION = 0.002
 # clamps keep a lucky-tight or sloppy enrolment usable.
 THRESHOLD_MIN, THRESHOLD_MAX = 0.05, 0.10
 MAX_ENROLL_SPREAD = 0.6  # any pair of the three further apart than this: "the three are too different"
-DEFAULT_MODEL = Path(__file__).resolve().parents[3] / "models" / "speech_embedding" / "model.tflite"
+DEFAULT_MODEL = speech_model()
 
 
 class EnrollmentError(ModelError):

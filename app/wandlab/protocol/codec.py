@@ -10,13 +10,19 @@ C++ core does by hand. Kinds:
     bytes                    u16 byte length + raw bytes
     i16array                 u16 count + count little-endian int16 (a NumPy array in Python)
     list:Name                u8 count + that many nested structs of class Name
+
+The same declarations generate the firmware's C++ structs (``cpp_codegen``). What only C++ needs rides
+along without touching the Python codec: ``wire(..., enum=...)`` names the enum an integer field holds,
+``cpp_max`` how many list items a C++ struct stores, ``cpp_default`` a C++ initializer; ``Constant``
+names a protocol value for both sides.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import struct
-from typing import Any, ClassVar, TypeVar
+from enum import Enum
+from typing import Any, ClassVar, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -35,13 +41,64 @@ _U8 = _FIXED["u8"]
 _U16 = _FIXED["u16"]
 
 
-def wire(kind: str, default: Any = dataclasses.MISSING, **kwargs: Any) -> Any:
-    """Declare a field's wire kind (see module docstring)."""
+class Constant(int):
+    """A named protocol value (a sentinel such as "no slot", a fixed size): a plain ``int`` to Python
+    code and a ``constexpr`` in the generated C++ header, so both sides spell it once, here.
+
+    ``kind`` picks the C++ type: the wire kind of the fields it goes into ("u8", "u16", "u32"), or
+    "size" for a count of bytes or items (``size_t``).
+    """
+
+    kind: str
+
+    def __new__(cls, value: int, kind: str) -> Constant:
+        if kind not in ("u8", "u16", "u32", "size"):
+            raise ValueError(f"unknown constant kind {kind!r}")
+        self = super().__new__(cls, value)
+        self.kind = kind
+        return self
+
+    def __getnewargs__(self) -> tuple[int, str]:  # type: ignore[override]  # copy and pickle need the kind
+        return int(self), self.kind
+
+
+class CppMax(NamedTuple):
+    """How many items the C++ struct stores for a ``strs`` or ``list:`` field (the wire allows 255):
+    the firmware has no heap, so every list is a fixed array. A longer list decodes there as kTooMany."""
+
+    name: str  # the constexpr, e.g. "kMaxSensors"
+    value: int
+    note: str = ""  # said next to it in the header
+
+
+def wire(
+    kind: str,
+    default: Any = dataclasses.MISSING,
+    *,
+    enum: type[Enum] | None = None,
+    cpp_max: CppMax | None = None,
+    cpp_default: int | None = None,
+    **kwargs: Any,
+) -> Any:
+    """Declare a field's wire kind (see module docstring).
+
+    ``enum``: the IntEnum/IntFlag whose values the integer field carries. ``cpp_max``: C++ storage of a
+    ``strs``/``list:`` field. ``cpp_default``: the C++ member's initializer where Python has no default
+    (a ``Constant`` appears there by name). None of them changes what goes on the wire.
+    """
     if kind not in _FIXED and kind not in _VARIABLE and not kind.startswith("list:"):
         raise ValueError(f"unknown wire kind {kind!r}")
+    if enum is not None and kind not in _FIXED:
+        raise ValueError(f"enum= needs an integer wire kind, not {kind!r}")
+    if cpp_max is not None and kind != "strs" and not kind.startswith("list:"):
+        raise ValueError(f"cpp_max= is for strs and list: fields, not {kind!r}")
+    metadata: dict[str, Any] = {"wire": kind}
+    for key, value in (("enum", enum), ("cpp_max", cpp_max), ("cpp_default", cpp_default)):
+        if value is not None:
+            metadata[key] = value
     if default is dataclasses.MISSING and "default_factory" not in kwargs:
-        return dataclasses.field(metadata={"wire": kind}, **kwargs)
-    return dataclasses.field(default=default, metadata={"wire": kind}, **kwargs)
+        return dataclasses.field(metadata=metadata, **kwargs)
+    return dataclasses.field(default=default, metadata=metadata, **kwargs)
 
 
 T = TypeVar("T", bound="Struct")
@@ -53,6 +110,9 @@ class Struct:
     """Base for anything with a wire layout: messages and the records nested inside them."""
 
     _layout: ClassVar[tuple[tuple[str, str], ...]] = ()
+    # A C++ condition on the decoded fields under which the generated read() rejects the struct
+    # (kBadValue): the firmware's twin of a check in __post_init__. Empty: no such check.
+    CPP_REJECT: ClassVar[str] = ""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -12,8 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
-from wandlab.protocol.codec import Struct, wire
+from wandlab.protocol.codec import Constant, CppMax, Struct, wire
 from wandlab.protocol.registry import Message, register
+
+SHA256_BYTES = Constant(32, "size")  # ModelBegin.sha256, SlotInfo.sha256
+NO_SLOT = Constant(255, "u8")  # ModelSlots.active_slot when no slot holds a model
 
 
 class TransferState(IntEnum):
@@ -34,13 +37,15 @@ class ChunkStatus(IntEnum):
 @register
 @dataclass(frozen=True)
 class ModelBegin(Message):
+    """Host -> board: a transfer starts, or resumes if the board holds part of the same one."""
+
     TYPE = 0x20
     FAMILY = "model"
     transfer_id: int = wire("u32")
-    size: int = wire("u32")
-    crc32: int = wire("u32")
-    sha256: bytes = wire("bytes")  # 32 bytes
-    chunk_size: int = wire("u16")
+    size: int = wire("u32")  # bytes of the whole model
+    crc32: int = wire("u32")  # of the whole model
+    sha256: bytes = wire("bytes")  # SHA256_BYTES, of the whole model
+    chunk_size: int = wire("u16")  # every chunk but the last has exactly this many bytes
     model_id: str = wire("str")
     metadata: bytes = wire("bytes")  # UTF-8 JSON: labels, feature config, hashes (the bundle manifest)
 
@@ -53,7 +58,7 @@ class TransferStatus(Message):
     TYPE = 0x21
     FAMILY = "model"
     transfer_id: int = wire("u32")
-    state: int = wire("u8")
+    state: int = wire("u8", enum=TransferState)
     received_bytes: int = wire("u32")
     next_chunk: int = wire("u32")
     message: str = wire("str")
@@ -62,6 +67,8 @@ class TransferStatus(Message):
 @register
 @dataclass(frozen=True)
 class ModelChunk(Message):
+    """Host -> board: chunk ``index`` of the transfer."""
+
     TYPE = 0x22
     FAMILY = "model"
     transfer_id: int = wire("u32")
@@ -73,17 +80,21 @@ class ModelChunk(Message):
 @register
 @dataclass(frozen=True)
 class ChunkAck(Message):
+    """Board -> host, one per ModelChunk: the board holds every chunk before ``next_chunk``."""
+
     TYPE = 0x23
     FAMILY = "model"
     transfer_id: int = wire("u32")
     index: int = wire("u32")
     next_chunk: int = wire("u32")
-    status: int = wire("u8")
+    status: int = wire("u8", enum=ChunkStatus)
 
 
 @register
 @dataclass(frozen=True)
 class ModelFinish(Message):
+    """Host -> board: all chunks sent; verify and activate. The board answers TransferResult."""
+
     TYPE = 0x24
     FAMILY = "model"
     transfer_id: int = wire("u32")
@@ -92,13 +103,13 @@ class ModelFinish(Message):
 @register
 @dataclass(frozen=True)
 class TransferResult(Message):
-    """Board -> host after ModelFinish: verified and active, or why not (old model still active)."""
+    """Board -> host after ModelFinish: verified and active, or why not (the old model stays active)."""
 
     TYPE = 0x25
     FAMILY = "model"
     transfer_id: int = wire("u32")
     ok: int = wire("u8")
-    slot: int = wire("u8")
+    slot: int = wire("u8")  # the slot now active
     model_id: str = wire("str")
     message: str = wire("str")
 
@@ -106,6 +117,8 @@ class TransferResult(Message):
 @register
 @dataclass(frozen=True)
 class ModelAbort(Message):
+    """Host -> board: drop the transfer (the board answers Ack)."""
+
     TYPE = 0x26
     FAMILY = "model"
     transfer_id: int = wire("u32")
@@ -114,15 +127,17 @@ class ModelAbort(Message):
 @dataclass(frozen=True)
 class SlotInfo(Struct):
     slot: int = wire("u8")
-    valid: int = wire("u8")
+    valid: int = wire("u8")  # 1: holds a verified model
     size: int = wire("u32")
-    sha256: bytes = wire("bytes")
+    sha256: bytes = wire("bytes")  # SHA256_BYTES, or empty for an empty slot
     model_id: str = wire("str")
 
 
 @register
 @dataclass(frozen=True)
 class ModelQuery(Message):
+    """Host -> board: which models are stored? The board answers ModelSlots. No fields."""
+
     TYPE = 0x27
     FAMILY = "model"
 
@@ -132,16 +147,16 @@ class ModelQuery(Message):
 class ModelSlots(Message):
     TYPE = 0x28
     FAMILY = "model"
-    active_slot: int = wire("u8")  # 255: none
-    slots: tuple[SlotInfo, ...] = wire("list:SlotInfo")
+    active_slot: int = wire("u8", cpp_default=NO_SLOT)  # NO_SLOT: none
+    slots: tuple[SlotInfo, ...] = wire("list:SlotInfo", cpp_max=CppMax("kMaxModelSlots", 4, "boards have 2: A/B"))
     transfer_id: int = wire("u32")  # 0: no transfer in progress
-    transfer_received: int = wire("u32")
+    transfer_received: int = wire("u32")  # bytes of it the board holds
 
 
 @register
 @dataclass(frozen=True)
 class ModelActivate(Message):
-    """Make a stored slot the active one (rollback to the previous model)."""
+    """Host -> board: make a stored slot the active one (rollback to the previous model). Ack or Error."""
 
     TYPE = 0x29
     FAMILY = "model"

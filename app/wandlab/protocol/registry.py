@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import ClassVar, TypeVar
 
 from wandlab.errors import ProtocolError
-from wandlab.protocol.codec import Struct
+from wandlab.protocol.codec import Constant, Struct
 from wandlab.protocol.framing import Packet
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = Constant(1, "u16")
 
 # Type-byte ranges per family. Later families (model, enroll, controller) fill their reserved ranges.
 FAMILIES: dict[str, range] = {

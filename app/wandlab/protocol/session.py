@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
-from wandlab.protocol.codec import Struct, wire
-from wandlab.protocol.registry import Message, register
+from wandlab.protocol.codec import Constant, CppMax, Struct, wire
+from wandlab.protocol.registry import PROTOCOL_VERSION, Message, register
+
+BATTERY_UNKNOWN = Constant(255, "u8")  # Info.battery_percent on USB power, or without a battery gauge
+NO_REQUEST = Constant(0xFFFF, "u16")  # Error.ref_seq when the error answers no request
 
 
 class SensorKind(IntEnum):
@@ -17,7 +20,7 @@ class SensorKind(IntEnum):
 
 @dataclass(frozen=True)
 class SensorInfo(Struct):
-    kind: int = wire("u8")
+    kind: int = wire("u8", enum=SensorKind)
     rate_hz: int = wire("u32")
     range: float = wire("f32")  # full scale: g, deg/s, or 1.0 for PCM
     scale: float = wire("f32")  # physical units per LSB
@@ -31,7 +34,7 @@ class Hello(Message):
 
     TYPE = 0x01
     FAMILY = "session"
-    protocol_version: int = wire("u16")
+    protocol_version: int = wire("u16", cpp_default=PROTOCOL_VERSION)
     host: str = wire("str", default="")
 
 
@@ -44,16 +47,16 @@ class Info(Message):
     FAMILY = "session"
     board_name: str = wire("str")
     firmware_version: str = wire("str")
-    protocol_version: int = wire("u16")
+    protocol_version: int = wire("u16", cpp_default=PROTOCOL_VERSION)
     board_uid: str = wire("str")
-    sensors: tuple[SensorInfo, ...] = wire("list:SensorInfo")
+    sensors: tuple[SensorInfo, ...] = wire("list:SensorInfo", cpp_max=CppMax("kMaxSensors", 8))
     model_slots: int = wire("u8")
     max_model_bytes: int = wire("u32")
     arena_bytes: int = wire("u32")
     free_ram_bytes: int = wire("u32")
     active_model_id: str = wire("str")
-    enrolled_labels: tuple[str, ...] = wire("strs")
-    battery_percent: int = wire("u8")  # 255: on USB power / unknown
+    enrolled_labels: tuple[str, ...] = wire("strs", cpp_max=CppMax("kMaxEnrolledLabels", 32))
+    battery_percent: int = wire("u8", cpp_default=BATTERY_UNKNOWN)  # 0-100, or BATTERY_UNKNOWN
 
     def sensor(self, kind: SensorKind) -> SensorInfo | None:
         return next((s for s in self.sensors if s.kind == kind), None)
@@ -70,6 +73,8 @@ class Ping(Message):
 @register
 @dataclass(frozen=True)
 class Pong(Message):
+    """Board -> host: answers Ping with the same token."""
+
     TYPE = 0x04
     FAMILY = "session"
     token: int = wire("u32")
@@ -88,7 +93,7 @@ class Ack(Message):
 class ErrorCode(IntEnum):
     UNKNOWN_MESSAGE = 1
     BAD_ARGUMENT = 2
-    UNSUPPORTED = 3
+    UNSUPPORTED = 3  # e.g. the Sim* family on a real board
     BUSY = 4
     INTERNAL = 5
 
@@ -96,12 +101,12 @@ class ErrorCode(IntEnum):
 @register
 @dataclass(frozen=True)
 class Error(Message):
-    """Board -> host: the request ``ref_seq`` failed (0xFFFF: not tied to a request)."""
+    """Board -> host: the request ``ref_seq`` failed (NO_REQUEST: not tied to a request)."""
 
     TYPE = 0x0E
     FAMILY = "session"
-    ref_seq: int = wire("u16")
-    code: int = wire("u16")
+    ref_seq: int = wire("u16", cpp_default=NO_REQUEST)
+    code: int = wire("u16", enum=ErrorCode)
     message: str = wire("str")
 
 
@@ -117,5 +122,5 @@ class LogLevel(IntEnum):
 class Log(Message):
     TYPE = 0x0F
     FAMILY = "session"
-    level: int = wire("u8")
+    level: int = wire("u8", enum=LogLevel)
     text: str = wire("str")

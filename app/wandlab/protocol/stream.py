@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntFlag
+from typing import ClassVar
 
 import numpy as np
 
@@ -22,7 +23,7 @@ class Sensors(IntFlag):
 class StreamStart(Message):
     TYPE = 0x10
     FAMILY = "stream"
-    sensors: int = wire("u8")  # Sensors bit mask
+    sensors: int = wire("u8", enum=Sensors)
     imu_rate_hz: int = wire("u16", default=0)  # 0: the board's default rate
 
 
@@ -31,7 +32,7 @@ class StreamStart(Message):
 class StreamStop(Message):
     TYPE = 0x11
     FAMILY = "stream"
-    sensors: int = wire("u8")
+    sensors: int = wire("u8", enum=Sensors)
 
 
 @register
@@ -41,13 +42,16 @@ class ImuBlock(Message):
 
     TYPE = 0x12
     FAMILY = "stream"
-    block_seq: int = wire("u32")  # per sensor, +1 per block: gaps are lost blocks
+    block_seq: int = wire("u32")  # per sensor, +1 per block: a gap is a lost block
     first_sample: int = wire("u32")  # index of the first sample since streaming started (mod 2**32)
     rate_hz: int = wire("u16")
     axes: int = wire("u8")  # 3 (accel) or 6 (accel + gyro)
     accel_scale: float = wire("f32")  # g per LSB
     gyro_scale: float = wire("f32")  # deg/s per LSB
-    data: np.ndarray = wire("i16array")
+    data: np.ndarray = wire("i16array")  # samples * axes values
+
+    # The C++ twin of __post_init__: only whole 3- or 6-axis samples exist.
+    CPP_REJECT: ClassVar[str] = "(axes != 3 && axes != 6) || data.count % axes != 0"
 
     def __post_init__(self) -> None:
         if self.axes not in (3, 6) or np.size(self.data) % self.axes:
@@ -80,7 +84,8 @@ class AudioBlock(Message):
 @register
 @dataclass(frozen=True)
 class StreamStats(Message):
-    """Board -> host, about once a second while streaming: what the board sent and had to drop."""
+    """Board -> host, about once a second while streaming and once right before StreamStop's Ack: what
+    the board sent and had to drop."""
 
     TYPE = 0x14
     FAMILY = "stream"

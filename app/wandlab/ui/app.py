@@ -21,9 +21,9 @@ from PySide6.QtWidgets import QApplication
 
 from wandlab.link.serial_link import list_serial_ports
 from wandlab.protocol import SimPerform, SimSay
+from wandlab.synth.gestures import GESTURES
 from wandlab.ui.main_window import MainWindow
 from wandlab.ui.session import DeviceSession
-from wandlab.virtual.gestures import GESTURES
 
 log = logging.getLogger(__name__)
 DEMO_ENV = "WANDLAB_DEMO_GESTURES"  # "1": the virtual wand performs a gesture every ~2 s (screenshots, demos)

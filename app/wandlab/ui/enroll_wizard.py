@@ -38,11 +38,11 @@ from wandlab.errors import BoardError, LinkError
 from wandlab.protocol import Message, SimPerform
 from wandlab.protocol.controller import NO_CLASS, ActionKind, InferenceEvent
 from wandlab.protocol.enroll import EnrollProgress, EnrollState
+from wandlab.synth.gestures import GESTURES
 from wandlab.ui.hid_editor import ActionEditor
 from wandlab.ui.notify import Notifier, TaskRunner
 from wandlab.ui.session import DeviceSession
 from wandlab.ui.virtual_panel import gesture_title
-from wandlab.virtual.gestures import GESTURES
 
 NAME, TAKES, TRY = 0, 1, 2
 PERFORM_DELAY_S = 0.4  # the virtual wand rests a moment after "perform now", like a person would

@@ -35,12 +35,12 @@ from wandlab.dataset.events import SamplesChanged
 from wandlab.dataset.project import Project
 from wandlab.errors import WandlabError
 from wandlab.protocol import ButtonEvent, Message, SimPerform
+from wandlab.synth.gestures import GESTURES
 from wandlab.ui.label_picker import LabelPicker
 from wandlab.ui.notify import Notifier, TaskRunner
 from wandlab.ui.project_menu import ProjectHolder
 from wandlab.ui.session import DeviceSession
 from wandlab.ui.thumbnails import ThumbnailCache
-from wandlab.virtual.gestures import GESTURES
 
 TICK_MS = 50
 MODES = (("Countdown", "timer"), ("Press for each take", "button"), ("Motion-triggered", "motion"))

@@ -15,7 +15,7 @@ from wandlab.board.blocks import SampleBlock
 from wandlab.board.client import BoardClient, ConnectionState
 from wandlab.board.live_buffer import LiveBuffer
 from wandlab.errors import BoardError, LinkError
-from wandlab.link import open_link, parse_spec
+from wandlab.flows.connect import open_link, parse_spec
 from wandlab.protocol import Info, Message, SensorKind
 
 StateListener = Callable[[ConnectionState, str], None]

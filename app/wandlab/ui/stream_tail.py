@@ -13,7 +13,7 @@ from collections import deque
 import numpy as np
 
 from wandlab.board.blocks import SampleBlock
-from wandlab.dataset.trim import auto_trim_imu
+from wandlab.onboard.trim import auto_trim_imu
 
 
 class StreamTail:

@@ -1,6 +1,6 @@
 """The Train page: one button from the project's takes to a model running on the board, and its report.
 
-A view over the Qt-free pipeline ``wandlab.ml.train_flash.train_and_flash`` (an async generator of
+A view over the Qt-free pipeline ``wandlab.flows.train_flash.train_and_flash`` (an async generator of
 StageEvents; training itself runs in a child process, so TensorFlow never loads here). The page runs
 it as one task on the shared loop, shows the overall progress, each stage's state and seconds, live
 loss/accuracy curves while training, and at the end the report as pictures. Cancel cancels the task,
@@ -34,29 +34,18 @@ from PySide6.QtWidgets import (
 
 from wandlab.board.client import BoardClient, ConnectionState
 from wandlab.dataset.project import Project
+from wandlab.flows.train_flash_events import MIN_LABELS, STAGE_NAMES, STAGE_TITLES, StageEvent
 from wandlab.ui.evaluation_view import EvaluationView
 from wandlab.ui.notify import Notifier, TaskRunner
 from wandlab.ui.project_menu import ProjectHolder
 from wandlab.ui.report_view import ReportView
 from wandlab.ui.session import DeviceSession
 
-Pipeline = Callable[[BoardClient, Project], AsyncIterator[Any]]
+Pipeline = Callable[[BoardClient, Project], AsyncIterator[StageEvent]]
 
-STAGES: tuple[tuple[str, str], ...] = (
-    ("prepare", "Prepare data"),
-    ("train", "Train"),
-    ("convert", "Convert to int8"),
-    ("verify", "Verify in TFLM (bit-exact, arena)"),
-    ("fit", "Check it fits the board"),
-    ("upload", "Send to the board"),
-    ("activate", "Board verifies and activates"),
-    ("hid", "Set the HID map"),
-    ("report", "Report"),
-)
 PENDING, RUNNING, DONE, FAILED, CANCELLED = "", "running", "done", "failed", "cancelled"
 _MARKS = {PENDING: ("○", "#999"), RUNNING: ("▶", "#1d4f91"), DONE: ("✓", "#2e8b57"), FAILED: ("✗", "#c0392b"),
           CANCELLED: ("–", "#7a5200")}
-MIN_LABELS = 2  # the pipeline says the same (and more) in its prepare stage
 BIG_BUTTON = ("QPushButton { font-size: 18px; padding: 12px 32px; border-radius: 8px; color: white; "
               "background: #2e6fd0; } QPushButton:disabled { background: #9fb3cf; }")
 
@@ -79,17 +68,17 @@ class StageList(QTreeWidget):
         self.rows: dict[str, QTreeWidgetItem] = {}
         self.states: dict[str, str] = {}
         self.started: dict[str, float] = {}
-        for key, title in STAGES:
-            item = QTreeWidgetItem(["", title, ""])
+        for key in STAGE_NAMES:
+            item = QTreeWidgetItem(["", STAGE_TITLES[key], ""])
             item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.addTopLevelItem(item)
             self.rows[key] = item
         self.reset()
 
     def reset(self) -> None:
-        for key, title in STAGES:
+        for key in STAGE_NAMES:
             self.set_state(key, PENDING)
-            self.rows[key].setText(1, title)
+            self.rows[key].setText(1, STAGE_TITLES[key])
             self.rows[key].setText(2, "")
             self.rows[key].setToolTip(1, "")
         self.started = {}
@@ -108,7 +97,7 @@ class StageList(QTreeWidget):
         mark, colour = _MARKS[state]
         item.setText(0, mark)
         item.setForeground(0, QColor(colour))
-        title = dict(STAGES).get(stage, stage.capitalize())
+        title = STAGE_TITLES.get(stage, stage.capitalize())
         item.setText(1, f"{title} – {detail}" if detail else title)
         item.setToolTip(1, detail)
         font = item.font(1)
@@ -179,9 +168,9 @@ class TrainPage(QWidget):
         super().__init__(parent)
         self.session, self.projects, self.notifier, self.runner = session, projects, notifier, runner
         self.pipeline: Pipeline = pipeline or self.default_pipeline
-        self.options: Any = None  # a wandlab.ml.train_flash.TrainFlashOptions; None: its defaults
+        self.options: Any = None  # a wandlab.flows.train_flash.TrainFlashOptions; None: its defaults
         self.task: asyncio.Task[Any] | None = None
-        self.events: list[Any] = []  # every StageEvent of the latest run (tests, debugging)
+        self.events: list[StageEvent] = []  # every StageEvent of the latest run (tests, debugging)
         self.outcome = ""  # "", DONE, FAILED, CANCELLED
         self._started_at = 0.0
 
@@ -234,7 +223,7 @@ class TrainPage(QWidget):
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self.stages, 0)
         left_layout.addWidget(self.details, 1)
-        self.stages.setFixedHeight(self.stages.sizeHintForRow(0) * (len(STAGES) + 1) + 12)
+        self.stages.setFixedHeight(self.stages.sizeHintForRow(0) * (len(STAGE_NAMES) + 1) + 12)
         split = QSplitter()
         split.addWidget(left)
         split.addWidget(self.tabs)
@@ -255,9 +244,9 @@ class TrainPage(QWidget):
         projects.event.connect(lambda _e: self.refresh())
         self.refresh()
 
-    def default_pipeline(self, client: BoardClient, project: Project) -> AsyncIterator[Any]:
+    def default_pipeline(self, client: BoardClient, project: Project) -> AsyncIterator[StageEvent]:
         # Imported when first used: the pipeline pulls in ML helpers (never TensorFlow: that is the child's).
-        from wandlab.ml.train_flash import TrainFlashOptions, train_and_flash
+        from wandlab.flows.train_flash import TrainFlashOptions, train_and_flash
 
         return train_and_flash(client, project, self.options or TrainFlashOptions())
 
@@ -334,7 +323,7 @@ class TrainPage(QWidget):
         try:
             async for event in stream:
                 self.on_event(event)
-                if getattr(event, "kind", "") == "failed":
+                if event.failed:
                     break
         except asyncio.CancelledError:
             self._end(CANCELLED, "Cancelled – the board keeps the model it had.")
@@ -354,13 +343,10 @@ class TrainPage(QWidget):
             self.refresh()
 
     # -- events ---------------------------------------------------------------------------------
-    def on_event(self, event: Any) -> None:
+    def on_event(self, event: StageEvent) -> None:
         """Show one StageEvent (stage, kind start|progress|done|failed, fraction, message, data, elapsed_s)."""
         self.events.append(event)
-        stage, kind = str(event.stage), str(event.kind)
-        message = str(getattr(event, "message", "") or "")
-        data: dict[str, Any] = dict(getattr(event, "data", None) or {})
-        fraction = float(getattr(event, "fraction", 0.0) or 0.0)
+        stage, kind, message, data, fraction = event.stage, event.kind, event.message, event.data, event.fraction
         self.progress.setValue(int(round(max(0.0, min(1.0, fraction)) * 1000)))
         self.progress.setFormat(f"{fraction:.0%} – {message}" if message else f"{fraction:.0%}")
         if kind == "start":
@@ -382,7 +368,7 @@ class TrainPage(QWidget):
             if seconds is not None:
                 self.stages.set_seconds(stage, float(seconds))
             self._add_details(stage, message, data)
-            if stage == "train" and "evaluation" in data:
+            if stage != "report" and "evaluation" in data:  # the training's own evaluation
                 self.evaluation.show_evaluation(data["evaluation"])
             if stage == "report":
                 self._show_report(data)
@@ -412,7 +398,7 @@ class TrainPage(QWidget):
 
     def _fail(self, stage: str, reason: str) -> None:
         self.stages.set_state(stage, FAILED, "")
-        title = dict(STAGES).get(stage, stage)
+        title = STAGE_TITLES.get(stage, stage)
         self.failure.setText(f"✗ {title} failed: {reason}")
         self.failure.show()
         self._end(FAILED, f"Stopped at “{title}”. The board keeps the model it had.")

@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
 
 from wandlab.board.client import ConnectionState
 from wandlab.protocol import Message, SimButton, SimPerform, SimPerson, SimSay, SimUnplug
+from wandlab.synth.gestures import GESTURES
 from wandlab.ui.notify import TaskRunner
 from wandlab.ui.session import DeviceSession
-from wandlab.virtual.gestures import GESTURES
 
 UNPLUG_MS = 2000
 SHORTCUT_KEYS = "123456789"  # the first nine gestures; enough for a demo without a mouse

@@ -45,9 +45,9 @@ from wandlab.protocol.model import (
     ModelFinish,
     ModelQuery,
 )
+from wandlab.synth.motion import ACCEL_RANGE_G, GYRO_RANGE_DPS, MotionSynth
 from wandlab.virtual.audio import AudioSynth
 from wandlab.virtual.model_store import ModelStore
-from wandlab.virtual.motion import ACCEL_RANGE_G, GYRO_RANGE_DPS, MotionSynth
 from wandlab.virtual.recognizer import BoardRecognizer
 
 AUDIO_RATE_HZ = 16_000

@@ -20,9 +20,10 @@ from typing import Any
 import numpy as np
 
 from wandlab.errors import ModelError
-from wandlab.ml.board_image import BoardImage, unpack
-from wandlab.ml.imu_features import quantize_input, take_features
-from wandlab.ml.knn import sq_distances
+from wandlab.onboard.board_image import BoardImage, unpack
+from wandlab.onboard.imu_features import quantize_input, take_features
+from wandlab.onboard.knn import sq_distances
+from wandlab.onboard.segmenter import Segment, Segmenter
 from wandlab.protocol import Ack, Error, ErrorCode, Log, LogLevel, Message
 from wandlab.protocol.controller import (
     NO_CLASS,
@@ -49,7 +50,6 @@ from wandlab.protocol.enroll import (
 from wandlab.virtual.enrollment import EnrollSession, check_start, merged_shots
 from wandlab.virtual.hid_map import HidSettings
 from wandlab.virtual.refs import ENROLLED, UPLOADED, RefClass, RefStore, enrolled_threshold
-from wandlab.virtual.segmenter import Segment, Segmenter
 
 NO_MODEL = "no model is active on the board: push one (wandlab flash) first"
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from wandlab.ml.board_image import BoardImage
-from wandlab.ml.knn import KnnRecognizer, sq_distances
+from wandlab.onboard.board_image import BoardImage
+from wandlab.onboard.knn import KnnRecognizer, sq_distances
 from wandlab.protocol.controller import NO_CLASS
 
 MODEL, ENROLLED, UPLOADED = 0, 1, 2  # ClassRefs.source

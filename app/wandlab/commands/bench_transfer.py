@@ -1,0 +1,57 @@
+"""``wandlab bench transfer``: model upload throughput to a virtual wand in another process, through a
+real pseudo-terminal (the USB serial path). 1 KB = 1000 bytes."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+
+from wandlab.board.client import BoardClient
+from wandlab.board.transfer import upload_model
+from wandlab.commands.bench import add_benchmark, print_table
+from wandlab.errors import BoardError
+from wandlab.link.serial_link import SerialLink
+
+
+def _configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--link", choices=("serial",), default="serial", help="transport to measure")
+    p.add_argument("--kbytes", type=int, default=256, help="model size to push, in KB")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_main)
+
+
+async def run_transfer(size: int) -> dict[str, object]:
+    wand = subprocess.Popen([sys.executable, "-m", "wandlab.cli", "virtual-wand", "--max-model-kbytes",
+                             str(size // 1000 + 1)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert wand.stdout is not None
+        spec = wand.stdout.readline().strip()
+        if not spec:
+            raise BoardError("the virtual wand did not start")
+        async with BoardClient(SerialLink(spec.split(":", 1)[1]), reconnect=False) as client:
+            blob = os.urandom(size)
+            last = None
+            async for progress in upload_model(client, blob, "bench"):
+                last = progress
+    finally:
+        wand.terminate()
+        wand.wait(timeout=10)
+    assert last is not None and last.stage == "done"
+    return {"link": "serial", "bytes": size, "seconds": round(last.elapsed_s, 3),
+            "kbytes_per_s": round(size / 1000 / last.elapsed_s, 1)}
+
+
+def _main(args: argparse.Namespace) -> int:
+    result = asyncio.run(run_transfer(args.kbytes * 1000))
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print_table(result.items(), f"model transfer over {args.link}: {args.kbytes} KB")
+    return 0
+
+
+add_benchmark("transfer", "model upload throughput to a virtual wand over the pty", _configure)

@@ -1,4 +1,4 @@
-// Audio log-mel features: the C++ twin of wandlab/ml/audio_features.py.
+// Audio log-mel features: the C++ twin of wandlab/onboard/audio_features.py.
 // Portable C++17, float math, no allocation. All constants come from the generated audio_features.h,
 // so the board and the Python training code cannot drift apart silently (golden vectors check it).
 

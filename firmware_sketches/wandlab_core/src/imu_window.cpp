@@ -1,4 +1,4 @@
-// IMU feature extraction, the C++ twin of app/wandlab/ml/imu_features.py. See imu_window.h.
+// IMU feature extraction, the C++ twin of app/wandlab/onboard/imu_features.py. See imu_window.h.
 //
 // Every step repeats Python's float64 expression in the same order (and so with the same roundings):
 //   stretch_window: pos_j = j * ((n - 1) / (window - 1))

@@ -1,6 +1,6 @@
 // IMU feature extraction: one take (n samples of accel [+ gyro]) -> the model's fixed float window.
 //
-// The C++ twin of app/wandlab/ml/imu_features.py (take_features, quantize_input); the golden vectors
+// The C++ twin of app/wandlab/onboard/imu_features.py (take_features, quantize_input); the golden vectors
 // tests/vectors/imu_features_*.json prove both compute the same numbers (tests/test_imu_features.cpp).
 //
 // Hand-written. The file is called imu_window.h, not imu_features.h, because
@@ -15,7 +15,7 @@
 // its output window (window * channels floats: 64 * 6 * 4 = 1.5 KB by default). The caller must hold a
 // whole take, because "stretch" needs its length before the first output sample; Take<kMaxRows,
 // kColumns> below is a fixed buffer for that. Size it for the longest take the board's segmenter can
-// cut: the virtual wand's (app/wandlab/virtual/segmenter.py) is 0.25 s pre-roll + at most 3.0 s of
+// cut: the virtual wand's (app/wandlab/onboard/segmenter.py) is 0.25 s pre-roll + at most 3.0 s of
 // motion, take_rows(3250, 119) = 388 rows at 119 Hz, so Take<400, 6> (9.6 KB) or Take<400, 3> (4.8 KB).
 //
 // Arithmetic: double wherever Python uses float64 (positions, interpolation, mean, scaling), float only

@@ -1,6 +1,6 @@
 // Host test: the C++ log-mel matches the Python golden vectors (tests/vectors/audio_features_*.txt).
 // Build: g++ -std=c++17 -O2 -I../src test_audio_features.cpp ../src/audio_features.cpp
-// Usage: test_audio_features FILE.txt...   (tests/ml/test_audio_features.py builds and runs it)
+// Usage: test_audio_features FILE.txt...   (tests/onboard/test_audio_features.py builds and runs it)
 // Text format per file: "n_samples n_frames n_bands", then the samples, ln-mel values, int8 codes.
 
 #include <cmath>

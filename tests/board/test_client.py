@@ -122,14 +122,14 @@ def test_sequence_gaps_are_counted_as_lost_blocks():
 
 
 def test_a_message_the_board_does_not_know_fails_fast_with_its_reason():
-    from wandlab.protocol import Packet, encode_frame
+    from wandlab.protocol import Packet
 
     async def main():
         async with BoardClient(open_link("virtual:")) as client:
             seq = 4242
             future = asyncio.get_running_loop().create_future()
             client._acks[seq] = future
-            await client.link.write(encode_frame(Packet(0x2F, seq, b"")))
+            await client.link.send_packet(Packet(0x2F, seq, b""))
             return await asyncio.wait_for(future, 2)
 
     reply = run(main())

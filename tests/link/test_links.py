@@ -10,6 +10,7 @@ from wandlab.errors import LinkError
 from wandlab.flows.connect import open_link
 from wandlab.link import loopback_pair, parse_spec
 from wandlab.link.serial_link import SerialLink
+from wandlab.protocol import Packet, encode_frame
 
 
 @pytest.fixture
@@ -34,8 +35,8 @@ def test_serial_link_reads_and_writes_through_a_real_pty(pty_pair):
         os.write(master, b"from board")
         got = b""
         while len(got) < 10:
-            got += await asyncio.wait_for(link.read(), 2)
-        await link.write(b"from host")
+            got += await asyncio.wait_for(link.read_bytes(), 2)
+        await link.write_bytes(b"from host")
         await asyncio.sleep(0.05)
         echoed = os.read(master, 100)
         await link.close()
@@ -54,7 +55,7 @@ def test_board_end_closing_is_reported_as_link_error(pty_pair):
         await link.open()
         os.close(master)
         with pytest.raises(LinkError, match="disconnected"):
-            await asyncio.wait_for(link.read(), 2)
+            await asyncio.wait_for(link.read_bytes(), 2)
         assert not link.is_open
 
     asyncio.run(main())
@@ -68,18 +69,39 @@ def test_missing_port_gives_a_clear_error():
     asyncio.run(main())
 
 
-def test_loopback_pair_carries_bytes_both_ways_and_reports_close():
+def test_loopback_pair_carries_packets_both_ways_and_reports_close():
     async def main():
         host, board = loopback_pair()
         await host.open()
         await board.open()
-        await host.write(b"ping")
-        assert await board.read() == b"ping"
-        await board.write(b"pong")
-        assert await host.read() == b"pong"
+        await host.send_packet(Packet(0x01, 7, b"ping"))
+        assert await board.read_packets() == [Packet(0x01, 7, b"ping")]
+        await board.send_packet(Packet(0x02, 8, b"pong"))
+        assert await host.read_packets() == [Packet(0x02, 8, b"pong")]
         await board.close()
         with pytest.raises(LinkError):
-            await host.read()
+            await host.read_packets()
+
+    asyncio.run(main())
+
+
+def test_a_stream_link_frames_packets_and_counts_garbage_without_passing_it_up():
+    async def main():
+        host, board = loopback_pair()
+        await host.open()
+        await board.open()
+        frame = encode_frame(Packet(0x10, 3, bytes(range(40))))
+        # Garbage, a frame with a flipped bit, then a good frame split in two writes.
+        await host.write_bytes(b"\x17\x42garbage\x00" + frame[:5] + b"\xff" + frame[6:])
+        await host.write_bytes(frame[:9])
+        await host.write_bytes(frame[9:])
+        packets = []
+        while not packets:
+            packets += await board.read_packets()
+        assert packets == [Packet(0x10, 3, bytes(range(40)))]
+        assert board.framing.errors == 2 and board.framing.frames == 1
+        await host.resync()  # a lone delimiter: the other side drops any half frame
+        assert await board.read_bytes() == b"\x00"
 
     asyncio.run(main())
 

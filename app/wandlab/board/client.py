@@ -31,13 +31,14 @@ from wandlab.protocol import (
     Log,
     Message,
     MessageDecoder,
+    Packet,
     Ping,
     Pong,
     Sensors,
     StreamStart,
     StreamStats,
     StreamStop,
-    encode_message,
+    to_packet,
 )
 from wandlab.protocol.model import TransferResult
 
@@ -236,8 +237,8 @@ class BoardClient:
             "audio_blocks": c.audio.blocks,
             "blocks_lost": c.lost,
             "board_dropped": c.board_imu_dropped + c.board_audio_dropped,
-            "decode_errors": d.errors,
-            "bytes": d.stats.bytes,
+            "decode_errors": self.link.framing.errors + d.message_errors,
+            "bytes": self.link.framing.bytes,
             "reconnects": self.reconnects,
         }
 
@@ -250,12 +251,11 @@ class BoardClient:
             self._acks[seq] = asyncio.get_running_loop().create_future()
         if self.trace:
             self.trace(">", seq, message)
-        await self.link.write(encode_message(message, seq))
+        await self.link.send_packet(to_packet(message, seq))
         return seq
 
     async def _handshake(self) -> Info:
-        # A leading delimiter ends whatever half frame the board's decoder may hold.
-        await self.link.write(b"\x00")
+        await self.link.resync()
         info = await self.ask(Hello(PROTOCOL_VERSION, "wandlab"), Info)
         if info.protocol_version != PROTOCOL_VERSION:
             raise BoardError(f"{info.board_name} speaks protocol v{info.protocol_version}, this Wandlab "
@@ -267,7 +267,7 @@ class BoardClient:
         while True:
             try:
                 while True:
-                    self._dispatch_bytes(await self.link.read())
+                    self._dispatch_packets(await self.link.read_packets())
             except LinkError as exc:
                 self._fail_waiters(exc)
                 if self._closing:
@@ -285,7 +285,6 @@ class BoardClient:
             await asyncio.sleep(self.reconnect_interval_s)
             try:
                 await self.link.open()
-                self.decoder = MessageDecoder()
                 return True
             except LinkError:
                 continue
@@ -305,8 +304,8 @@ class BoardClient:
         self.reconnects += 1
         self._set_state(ConnectionState.CONNECTED, info.board_name)
 
-    def _dispatch_bytes(self, data: bytes) -> None:
-        for seq, message in self.decoder.feed(data):
+    def _dispatch_packets(self, packets: list[Packet]) -> None:
+        for seq, message in self.decoder.decode_packets(packets):
             if self.trace:
                 self.trace("<", seq, message)
             if isinstance(message, (ImuBlock, AudioBlock)):

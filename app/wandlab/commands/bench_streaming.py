@@ -60,14 +60,14 @@ async def run_streaming(seconds: float, imu_rate: int) -> dict[str, object]:
         spec = wand.stdout.readline().strip()
         link = SerialLink(spec.split(":", 1)[1])
         raw = bytearray()
-        read = link.read
+        read = link.read_bytes
 
         async def recording_read() -> bytes:
             data = await read()
             raw.extend(data)
             return data
 
-        link.read = recording_read  # type: ignore[method-assign]
+        link.read_bytes = recording_read  # type: ignore[method-assign]
         client = BoardClient(link, reconnect=False)
         await client.connect()
         cpu0, wall0 = _cpu_seconds(), time.monotonic()
@@ -91,7 +91,7 @@ async def run_streaming(seconds: float, imu_rate: int) -> dict[str, object]:
         "blocks_received": c.imu.blocks + c.audio.blocks,
         "blocks_lost": c.lost,
         "board_dropped": c.board_imu_dropped + c.board_audio_dropped,
-        "decode_errors": client.decoder.errors,
+        "decode_errors": client.stats()["decode_errors"],
         "bytes": len(raw),
         "decode_realtime_factor": round(samples / decode_s / realtime_rate, 1) if decode_s > 0 else None,
         "host_cpu_percent": round(100 * cpu / wall, 2),

@@ -1,14 +1,14 @@
-"""In-memory link pairs: what one end writes, the other reads. For tests and in-process peers."""
+"""In-memory link pairs: the bytes one end writes (COBS frames), the other reads. For tests and in-process peers."""
 
 from __future__ import annotations
 
 import asyncio
 
 from wandlab.errors import LinkError
-from wandlab.link.base import Link
+from wandlab.link.base import StreamLink
 
 
-class LoopbackLink(Link):
+class LoopbackLink(StreamLink):
     def __init__(self, name: str = "loopback") -> None:
         self.spec = f"loopback:{name}"
         self._inbox: asyncio.Queue[bytes | None] = asyncio.Queue()
@@ -31,7 +31,7 @@ class LoopbackLink(Link):
             if self.peer is not None and self.peer._open:
                 self.peer._inbox.put_nowait(None)
 
-    async def read(self) -> bytes:
+    async def read_bytes(self) -> bytes:
         if not self._open:
             raise LinkError(f"{self.spec} is not open")
         data = await self._inbox.get()
@@ -40,7 +40,7 @@ class LoopbackLink(Link):
             raise LinkError(f"{self.spec} disconnected")
         return data
 
-    async def write(self, data: bytes) -> None:
+    async def write_bytes(self, data: bytes) -> None:
         if not self._open or self.peer is None:
             raise LinkError(f"{self.spec} is not open")
         self.peer._inbox.put_nowait(bytes(data))

@@ -13,14 +13,14 @@ import time
 import serial
 
 from wandlab.errors import LinkError
-from wandlab.link.base import Link
+from wandlab.link.base import StreamLink
 
 # USB CDC ignores the baud rate; real UART bridges need a fast one for 16 kHz audio.
 DEFAULT_BAUD = 1_000_000
 WRITE_TIMEOUT_S = 2.0
 
 
-class SerialLink(Link):
+class SerialLink(StreamLink):
     def __init__(self, port: str, baudrate: int = DEFAULT_BAUD) -> None:
         self.port = port
         self.baudrate = baudrate
@@ -77,13 +77,13 @@ class SerialLink(Link):
             self._release()
             self._queue.put_nowait(LinkError(f"{self.port} closed"))
 
-    async def read(self) -> bytes:
+    async def read_bytes(self) -> bytes:
         item = await self._queue.get()
         if isinstance(item, BaseException):
             raise item
         return item
 
-    async def write(self, data: bytes) -> None:
+    async def write_bytes(self, data: bytes) -> None:
         port = self._serial
         if port is None:
             raise LinkError(f"{self.port} is not open")

@@ -83,11 +83,21 @@ class MessageDecoder:
 
     @property
     def errors(self) -> int:
-        return self.frames.stats.errors + self.messages.unknown_type + self.messages.malformed
+        return self.frames.stats.errors + self.message_errors
+
+    @property
+    def message_errors(self) -> int:
+        """Whole packets that were not a valid message (unknown type, malformed payload)."""
+        return self.messages.unknown_type + self.messages.malformed
 
     def feed(self, data: bytes) -> list[Received]:
+        """Serial bytes (COBS frames) in; the messages of the whole frames among them out."""
+        return self.decode_packets(self.frames.feed(data))
+
+    def decode_packets(self, packets: list[Packet]) -> list[Received]:
+        """Whole packets (from any transport) in, messages out; bad ones are counted and skipped."""
         out = []
-        for packet in self.frames.feed(data):
+        for packet in packets:
             if packet.type not in MESSAGES:
                 self.messages.unknown_type += 1
                 self.last_error = f"unknown message type 0x{packet.type:02x}"

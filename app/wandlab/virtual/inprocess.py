@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 
 from wandlab.errors import LinkError
-from wandlab.link.base import Link
+from wandlab.link.base import StreamLink
 from wandlab.link.serial_link import SerialLink
 from wandlab.virtual.board import VirtualBoard, VirtualWandConfig
 from wandlab.virtual.pty_server import PtyWandServer
@@ -67,7 +67,7 @@ class VirtualWandThread:
         self._ready.clear()
 
 
-class VirtualWandLink(Link):
+class VirtualWandLink(StreamLink):
     def __init__(self, options: dict[str, str] | None = None) -> None:
         options = options or {}
         try:
@@ -105,12 +105,12 @@ class VirtualWandLink(Link):
             await self._serial.close()
         self.wand.stop()
 
-    async def read(self) -> bytes:
+    async def read_bytes(self) -> bytes:
         if self._serial is None:
             raise LinkError("virtual wand link is not open")
-        return await self._serial.read()
+        return await self._serial.read_bytes()
 
-    async def write(self, data: bytes) -> None:
+    async def write_bytes(self, data: bytes) -> None:
         if self._serial is None:
             raise LinkError("virtual wand link is not open")
-        await self._serial.write(data)
+        await self._serial.write_bytes(data)

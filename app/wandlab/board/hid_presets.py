@@ -48,7 +48,7 @@ def describe(action: HidAction) -> str:
     """What a person would call the action: "Ctrl+Shift+B", "Play/Pause", "Mouse move (+10, -5)"."""
     kind = action.kind
     if kind == ActionKind.KEY:
-        mods = [m.name.capitalize() for m in Modifier if action.modifiers & m]
+        mods = [str(m.name).capitalize() for m in Modifier if action.modifiers & m]
         return "+".join([*mods, KEY_NAMES.get(action.code, f"key 0x{action.code:02X}")])
     if kind == ActionKind.CONSUMER:
         return CONSUMER_NAMES.get(action.code, f"consumer 0x{action.code:03X}")

@@ -134,7 +134,9 @@ def mel_filterbank(config: AudioFeatureConfig) -> np.ndarray:
 def sparse_mel(config: AudioFeatureConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(start bin, length, concatenated weights) per band: what the firmware multiplies."""
     dense = mel_filterbank(config)
-    starts, lengths, flat = [], [], []
+    starts: list[int] = []
+    lengths: list[int] = []
+    flat: list[float] = []
     for b in range(config.num_mel_bands):
         nz = np.nonzero(dense[:, b])[0]
         start, stop = int(nz[0]), int(nz[-1]) + 1  # triangles are contiguous

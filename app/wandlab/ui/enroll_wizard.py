@@ -67,7 +67,7 @@ class EnrollWizard(QDialog):
         self.setWindowTitle("Enroll a new gesture on the board")
         self.resize(560, 420)
         self.progress_log: list[EnrollProgress] = []
-        self.class_id = NO_CLASS
+        self.class_id: int = NO_CLASS
         self.task: asyncio.Task[Any] | None = None
         self.trying = False
         self.tries: list[InferenceEvent] = []

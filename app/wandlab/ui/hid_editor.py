@@ -52,7 +52,7 @@ class ActionEditor(QWidget):
         self.key = QComboBox()
         for code in KEY_CHOICES:
             self.key.addItem(KEY_NAMES[code], code)
-        self.mods = {m: QCheckBox(m.name.capitalize() if m != Modifier.GUI else "Super") for m in Modifier}
+        self.mods = {m: QCheckBox(str(m.name).capitalize() if m != Modifier.GUI else "Super") for m in Modifier}
         self.media = QComboBox()
         for code, name in CONSUMER_NAMES.items():
             self.media.addItem(name, code)

@@ -97,7 +97,9 @@ class LabelPicker(QWidget):
         self.combo.setEditable(True)
         self.combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.combo.setMinimumWidth(180)
-        self.combo.lineEdit().setPlaceholderText("type a label, e.g. circle")
+        line_edit = self.combo.lineEdit()
+        assert line_edit is not None  # the combo is editable
+        line_edit.setPlaceholderText("type a label, e.g. circle")
         self.combo.setToolTip("What the next takes show. Type a new name to create a label.")
         self.combo.currentTextChanged.connect(lambda text: self.label_changed.emit(text.strip()))
         self.rename_button = QToolButton(text="Rename…", toolTip="Rename this label and all its takes (undoable)")

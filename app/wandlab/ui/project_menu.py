@@ -24,7 +24,7 @@ DEFAULT_PROJECT = Path.home() / "Wandlab" / "default-project"
 
 class ProjectHolder(QObject):
     changed = Signal(object)  # the new Project, or None when closed
-    event = Signal(object)  # a wandlab.dataset.events.Event, always on the GUI thread
+    event = Signal(object)  # type: ignore[assignment]  # a dataset Event, on the GUI thread (shadows QObject.event)
 
     def __init__(self, notifier: Notifier, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -78,8 +78,8 @@ def install_menus(window: QMainWindow, holder: ProjectHolder) -> dict[str, QActi
     undo.setShortcut(QKeySequence("Ctrl+Z"))
     redo = edit.addAction("Redo")
     redo.setShortcut(QKeySequence("Ctrl+Shift+Z"))
-    undo.triggered.connect(lambda: holder.project and holder.project.editor.undo())
-    redo.triggered.connect(lambda: holder.project and holder.project.editor.redo())
+    undo.triggered.connect(lambda: holder.project.editor.undo() if holder.project else None)
+    redo.triggered.connect(lambda: holder.project.editor.redo() if holder.project else None)
 
     def follow(event: Event) -> None:
         if isinstance(event, HistoryChanged):

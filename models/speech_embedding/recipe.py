@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "app"))
 
 from wandlab.dataset.folder import iter_folder  # noqa: E402
-from wandlab.ml import audio_features as af  # noqa: E402
+from wandlab.onboard import audio_features as af  # noqa: E402
 from wandlab.ml import speech_model as sm  # noqa: E402
 from wandlab.ml.wakeword import trim_voiced  # noqa: E402
 

@@ -3,10 +3,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.dataset.helpers import gesture, word
 from wandlab.onboard.motion import MotionDetector
 from wandlab.onboard.trim import auto_trim
-
-from tests.dataset.helpers import gesture, word
 
 
 def test_imu_take_is_trimmed_around_the_motion():

@@ -1,4 +1,4 @@
-"""Dependencies point down: the core never imports Qt, and nothing heavy loads at start-up."""
+"""Dependencies point down: layers (import-linter), the core never imports Qt, nothing heavy loads at start-up."""
 
 import ast
 import subprocess
@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).parents[1] / "app" / "wandlab"
-CORE = ["protocol", "link", "board", "virtual", "dataset", "ml"]
+CORE = ["errors.py", "protocol", "link", "onboard", "synth", "board", "dataset", "virtual", "ml", "flows", "commands"]
 QT_MODULES = ("PySide6", "pyqtgraph", "qasync", "shiboken6")
 
 
@@ -24,7 +24,8 @@ def imported_modules(path: Path) -> set[str]:
 def test_core_packages_do_not_import_qt_anywhere_in_their_source():
     offenders = []
     for package in CORE:
-        for path in (PACKAGE / package).rglob("*.py"):
+        root = PACKAGE / package
+        for path in [root] if root.is_file() else root.rglob("*.py"):
             bad = [m for m in imported_modules(path) if m.split(".")[0] in QT_MODULES or m.startswith("wandlab.ui")]
             if bad:
                 offenders.append(f"{path.relative_to(PACKAGE)}: {', '.join(sorted(bad))}")
@@ -61,3 +62,22 @@ def test_gui_options_work_without_the_gui_command(monkeypatch):
     monkeypatch.setattr(cli, "_run_gui", lambda args: seen.update(port=args.port) or 0)
     assert cli.main(["--port", "virtual:"]) == 0 and seen["port"] == "virtual:"
     assert cli.main([]) == 0 and seen["port"] is None
+
+
+def test_layers_contract_holds_and_no_module_imports_upward():
+    # The contracts are in pyproject.toml ([tool.importlinter]): ui | commands > flows > ml | virtual >
+    # dataset | board > link > onboard | protocol | synth > errors, and Qt only in ui.
+    lint = Path(sys.executable).parent / "lint-imports"
+    result = subprocess.run([str(lint), "--no-cache"], cwd=PACKAGE.parents[1], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "0 broken" in result.stdout
+
+
+def test_onboard_is_the_python_twin_of_the_firmware_and_needs_only_numpy():
+    allowed = {"numpy", "wandlab"}
+    offenders = []
+    for path in (PACKAGE / "onboard").rglob("*.py"):
+        third_party = {m.split(".")[0] for m in imported_modules(path)} - set(sys.stdlib_module_names)
+        if third_party - allowed:
+            offenders.append(f"{path.name}: {', '.join(sorted(third_party - allowed))}")
+    assert not offenders, "onboard modules importing more than numpy:\n" + "\n".join(offenders)

@@ -20,8 +20,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import lfilter
 
+from wandlab.onboard.filters import one_pole
 from wandlab.onboard.trim import ACCEL_SCALE_G, GYRO_SCALE_DPS
 
 
@@ -66,7 +66,7 @@ class MotionDetector:
         self._idle = 0  # quiet frames since the last take ended: the pre-roll never reaches into it
         self._history: np.ndarray | None = None
         self._slow_state: np.ndarray | None = None
-        self._smooth_state = np.zeros(1)
+        self._smooth_state = np.zeros(())
 
     def feed(self, block: np.ndarray) -> list[MotionEvent]:
         block = np.asarray(block, dtype=np.float32)
@@ -102,13 +102,12 @@ class MotionDetector:
         a = self._a_slow
         if self._slow_state is None:  # start settled on the first frame: no false trigger from gravity
             self._slow_state = (1 - a) * acc[0]
-        slow, self._slow_state = lfilter([a], [1, a - 1], acc, axis=0, zi=self._slow_state[None, :])
-        self._slow_state = self._slow_state[0]
+        slow, self._slow_state = one_pole(acc, a, self._slow_state)
         raw = np.linalg.norm(acc - slow, axis=1) / ACCEL_SCALE_G
         if block.shape[1] == 6:
             raw += np.linalg.norm(block[:, 3:6].astype(np.float64), axis=1) / GYRO_SCALE_DPS
         b = self._a_smooth
-        smooth, self._smooth_state = lfilter([b], [1, b - 1], raw, zi=self._smooth_state)
+        smooth, self._smooth_state = one_pole(raw, b, self._smooth_state)
         return smooth
 
     def _pre_roll(self, block: np.ndarray, i: int) -> np.ndarray:

@@ -8,7 +8,8 @@ than being cut to nothing: the user can always crop by hand.
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import uniform_filter1d
+
+from wandlab.onboard.filters import moving_average
 
 # One "motion unit" is roughly a deliberate wrist movement: 60 deg/s of rotation or 0.15 g of
 # acceleration beyond the slow (gravity/orientation) component.
@@ -32,12 +33,12 @@ def motion_score(data: np.ndarray, rate_hz: float) -> np.ndarray:
     data = np.asarray(data, dtype=np.float64)
     window = max(1, int(round(0.5 * rate_hz)))
     acc = data[:, :3]
-    high = acc - uniform_filter1d(acc, size=window, axis=0, mode="nearest")
+    high = acc - moving_average(acc, window)
     score = np.linalg.norm(high, axis=1) / ACCEL_SCALE_G
     if data.shape[1] >= 6:
         score = score + np.linalg.norm(data[:, 3:6], axis=1) / GYRO_SCALE_DPS
     smooth = max(1, int(round(0.05 * rate_hz)))
-    return uniform_filter1d(score, size=smooth, mode="nearest")
+    return moving_average(score, smooth)
 
 
 def auto_trim_imu(data: np.ndarray, rate_hz: float) -> tuple[int, int]:

@@ -30,6 +30,9 @@ DEMO_ENV = "WANDLAB_DEMO_GESTURES"  # "1": the virtual wand performs a gesture e
 DEMO_PERIOD_S = 2.0
 START_PAGE_ENV = "WANDLAB_START_PAGE"  # e.g. "Dataset": open on that page (screenshots, demos)
 DEFAULT_PROJECT = Path.home() / "Wandlab" / "default-project"
+# Seconds after which the window closes itself, printing its title first: start-up checks of a wheel
+# or a desktop bundle on a machine without a screen (QT_QPA_PLATFORM=offscreen).
+QUIT_AFTER_ENV = "WANDLAB_QUIT_AFTER_S"
 
 
 def _application(argv: list[str] | None) -> QApplication:
@@ -72,6 +75,9 @@ async def _main(window: MainWindow, port: str | None) -> int:
     if port:
         window.connect_to(port)
     demo = None
+    if os.environ.get(QUIT_AFTER_ENV):
+        print(f"window shown: {window.windowTitle()}", flush=True)
+        asyncio.get_running_loop().call_later(float(os.environ[QUIT_AFTER_ENV]), window.close)
     if os.environ.get(DEMO_ENV) == "1":
         demo = asyncio.ensure_future(demo_gestures(window.session))
     try:

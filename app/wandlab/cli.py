@@ -27,8 +27,9 @@ COMMAND_MODULES = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="wandlab", description=__doc__.splitlines()[0])
-    parser.add_argument("--version", action="version", version=f"wandlab {_version()}")
+    parser = argparse.ArgumentParser(prog="wandlab", description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     gui = sub.add_parser("gui", help="open the desktop app (the default)")
     gui.add_argument("--port", help="connect to this link at start, e.g. serial:/dev/ttyACM0 or virtual:")
@@ -47,8 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _version() -> str:
     from wandlab import __version__
+    from wandlab.versions import version_text
 
-    return __version__
+    return f"wandlab {__version__}\n{version_text()}"
 
 
 def _run_gui(args: argparse.Namespace) -> int:

@@ -20,6 +20,7 @@ from wandlab.ui.device_panel import DevicePanel, PortLister
 from wandlab.ui.live_test_page import LiveTestPage
 from wandlab.ui.live_view import LivePage
 from wandlab.ui.notify import Banner, Notifier, TaskRunner
+from wandlab.ui.about import install_help_menu
 from wandlab.ui.project_menu import ProjectHolder, install_menus
 from wandlab.ui.record_page import RecordPage
 from wandlab.ui.session import DeviceSession
@@ -93,6 +94,7 @@ class MainWindow(QMainWindow):
         self.record_page.wants_focus.connect(lambda: self.pages.setCurrentWidget(self.record_page))
         self.record_page.open_sample.connect(self.review_sample)
         self.menu_actions = install_menus(self, self.projects)
+        self.about = install_help_menu(self)
         self.projects.changed.connect(
             lambda p: self.setWindowTitle("Wandlab" + (f" – {p.root}" if p is not None else "")))
         if project:

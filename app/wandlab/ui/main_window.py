@@ -15,12 +15,12 @@ from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QScrollArea, QTabWidget,
 
 from wandlab.board.client import ConnectionState
 from wandlab.link.serial_link import list_serial_ports
+from wandlab.ui.about import install_help_menu
 from wandlab.ui.dataset_page import DatasetPage
 from wandlab.ui.device_panel import DevicePanel, PortLister
 from wandlab.ui.live_test_page import LiveTestPage
 from wandlab.ui.live_view import LivePage
 from wandlab.ui.notify import Banner, Notifier, TaskRunner
-from wandlab.ui.about import install_help_menu
 from wandlab.ui.project_menu import ProjectHolder, install_menus
 from wandlab.ui.record_page import RecordPage
 from wandlab.ui.session import DeviceSession

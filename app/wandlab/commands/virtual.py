@@ -1,4 +1,5 @@
-"""``wandlab virtual-wand``: serve the virtual wand on a pseudo-terminal until interrupted."""
+"""``wandlab virtual-wand``: serve the virtual wand on a pseudo-terminal until interrupted;
+``wandlab virtual-takes DIR``: write simulated people's gestures as a labeled folder (benchmarks, demos)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,16 @@ def register(sub: Any) -> None:
     p.add_argument("--max-model-kbytes", type=int, default=256, help="largest model the board accepts, in KB")
     p.set_defaults(func=_run)
 
+    v = sub.add_parser("virtual-takes", help="write virtual-wand gestures by simulated people as a labeled folder "
+                       "(manifest.csv), trimmed as the recorder trims takes")
+    v.add_argument("out", help="folder to create")
+    v.add_argument("--classes", type=int, default=10, help="how many of the virtual gestures (at most 10)")
+    v.add_argument("--takes", type=int, default=60, help="takes per gesture, spread over the people")
+    v.add_argument("--people", default="21-26", help="simulated people, e.g. 21-26 or 3,5,8 (base models saw 1-16)")
+    v.add_argument("--seed", type=int, default=2024)
+    v.add_argument("--untrimmed", action="store_true", help="keep the rest before and after each gesture")
+    v.set_defaults(func=_virtual_takes)
+
 
 def _run(args: argparse.Namespace) -> int:
     from wandlab.virtual.board import VirtualBoard, VirtualWandConfig
@@ -38,4 +49,43 @@ def _run(args: argparse.Namespace) -> int:
         await task
 
     asyncio.run(main())
+    return 0
+
+
+def _people(text: str) -> list[int]:
+    from wandlab.errors import WandlabError
+
+    people: list[int] = []
+    try:
+        for part in text.split(","):
+            first, _, last = part.partition("-")
+            people += list(range(int(first), int(last or first) + 1))
+    except ValueError:
+        raise WandlabError(f"--people {text!r}: write numbers and ranges, e.g. 21-26 or 3,5,8") from None
+    return people
+
+
+def _virtual_takes(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from wandlab.errors import WandlabError
+    from wandlab.ml.synthetic import Take, gesture_names, virtual_takes, write_folder
+    from wandlab.onboard.trim import auto_trim_imu
+
+    out = Path(args.out)
+    if out.exists() and any(out.iterdir()):
+        raise WandlabError(f"{out} is not empty: choose a new folder")
+    try:
+        labels = gesture_names(args.classes)
+    except ValueError as exc:
+        raise WandlabError(str(exc)) from None
+    takes = virtual_takes(labels, args.takes, _people(args.people), seed=args.seed)
+    if not args.untrimmed:
+        trimmed = []
+        for take in takes:
+            start, end = auto_trim_imu(take.data, take.rate_hz)
+            trimmed.append(Take(take.data[start:end], take.rate_hz, take.label, take.subject))
+        takes = trimmed
+    write_folder(out, takes)
+    print(f"{len(takes)} takes of {len(labels)} gestures by {len(_people(args.people))} people in {out}")
     return 0

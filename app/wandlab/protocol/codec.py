@@ -2,7 +2,7 @@
 
 A message is a frozen dataclass whose fields carry a wire kind in their metadata (``wire("u16")``).
 Encoding and decoding walk the fields in order, little-endian, with no padding - the same walk the
-C++ core does by hand. Kinds:
+C++ core does (its message code is generated from these declarations). Kinds:
 
     u8 u16 u32 i16 i32 f32   fixed-size integers / IEEE float
     str                      u8 byte length + UTF-8 (at most 255 bytes)
@@ -104,6 +104,14 @@ def wire(
 T = TypeVar("T", bound="Struct")
 
 _STRUCTS: dict[str, type[Struct]] = {}
+
+
+def struct_named(name: str) -> type[Struct]:
+    """The struct class a ``list:Name`` field holds."""
+    try:
+        return _STRUCTS[name]
+    except KeyError:
+        raise ValueError(f"no Struct subclass named {name!r}") from None
 
 
 class Struct:

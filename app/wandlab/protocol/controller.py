@@ -7,12 +7,12 @@ or mouse action the board sends over BLE HID. Inference events let the host watc
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
+from enum import IntEnum, IntFlag
 
-from wandlab.protocol.codec import Struct, wire
+from wandlab.protocol.codec import Constant, CppMax, Struct, wire
 from wandlab.protocol.registry import Message, register
 
-NO_CLASS = 255
+NO_CLASS = Constant(255, "u8")  # InferenceEvent.class_id: none of the classes (open set)
 
 
 class ActionKind(IntEnum):
@@ -23,19 +23,23 @@ class ActionKind(IntEnum):
     MOUSE_MOVE = 4  # dx, dy in counts
 
 
-class Modifier(IntEnum):
+class Modifier(IntFlag):
     CTRL = 0x01
     SHIFT = 0x02
     ALT = 0x04
     GUI = 0x08
 
 
+# One list length for HidMapSet and HidMap: a sketch copies one into the other.
+_HID_ACTIONS = CppMax("kMaxHidActions", 32)
+
+
 @dataclass(frozen=True)
 class HidAction(Struct):
     class_id: int = wire("u8")
-    kind: int = wire("u8")
+    kind: int = wire("u8", enum=ActionKind)
     code: int = wire("u16")
-    modifiers: int = wire("u8")
+    modifiers: int = wire("u8", enum=Modifier)
     dx: int = wire("i16", default=0)
     dy: int = wire("i16", default=0)
 
@@ -43,16 +47,18 @@ class HidAction(Struct):
 @register
 @dataclass(frozen=True)
 class HidMapSet(Message):
-    """Replace the whole map (the board persists it)."""
+    """Host -> board: replace the whole map; the board persists it."""
 
     TYPE = 0x40
     FAMILY = "controller"
-    actions: tuple[HidAction, ...] = wire("list:HidAction")
+    actions: tuple[HidAction, ...] = wire("list:HidAction", cpp_max=_HID_ACTIONS)
 
 
 @register
 @dataclass(frozen=True)
 class HidMapGet(Message):
+    """Host -> board: the board answers HidMap. No fields."""
+
     TYPE = 0x41
     FAMILY = "controller"
 
@@ -62,13 +68,15 @@ class HidMapGet(Message):
 class HidMap(Message):
     TYPE = 0x42
     FAMILY = "controller"
-    enabled: int = wire("u8")
-    actions: tuple[HidAction, ...] = wire("list:HidAction")
+    enabled: int = wire("u8")  # BLE HID output on
+    actions: tuple[HidAction, ...] = wire("list:HidAction", cpp_max=_HID_ACTIONS)
 
 
 @register
 @dataclass(frozen=True)
 class HidEnable(Message):
+    """Host -> board: BLE HID output on (1) or off (0)."""
+
     TYPE = 0x43
     FAMILY = "controller"
     enabled: int = wire("u8")
@@ -77,7 +85,8 @@ class HidEnable(Message):
 @register
 @dataclass(frozen=True)
 class RecognizeStart(Message):
-    """Run the active model on the live sensors and report every decision as an InferenceEvent."""
+    """Host -> board: run the active model on the live sensors and report every decision as an
+    InferenceEvent."""
 
     TYPE = 0x44
     FAMILY = "controller"
@@ -87,6 +96,8 @@ class RecognizeStart(Message):
 @register
 @dataclass(frozen=True)
 class RecognizeStop(Message):
+    """Host -> board: stop recognising. No fields."""
+
     TYPE = 0x45
     FAMILY = "controller"
 
@@ -94,12 +105,13 @@ class RecognizeStop(Message):
 @register
 @dataclass(frozen=True)
 class InferenceEvent(Message):
-    """Board -> host: one decision. class_id NO_CLASS means "none of these" (open set)."""
+    """Board -> host: one decision. class_id NO_CLASS means "none of these" (open set); label is the
+    nearest class's."""
 
     TYPE = 0x46
     FAMILY = "controller"
     sample_index: int = wire("u32")  # IMU sample index at the end of the window
-    class_id: int = wire("u8")
+    class_id: int = wire("u8", cpp_default=NO_CLASS)
     label: str = wire("str")
     distance: float = wire("f32")  # to the nearest reference of the winning (or nearest) class
     margin: float = wire("f32")  # threshold - distance: >= 0 accepted
@@ -114,7 +126,7 @@ class HidReport(Message):
     TYPE = 0x47
     FAMILY = "controller"
     class_id: int = wire("u8")
-    kind: int = wire("u8")
+    kind: int = wire("u8", enum=ActionKind)
     code: int = wire("u16")
-    modifiers: int = wire("u8")
+    modifiers: int = wire("u8", enum=Modifier)
     sent: int = wire("u8")  # 1: sent over BLE HID; 0: HID is off or no host bonded

@@ -8,7 +8,7 @@ from enum import IntEnum
 from wandlab.protocol.codec import Constant, CppMax, Struct, wire
 from wandlab.protocol.registry import PROTOCOL_VERSION, Message, register
 
-BATTERY_UNKNOWN = Constant(255, "u8")  # Info.battery_percent on USB power, or without a battery gauge
+BATTERY_UNKNOWN = Constant(255, "u8")  # Info.battery_percent: on USB power, or no battery gauge
 NO_REQUEST = Constant(0xFFFF, "u16")  # Error.ref_seq when the error answers no request
 
 

@@ -1,4 +1,5 @@
-"""Simulation family: scripts the virtual wand (a real board answers Error UNSUPPORTED)."""
+"""Simulation family: scripts the virtual wand. A real board answers Error UNSUPPORTED, but still decodes
+these messages, so that it tells malformed ones apart."""
 
 from __future__ import annotations
 

@@ -43,7 +43,7 @@ class ImuBlock(Message):
     TYPE = 0x12
     FAMILY = "stream"
     block_seq: int = wire("u32")  # per sensor, +1 per block: a gap is a lost block
-    first_sample: int = wire("u32")  # index of the first sample since streaming started (mod 2**32)
+    first_sample: int = wire("u32")  # index of the first sample since streaming started (mod 2^32)
     rate_hz: int = wire("u16")
     axes: int = wire("u8")  # 3 (accel) or 6 (accel + gyro)
     accel_scale: float = wire("f32")  # g per LSB

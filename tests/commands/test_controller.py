@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from tests.virtual.gesture_models import BASE_MODEL
 from wandlab.cli import main
+from wandlab.dataset.project import Project
 
 
 def test_cli_teaches_the_board_a_gesture_maps_keys_and_watches_it(tmp_path, capsys):
     port = f"virtual:?state={tmp_path}&person=3&seed=3"
     assert main(["flash", "--port", port, str(BASE_MODEL)]) == 0
-    assert main(["enroll", "--port", port, "--label", "wave", "--shots", "2", "--perform", "w"]) == 0
+    project = tmp_path / "project"
+    assert main(["enroll", "--port", port, "--label", "wave", "--shots", "2", "--perform", "w",
+                 "--project", str(project)]) == 0
     out = capsys.readouterr().out
-    assert out.count("[captured]") == 2 and "'wave' is class 10" in out
+    assert out.count("[captured]") == 2 and "'wave' is class 10" in out and "2 takes saved in the project" in out
+    with Project.open(project) as p:
+        assert p.label_counts(kind="imu") == {"wave": 2}  # the next Train & Flash includes the gesture
     assert main(["hid", "--port", port, "--preset", "arrow-keys"]) == 0
     out = capsys.readouterr().out
     assert "HID on" in out and "flick_left       -> Left arrow" in out

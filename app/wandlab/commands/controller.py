@@ -29,6 +29,9 @@ def register(sub: Any) -> None:
     e.add_argument("--class-id", type=int, help="class id to use (default: the board picks)")
     e.add_argument("--timeout", type=float, default=15.0, help="seconds allowed per take")
     e.add_argument("--perform", metavar="GESTURE", help="virtual wand: perform this gesture for each take")
+    e.add_argument("--project", metavar="DIR", help="keep the takes in this project, so the next training includes "
+                   "the gesture (default: ~/Wandlab/default-project)")
+    e.add_argument("--no-save", action="store_true", help="do not keep the takes in a project")
     e.set_defaults(func=_enroll)
 
     h = sub.add_parser("hid", help="show or set what the board presses for each class")
@@ -58,13 +61,25 @@ def _print_log(message: Message) -> None:
 
 
 def _enroll(args: argparse.Namespace) -> int:
+    import contextlib
+
     from wandlab.board.enroll import enroll_gesture
+    from wandlab.commands.record import DEFAULT_PROJECT
+    from wandlab.dataset.project import Project
+    from wandlab.flows.enroll_takes import enroll_and_keep
 
     async def main() -> int:
-        async with BoardClient(open_link(args.port), reconnect=False) as client:
+        async with contextlib.AsyncExitStack() as stack:
+            client = await stack.enter_async_context(BoardClient(open_link(args.port), reconnect=False))
             client.on_event(_print_log)
+            timeout_ms = int(args.timeout * 1000)
+            if args.no_save:
+                progress = enroll_gesture(client, args.label, args.shots, args.class_id, timeout_ms)
+            else:
+                project = stack.enter_context(Project.open(args.project or DEFAULT_PROJECT, create=True))
+                progress = enroll_and_keep(client, project, args.label, args.shots, args.class_id, timeout_ms)
             state = EnrollState.FAILED
-            async for p in enroll_gesture(client, args.label, args.shots, args.class_id, int(args.timeout * 1000)):
+            async for p in progress:
                 state = EnrollState(p.state)
                 print(f"[{state.name.lower():>8}] {p.shot}/{p.shots} {p.message}")
                 if state == EnrollState.WAITING and args.perform:

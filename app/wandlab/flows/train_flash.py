@@ -26,6 +26,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import AsyncGenerator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +109,37 @@ class _Clock:
         return time.perf_counter() - self.t0
 
 
+@dataclass
+class BoardBefore:
+    """The user's own state on the board before Train & Flash: enrolled classes and mapped keys."""
+
+    enrolled: dict[str, int] = field(default_factory=dict)  # label -> class id, classes not from the model
+    keys: dict[str, Any] = field(default_factory=dict)  # label -> HidAction mapped to that label's class
+
+    def losses(self, new_labels: set[str]) -> list[str]:
+        """One line per thing the new model would drop (its labels are ``new_labels``)."""
+        from wandlab.board.hid_presets import describe
+
+        lines = [f"the gesture '{label}' you enrolled on the board (no takes of it in the project)"
+                 for label in sorted(self.enrolled) if label not in new_labels]
+        lines += [f"the key {describe(action)} mapped to '{label}'"
+                  for label, action in sorted(self.keys.items()) if label not in new_labels]
+        return lines
+
+
+async def read_board(client: Any) -> BoardBefore:
+    from wandlab.board.controller import get_hid_map
+    from wandlab.board.enroll import list_refs
+    from wandlab.protocol.enroll import RefSource
+
+    refs = await list_refs(client)
+    names = {c.class_id: c.label for c in refs.classes}
+    enrolled = {c.label: c.class_id for c in refs.classes if c.source != RefSource.BUNDLE}
+    hid = await get_hid_map(client)
+    keys = {names[a.class_id]: a for a in hid.actions if a.class_id in names}
+    return BoardBefore(enrolled, keys)
+
+
 class _Running:
     """What a cancel or a failure must stop: the training child, an upload in flight."""
 
@@ -118,6 +150,7 @@ class _Running:
         self.upload: Any = None
         self.blob = b""
         self.upload_finished = False
+        self.before = BoardBefore()
 
     async def stop(self) -> None:
         from wandlab.board.transfer import abort_upload
@@ -218,6 +251,13 @@ async def prepare(run: _Running, project: Any) -> Prepared:
         listed = ", ".join(f"'{label}' has {n}" for label, n in few.items())
         raise TrainFlashError("prepare", f"every label needs at least {MIN_TAKES_PER_LABEL} takes: {listed}. "
                               "Record more takes (or delete the label)")
+    run.before = await read_board(run.client)
+    losses = run.before.losses(set(counts))
+    if losses:
+        confirm = run.options.confirm_losses
+        if confirm is None or not await confirm(losses):
+            raise TrainFlashError("prepare", "nothing was changed: the new model would drop " + "; ".join(losses)
+                                  + ". Record takes of those gestures first, or confirm that they may go")
     samples = project.samples(kind="imu")
     channels = board_channels(info)
     note = ""
@@ -229,7 +269,7 @@ async def prepare(run: _Running, project: Any) -> Prepared:
     base_path = base_model_for(channels) if base == "auto" else Path(base) if base else None
     epochs = run.options.epochs or (DEFAULT_EPOCHS_WARM if base_path else DEFAULT_EPOCHS_COLD)
     return Prepared(takes=n, labels=dict(counts), channels=channels, base=str(base_path) if base_path else None,
-                    epochs=epochs, note=note, data_dir=str(data))
+                    epochs=epochs, note=note, data_dir=str(data), losses=losses)
 
 
 async def train(run: _Running, prepared: Prepared) -> Events:
@@ -387,11 +427,24 @@ async def push_hid(run: _Running, classes: dict[int, str]) -> HidResult:
         source = f"preset '{preset(opts.hid_preset).name}'"
     else:
         return HidResult("HID map left as it was", {}, None)
+    kept: list[str] = []
+    if opts.hid_map is None:
+        # The user's own keys win over the preset for gestures the new model still has (by label: the
+        # class ids may have changed).
+        by_id = {a.class_id: a for a in actions}
+        for class_id, label in classes.items():
+            own = run.before.keys.get(label)
+            if own is not None:
+                by_id[class_id] = replace(own, class_id=class_id)
+                kept.append(label)
+        actions = [by_id[c] for c in sorted(by_id)]
+        names = [describe(a) for a in actions]
     await set_hid_map(run.client, actions)
     await enable_hid(run.client, opts.enable_hid)
     mapping_out = {classes.get(a.class_id, str(a.class_id)): n for a, n in zip(actions, names, strict=True)}
+    kept_text = f"; your keys kept for {', '.join(sorted(kept))}" if kept else ""
     return HidResult(f"{source}: {len(actions)} of {len(classes)} classes mapped, HID "
-                     f"{'on' if opts.enable_hid else 'off'}", mapping_out, opts.enable_hid)
+                     f"{'on' if opts.enable_hid else 'off'}{kept_text}", mapping_out, opts.enable_hid, sorted(kept))
 
 
 def _model_id(name: str) -> str:

@@ -6,7 +6,7 @@ stages and check minimums before the pipeline (``wandlab.flows.train_flash``) is
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -81,3 +81,7 @@ class TrainFlashOptions:
     bundle_out: str | None = None  # also keep the model bundle here (folder or .zip)
     val_fraction: float = 0.2
     python: str | None = None  # interpreter for the training child (default: this one)
+    # Asked, before anything changes, with one line per thing of the user's that the new model would
+    # drop (a gesture enrolled on the board that the project has no takes of, a key mapped to a gesture
+    # that is gone); True goes on. None: stop and say what would be lost.
+    confirm_losses: Callable[[list[str]], Awaitable[bool]] | None = None

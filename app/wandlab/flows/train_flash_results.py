@@ -30,6 +30,7 @@ class Prepared(_Result):
     epochs: int
     note: str
     data_dir: str
+    losses: list[str] = field(default_factory=list)  # what the user confirmed would be dropped
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class HidResult(_Result):
     message: str
     mapping: dict[str, str]  # label -> action name
     enabled: bool | None  # None: the board's HID map was left alone
+    kept: list[str] = field(default_factory=list)  # labels whose own key survived the retraining
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ Persisted as ``refs.json`` in the state directory, replaced atomically (write be
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -55,6 +56,7 @@ class RefStore:
         self.k = 1
         self.default_threshold = 16384
         self._model_key = ""
+        self._network = ""  # sha256 of the network (TFLM flatbuffer) the board's own classes were made by
         self._cache: tuple[KnnRecognizer, list[int]] | None = None
         if self.dir is not None:
             self._load()
@@ -76,11 +78,20 @@ class RefStore:
         if key != self._model_key:
             # A different model: tombstones applied to the old model's classes mean nothing now.
             self.board = {i: c for i, c in self.board.items() if len(c.embeddings)}
+            network = hashlib.sha256(image.model_tflite).hexdigest()
             if self.board and self.dim != image.embedding_dim:
                 names = ", ".join(sorted(c.label for c in self.board.values()))
                 notes.append(f"the new model embeds in {image.embedding_dim} dimensions, the board's own "
                              f"classes in {self.dim}: dropped {names}; enroll them again")
                 self.board = {}
+            elif self.board and self._network and self._network != network:
+                # Embeddings belong to the network that made them: under another one they land anywhere,
+                # so keeping them would answer wrongly rather than not at all.
+                names = ", ".join(sorted(c.label for c in self.board.values()))
+                notes.append(f"the new model is a different network: dropped the board's own {names} (made by "
+                             "the previous one); enroll them again, or train with their takes")
+                self.board = {}
+            self._network = network
             for c in sorted(self.board.values(), key=lambda c: c.class_id):
                 named = next((m for m in self.model if m.label == c.label), None)
                 clash = next((m for m in self.model if m.class_id == c.class_id), None)
@@ -177,7 +188,8 @@ class RefStore:
              "embeddings": c.embeddings.astype(np.int8).tobytes().hex(), "count": len(c.embeddings)}
             for c in self.board.values()
         ]
-        doc = {"version": REFS_VERSION, "dim": self.dim, "model": self._model_key, "classes": classes}
+        doc = {"version": REFS_VERSION, "dim": self.dim, "model": self._model_key, "network": self._network,
+               "classes": classes}
         atomic_write(self.dir, "refs.json", json.dumps(doc).encode())
 
     def _load(self) -> None:
@@ -193,6 +205,7 @@ class RefStore:
                 board[int(c["class_id"])] = RefClass(int(c["class_id"]), str(c["label"]), int(c["threshold"]),
                                                      emb, int(c["source"]))
             self.board, self.dim, self._model_key = board, int(doc["dim"]), str(doc["model"])
+            self._network = str(doc.get("network", ""))  # older files: unknown, so the next model keeps them
         except (OSError, ValueError, KeyError, TypeError):
             return  # nothing stored yet, or a file from elsewhere: start empty rather than crash at boot
 

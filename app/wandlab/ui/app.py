@@ -41,6 +41,8 @@ def _application(argv: list[str] | None) -> QApplication:
         app = QApplication(argv if argv is not None else sys.argv[:1])
     app.setApplicationName("Wandlab")
     app.setOrganizationName("Wandlab")
+    # Wayland desktops find the window's name and icon through the installed .desktop file's name.
+    app.setDesktopFileName("io.wandlab.Wandlab")
     # The window decides when the app ends: after it has released the board (see MainWindow.closeEvent).
     app.setQuitOnLastWindowClosed(False)
     pg.setConfigOptions(antialias=True, foreground="#333")

@@ -34,6 +34,8 @@ def register(sub: Any) -> None:
     p.add_argument("--record-virtual", type=int, default=0, metavar="N",
                    help=f"first record N takes of each of {VIRTUAL_GESTURES} virtual-wand gestures into the project")
     p.add_argument("--json", action="store_true", help="print every stage event as a JSON line")
+    p.add_argument("--yes", action="store_true", help="go on even if the new model drops gestures enrolled on the "
+                   "board or mapped keys (they are listed first; without --yes a terminal asks, a script stops)")
     p.set_defaults(func=_main)
 
 
@@ -43,7 +45,19 @@ def _options(args: argparse.Namespace) -> Any:
 
     hid = None if args.hid_preset.strip().lower() == "none" else preset(args.hid_preset).name  # typo: fail now
     return TrainFlashOptions(epochs=args.epochs, seed=args.seed, base=None if args.no_base else "auto",
-                             hid_preset=hid, bundle_out=args.out)
+                             hid_preset=hid, bundle_out=args.out, confirm_losses=_confirmer(getattr(args, "yes", False)))
+
+
+def _confirmer(yes: bool) -> Any:
+    """--yes: go on; a terminal: ask; anything else (a script, CI): None, so the pipeline stops and says why."""
+    async def confirm(lines: list[str]) -> bool:
+        print("Train & Flash would drop:\n  - " + "\n  - ".join(lines), file=sys.stderr)
+        if yes:
+            return True
+        answer = await asyncio.to_thread(input, "Go on? [y/N] ")
+        return answer.strip().lower() in ("y", "yes")
+
+    return confirm if yes or sys.stdin.isatty() else None
 
 
 def print_event(event: Any, as_json: bool) -> None:

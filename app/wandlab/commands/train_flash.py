@@ -45,7 +45,8 @@ def _options(args: argparse.Namespace) -> Any:
 
     hid = None if args.hid_preset.strip().lower() == "none" else preset(args.hid_preset).name  # typo: fail now
     return TrainFlashOptions(epochs=args.epochs, seed=args.seed, base=None if args.no_base else "auto",
-                             hid_preset=hid, bundle_out=args.out, confirm_losses=_confirmer(getattr(args, "yes", False)))
+                             hid_preset=hid, bundle_out=args.out,
+                             confirm_losses=_confirmer(getattr(args, "yes", False)))
 
 
 def _confirmer(yes: bool) -> Any:

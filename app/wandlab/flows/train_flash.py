@@ -52,6 +52,7 @@ __all__ = ["STAGE_NAMES", "StageEvent", "TrainFlashError", "TrainFlashOptions", 
            "base_model_for", "train_and_flash"]
 
 Events = AsyncGenerator[StageEvent, None]
+KEPT_FOLDER = "models"  # inside the project: every trained model, as a bundle .zip + what its report needs
 
 
 def board_channels(info: Any) -> int:
@@ -151,6 +152,7 @@ class _Running:
         self.blob = b""
         self.upload_finished = False
         self.before = BoardBefore()
+        self.kept_model = ""  # the trained model kept in the project, once training is over
 
     async def stop(self) -> None:
         from wandlab.board.transfer import abort_upload
@@ -177,15 +179,75 @@ async def train_and_flash(client: Any, project: Any, options: TrainFlashOptions 
                 yield event
     except TrainFlashError as exc:
         clock.stage = exc.stage
-        yield clock.failed(exc.reason)
-        raise
+        yield clock.failed(_with_kept(exc.reason, run.kept_model))
+        raise TrainFlashError(exc.stage, exc.reason, run.kept_model) from None
     except Exception as exc:  # anything else still ends in one FAILED event and a WandlabError
         reason = str(exc) if isinstance(exc, WandlabError) else f"{type(exc).__name__}: {exc}"
-        yield clock.failed(reason)
-        raise TrainFlashError(clock.stage, reason) from exc
+        yield clock.failed(_with_kept(reason, run.kept_model))
+        raise TrainFlashError(clock.stage, reason, run.kept_model) from exc
     finally:
         await run.stop()
         shutil.rmtree(run.work, ignore_errors=True)
+
+
+async def send_kept_model(client: Any, project: Any, kept_model: str, options: TrainFlashOptions | None = None
+                          ) -> Events:
+    """Send a model that an earlier run trained and kept (``TrainFlashError.kept_model``) without training
+    again: the fit, upload, activate, hid and report stages, with the same events."""
+    import json
+
+    run = _Running(client, options or TrainFlashOptions(), Path(tempfile.mkdtemp(prefix="wandlab-send-")))
+    run.kept_model = kept_model
+    try:
+        doc = json.loads(Path(kept_model).read_text(encoding="utf-8"))
+        prepared, trained = Prepared(**doc["prepared"]), Trained(**doc["trained"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise TrainFlashError("fit", f"cannot read the kept model {kept_model}: {exc}. Train again") from None
+    run.clock.stage = "fit"
+    try:
+        run.before = await read_board(client)
+        async with contextlib.aclosing(_deliver(run, project, prepared, trained)) as events:
+            async for event in events:
+                yield event
+    except TrainFlashError as exc:
+        yield run.clock.failed(_with_kept(exc.reason, kept_model))
+        raise TrainFlashError(exc.stage, exc.reason, kept_model) from None
+    except Exception as exc:
+        reason = str(exc) if isinstance(exc, WandlabError) else f"{type(exc).__name__}: {exc}"
+        yield run.clock.failed(_with_kept(reason, kept_model))
+        raise TrainFlashError(run.clock.stage, reason, kept_model) from exc
+    finally:
+        await run.stop()
+        shutil.rmtree(run.work, ignore_errors=True)
+
+
+def kept_models(project: Any) -> list[Path]:
+    """Models trained for ``project`` and kept in it, newest first (their .json files)."""
+    folder = Path(project.root) / KEPT_FOLDER
+    return sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True) if folder.is_dir() else []
+
+
+def _with_kept(reason: str, kept_model: str) -> str:
+    return reason + ("; the trained model is kept in the project: send it to the board when it is back, "
+                     "no need to train again" if kept_model else "")
+
+
+def _keep(project: Any, prepared: Prepared, trained: Trained, bundle: Any) -> tuple[Trained, str]:
+    """Save the trained bundle and what the report needs in the project's models/ folder."""
+    import json
+
+    from wandlab.ml.bundle import save_bundle
+
+    folder = Path(project.root) / KEPT_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    zip_path = save_bundle(bundle, folder / f"{prepared.model_id}.zip")
+    trained = replace(trained, bundle_path=str(zip_path))
+    doc = {"prepared": prepared.to_dict(), "trained": trained.to_dict()}
+    json_path = folder / f"{prepared.model_id}.json"
+    tmp = json_path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(doc), encoding="utf-8")
+    tmp.replace(json_path)
+    return trained, str(json_path)
 
 
 async def _stages(run: _Running, project: Any) -> Events:
@@ -203,8 +265,20 @@ async def _stages(run: _Running, project: Any) -> Events:
             if isinstance(event.result, Trained):
                 trained = event.result
     assert trained is not None  # train() raises rather than end without a model
+    from wandlab.ml.bundle import load_bundle
+
+    # Kept in the project at once: whatever happens to the board from here on, the training is not lost.
+    trained, run.kept_model = _keep(project, prepared, trained, load_bundle(trained.bundle_path))
+    async with contextlib.aclosing(_deliver(run, project, prepared, trained)) as delivering:
+        async for event in delivering:
+            yield event
+
+
+async def _deliver(run: _Running, project: Any, prepared: Prepared, trained: Trained) -> Events:
+    """fit -> upload -> activate -> hid -> report, for a model trained now or earlier."""
     from wandlab.ml.bundle import load_bundle, save_bundle
 
+    c = run.clock
     bundle = load_bundle(trained.bundle_path)  # thresholds already calibrated by the training
     if run.options.bundle_out:
         save_bundle(bundle, run.options.bundle_out)
@@ -269,7 +343,8 @@ async def prepare(run: _Running, project: Any) -> Prepared:
     base_path = base_model_for(channels) if base == "auto" else Path(base) if base else None
     epochs = run.options.epochs or (DEFAULT_EPOCHS_WARM if base_path else DEFAULT_EPOCHS_COLD)
     return Prepared(takes=n, labels=dict(counts), channels=channels, base=str(base_path) if base_path else None,
-                    epochs=epochs, note=note, data_dir=str(data), losses=losses)
+                    epochs=epochs, note=note, data_dir=str(data), losses=losses,
+                    model_id=run.options.model_id or _model_id(project.root.name))
 
 
 async def train(run: _Running, prepared: Prepared) -> Events:
@@ -372,7 +447,7 @@ async def push(run: _Running, project: Any, prepared: Prepared) -> Events:
     from wandlab.protocol import Log, Message
 
     c, client = run.clock, run.client
-    model_id = run.options.model_id or _model_id(project.root.name)
+    model_id = prepared.model_id or run.options.model_id or _model_id(project.root.name)
     meta = {"source": "train-and-flash", "labels": sorted(prepared.labels), "channels": prepared.channels}
     logs: list[str] = []
 

@@ -42,11 +42,15 @@ START, PROGRESS, DONE, FAILED = "start", "progress", "done", "failed"
 
 
 class TrainFlashError(WandlabError, RuntimeError):
-    """Train-and-flash stopped at ``stage`` for the reason in the message."""
+    """Train-and-flash stopped at ``stage`` for the reason in the message.
 
-    def __init__(self, stage: str, message: str) -> None:
+    ``kept_model``: when it stopped after training (e.g. the board went away during the upload), the
+    trained model kept in the project (``flows.train_flash.kept_models``), to send again later.
+    """
+
+    def __init__(self, stage: str, message: str, kept_model: str = "") -> None:
         super().__init__(f"{stage}: {message}")
-        self.stage, self.reason = stage, message
+        self.stage, self.reason, self.kept_model = stage, message, kept_model
 
 
 @dataclass(frozen=True)

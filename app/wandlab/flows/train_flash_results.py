@@ -31,6 +31,7 @@ class Prepared(_Result):
     note: str
     data_dir: str
     losses: list[str] = field(default_factory=list)  # what the user confirmed would be dropped
+    model_id: str = ""
 
 
 @dataclass(frozen=True)

@@ -11,29 +11,13 @@ from dataclasses import dataclass
 
 from wandlab.errors import WandlabError
 from wandlab.protocol.controller import ActionKind, HidAction, Modifier
+from wandlab.protocol.hid_names import CONSUMER_NAMES, KEY_NAMES, MOUSE_BUTTONS, SPECIAL_KEYS
 
 
 class PresetError(WandlabError, ValueError):
     """An unknown preset name."""
 
 
-# USB HID usage tables: keyboard page (0x07) and consumer page (0x0C), the codes boards send.
-_SPECIAL_KEYS = {
-    0x28: "Enter", 0x29: "Esc", 0x2A: "Backspace", 0x2B: "Tab", 0x2C: "Space", 0x46: "Print Screen",
-    0x49: "Insert", 0x4A: "Home", 0x4B: "Page Up", 0x4C: "Delete", 0x4D: "End", 0x4E: "Page Down",
-    0x4F: "Right arrow", 0x50: "Left arrow", 0x51: "Down arrow", 0x52: "Up arrow",
-}  # fmt: skip
-KEY_NAMES: dict[int, str] = {
-    **{0x04 + i: chr(ord("A") + i) for i in range(26)},
-    **{0x1E + i: str((i + 1) % 10) for i in range(10)},
-    **{0x3A + i: f"F{i + 1}" for i in range(12)},
-    **_SPECIAL_KEYS,
-}
-CONSUMER_NAMES: dict[int, str] = {
-    0xCD: "Play/Pause", 0xB5: "Next track", 0xB6: "Previous track", 0xB7: "Stop",
-    0xE9: "Volume up", 0xEA: "Volume down", 0xE2: "Mute",
-}  # fmt: skip
-MOUSE_BUTTONS = {1: "left", 2: "right", 4: "middle"}
 
 
 def key_code(name: str) -> int:
@@ -41,7 +25,7 @@ def key_code(name: str) -> int:
     for code, known in KEY_NAMES.items():
         if known.lower() == name.strip().lower():
             return code
-    raise PresetError(f"unknown key {name!r}; e.g. A-Z, 0-9, F1-F12, {', '.join(_SPECIAL_KEYS.values())}")
+    raise PresetError(f"unknown key {name!r}; e.g. A-Z, 0-9, F1-F12, {', '.join(SPECIAL_KEYS.values())}")
 
 
 def describe(action: HidAction) -> str:

@@ -20,7 +20,7 @@ from wandlab.ui.dataset_page import DatasetPage
 from wandlab.ui.device_panel import DevicePanel, PortLister
 from wandlab.ui.live_test_page import LiveTestPage
 from wandlab.ui.live_view import LivePage
-from wandlab.ui.notify import Banner, Notifier, TaskRunner
+from wandlab.ui.notify import Banner, BannerRow, Notifier, TaskRunner
 from wandlab.ui.project_menu import ProjectHolder, install_menus
 from wandlab.ui.record_page import RecordPage
 from wandlab.ui.session import DeviceSession
@@ -39,6 +39,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.session = session or DeviceSession()
         self.notifier = Notifier(self)
+        self.session.on_problem(self.notifier.error)  # e.g. a view that stopped handling board data
         self.runner = TaskRunner(self.notifier)
         self._closing = False
         self._released = False
@@ -65,7 +66,7 @@ class MainWindow(QMainWindow):
         centre = QWidget()
         centre_layout = QVBoxLayout(centre)
         centre_layout.setContentsMargins(0, 6, 6, 0)
-        centre_layout.addWidget(self.banner)
+        centre_layout.addWidget(BannerRow(self.banner))  # a fixed row: messages never shift the page
         centre_layout.addWidget(self.pages, 1)
         body = QWidget()
         body_layout = QVBoxLayout(body)

@@ -3,6 +3,8 @@
 Widgets call ``connect``/``disconnect``/``simulate`` and subscribe to state changes; pages that need
 the raw stream (the recorder) subscribe to blocks here once and keep receiving them across
 reconnects and board changes, without knowing about BoardClient instances coming and going.
+A subscriber that raises is skipped and reported, once, as a sentence for people to ``on_problem``
+subscribers (the window's notifier); the others, and the connection, carry on.
 It imports no Qt (so it could move to wandlab.board); it lives here because only the app uses it.
 """
 
@@ -12,7 +14,7 @@ import contextlib
 from collections.abc import Callable
 
 from wandlab.board.blocks import SampleBlock
-from wandlab.board.client import BoardClient, ConnectionState
+from wandlab.board.client import BoardClient, ConnectionState, Listener, ListenerGuard
 from wandlab.board.live_buffer import LiveBuffer
 from wandlab.errors import BoardError, LinkError
 from wandlab.flows.connect import open_link, parse_spec
@@ -21,6 +23,7 @@ from wandlab.protocol import Info, Message, SensorKind
 StateListener = Callable[[ConnectionState, str], None]
 BlockListener = Callable[[SampleBlock], None]
 EventListener = Callable[[Message], None]
+ProblemListener = Callable[[str], None]
 
 VIRTUAL_SPEC = "virtual:"
 
@@ -35,6 +38,10 @@ class DeviceSession:
         self._state_listeners: list[StateListener] = []
         self._block_listeners: list[BlockListener] = [self.buffer.on_block]
         self._event_listeners: list[EventListener] = []
+        self._problem_listeners: list[ProblemListener] = []
+        # The pages subscribe here, not to the client: this fan-out must isolate them from each other too.
+        self._guard = ListenerGuard()
+        self._guard.on_error(self._listener_failed)
 
     # -- subscriptions ----------------------------------------------------------------------------
     def on_state(self, listener: StateListener) -> None:
@@ -46,6 +53,11 @@ class DeviceSession:
 
     def on_event(self, listener: EventListener) -> None:
         self._event_listeners.append(listener)
+
+    def on_problem(self, listener: ProblemListener) -> None:
+        """One sentence for people when part of the app stopped working while the board stays connected
+        (a view that raises on board data); reported once per failing view, not per block."""
+        self._problem_listeners.append(listener)
 
     # -- queries ----------------------------------------------------------------------------------
     @property
@@ -87,6 +99,7 @@ class DeviceSession:
         client.on_state(lambda state, detail: self._state_changed(client, state, detail))
         client.on_block(self._deliver_block)
         client.on_event(self._deliver_event)
+        client.on_listener_error(self._listener_failed)
         try:
             info = await client.connect()
             has_audio = info.sensor(SensorKind.MICROPHONE) is not None
@@ -124,13 +137,16 @@ class DeviceSession:
 
     def _set_state(self, state: ConnectionState, detail: str) -> None:
         self.state, self.detail = state, detail
-        for listener in list(self._state_listeners):
-            listener(state, detail)
+        self._guard.call(self._state_listeners, state, detail)
 
     def _deliver_block(self, block: SampleBlock) -> None:
-        for listener in self._block_listeners:
-            listener(block)
+        self._guard.call(self._block_listeners, block)
 
     def _deliver_event(self, message: Message) -> None:
-        for listener in self._event_listeners:
-            listener(message)
+        self._guard.call(self._event_listeners, message)
+
+    def _listener_failed(self, listener: Listener, exc: Exception) -> None:
+        # The traceback is already in the log (ListenerGuard); people get what broke, in one sentence.
+        text = f"A view stopped handling board data ({type(exc).__name__}: {exc}); details are in the log"
+        for problem_listener in list(self._problem_listeners):
+            problem_listener(text)

@@ -91,31 +91,37 @@ def test_it_asks_before_dropping_a_gesture_it_has_no_takes_of(tmp_path: Path) ->
 
 def test_a_board_lost_during_training_keeps_the_model_to_send_when_it_is_back(tmp_path: Path) -> None:
     from wandlab.board import BoardClient
-    from wandlab.flows.connect import open_link
     from wandlab.flows.train_flash import kept_models, send_kept_model
+    from wandlab.link.serial_link import SerialLink
     from wandlab.protocol import SimUnplug
+    from wandlab.virtual.board import VirtualWandConfig
+    from wandlab.virtual.inprocess import VirtualWandThread
+
+    wand = VirtualWandThread(VirtualWandConfig(person=3, seed=3))
+    port = wand.start().split(":", 1)[1]
 
     async def main():  # type: ignore[no-untyped-def]
         with project(tmp_path, LABELS, 6) as p:
-            async with BoardClient(open_link("virtual:?person=3&seed=3"), reconnect=True,
-                                   reconnect_interval_s=0.1) as client:
-                failed = None
+            failed = None
+            async with BoardClient(SerialLink(port), reconnect=False) as client:
                 try:
                     async for ev in train_and_flash(client, p, TrainFlashOptions(epochs=2)):
                         if ev.stage == "verify" and ev.kind == "done":  # trained: now the cable is pulled
-                            await client.request(SimUnplug(3000))
+                            await client.request(SimUnplug(2000))
                 except TrainFlashError as exc:
                     failed = exc
-                kept = kept_models(p)
-                for _ in range(100):  # the cable goes back in: the client reconnects by itself
-                    if client.state.value == "connected":
-                        break
-                    await asyncio.sleep(0.1)
+            kept = kept_models(p)
+            await asyncio.sleep(2.5)  # the cable goes back in
+            async with BoardClient(SerialLink(port), reconnect=False) as client:
                 events = [ev async for ev in send_kept_model(client, p, failed.kept_model)] if failed else []
                 active = await active_sha(client)
         return failed, kept, events, active
 
-    failed, kept, events, active = run(main())
-    assert failed is not None and failed.stage in ("upload", "activate", "fit", "hid")
+    try:
+        failed, kept, events, active = run(main())
+    finally:
+        wand.stop()
+    assert failed is not None and failed.stage in ("upload", "activate"), failed
+    assert "the trained model is kept" not in failed.reason  # the event says it, the reason stays the cause
     assert failed.kept_model and [str(k) for k in kept] == [failed.kept_model]
     assert events and events[-1].stage == "report" and events[-1].kind == "done" and active is not None

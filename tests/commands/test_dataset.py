@@ -1,13 +1,18 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
-from tests.dataset.helpers import make_folder
+import pytest
+
+from tests.dataset.helpers import FullDisk, make_folder, refusing
 from wandlab.commands import dataset as commands
-from wandlab.dataset import export, sources
+from wandlab.dataset import export, lock, sources
 from wandlab.errors import WandlabError
 
 
@@ -75,3 +80,56 @@ def test_the_installed_entry_point_runs_dataset_commands(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["labels"] == {"flick": 1, "wave": 1, "yes": 1}
+
+
+# -- a failing disk or a hostile source: one line naming the file, exit status 1, never a traceback -------
+
+
+def test_a_full_disk_during_import_is_one_sentence(tmp_path, capsys, monkeypatch):
+    src, proj = make_folder(tmp_path / "src", takes=1), str(tmp_path / "proj")
+    assert main(["dataset", "import", "--project", proj, str(src), "--label", "first"]) == 0
+    capsys.readouterr()
+    FullDisk(monkeypatch).samples = True
+    assert main(["dataset", "import", "--project", proj, str(src)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("wandlab: ") and ".npy: could not write the file: the disk is full; free some space" in err
+
+
+def test_a_full_disk_during_export_is_one_sentence(tmp_path, capsys, monkeypatch):
+    proj = str(tmp_path / "proj")
+    assert main(["dataset", "import", "--project", proj, str(make_folder(tmp_path / "src", takes=1))]) == 0
+    monkeypatch.setattr(Path, "write_text", refusing())
+    assert main(["dataset", "export", "--project", proj, str(tmp_path / "out")]) == 1
+    assert "out: could not write the export: the disk is full" in capsys.readouterr().err
+
+
+def test_a_read_only_project_is_one_sentence(tmp_path, capsys, monkeypatch):
+    proj = str(tmp_path / "proj")
+    assert main(["dataset", "import", "--project", proj, str(make_folder(tmp_path / "src", takes=1))]) == 0
+    capsys.readouterr()
+    monkeypatch.setattr(lock, "open", refusing(errno.EROFS), raising=False)  # a read-only mount
+    assert main(["dataset", "import", "--project", proj, str(tmp_path / "src")]) == 1
+    assert "project.lock: could not lock the project for writing: the disk is read-only" in capsys.readouterr().err
+    assert main(["dataset", "stats", "--project", proj]) == 0  # reading needs no lock
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_named_pipe_in_an_edge_impulse_folder_is_refused_not_read(tmp_path, capsys):
+    (tmp_path / "ei").mkdir()
+    os.mkfifo(tmp_path / "ei" / "circle.1.json")
+    assert main(["dataset", "import", "--project", str(tmp_path / "proj"), str(tmp_path / "ei")]) == 1
+    assert "circle.1.json: is a named pipe, not a regular file" in capsys.readouterr().err
+
+
+def test_a_disk_failure_the_core_did_not_foresee_is_still_a_sentence(tmp_path, capsys, monkeypatch):
+    proj = str(tmp_path / "proj")
+    assert main(["dataset", "import", "--project", proj, str(make_folder(tmp_path / "src", takes=1))]) == 0
+    capsys.readouterr()
+
+    def failing(project):
+        raise OSError(errno.EIO, os.strerror(errno.EIO), f"{proj}/samples/ab/x.npy")
+
+    monkeypatch.setattr("wandlab.dataset.problems.find_problems", failing)
+    assert main(["dataset", "check", "--project", proj]) == 1
+    err = capsys.readouterr().err
+    assert "samples/ab/x.npy: could not read or write it: the disk reported an input/output error" in err

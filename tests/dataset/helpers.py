@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import csv
+import errno
+import os
 import wave
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO, NoReturn
 
 import numpy as np
+import pytest
 
+from wandlab.dataset import files, journal
 from wandlab.dataset.project import Draft, Project
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -93,3 +99,66 @@ def add(project: Project, *drafts: Draft) -> list:
 
 def files_under(root: Path) -> set[str]:
     return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+
+
+# -- a disk that fills up or turns read-only: tests run as root too, where chmod does not stop writes -----
+
+
+def disk_error(code: int = errno.ENOSPC) -> OSError:
+    return OSError(code, os.strerror(code))
+
+
+def refusing(code: int = errno.ENOSPC) -> Callable[..., NoReturn]:
+    """A stand-in for open() or Path.write_text on a full (ENOSPC) or read-only (EROFS) disk."""
+
+    def refuse(*args: object, **kwargs: object) -> NoReturn:
+        raise disk_error(code)
+
+    return refuse
+
+
+class FullDisk:
+    """Switchable full disk for the recorder's journal writes and the project's sample files.
+
+    ``journal`` fails ``journal.write_all`` (each block of a recording); ``samples`` fails the write()
+    of every file ``files.atomic_write`` makes (sample files), after its temporary file opened fine.
+    """
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.journal = False
+        self.samples = False
+        real_write_all = journal.write_all
+
+        def write_all(fd: int, payload: bytes) -> None:
+            if self.journal:
+                raise disk_error()
+            real_write_all(fd, payload)
+
+        def open_(path: object, mode: str = "r", *args: object, **kwargs: object) -> object:
+            handle = open(path, mode, *args, **kwargs)  # type: ignore[call-overload]
+            return _Refusing(handle) if self.samples and "w" in mode else handle
+
+        monkeypatch.setattr(journal, "write_all", write_all)
+        monkeypatch.setattr(files, "open", open_, raising=False)  # files.py's own name for open only
+
+
+class _Refusing:
+    """A file opened for writing on a disk with no space left: opening worked, writing does not."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self._handle = handle
+
+    def __enter__(self) -> _Refusing:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._handle.close()
+
+    def write(self, data: bytes) -> int:
+        raise disk_error()
+
+    def flush(self) -> None:
+        pass
+
+    def fileno(self) -> int:
+        return self._handle.fileno()

@@ -7,11 +7,13 @@ Progress goes to stderr; results go to stdout (``--json`` for scripts).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +41,7 @@ def register(subparsers: Any) -> None:
     imp.add_argument("--session", default="", help="session where the source names none")
     imp.add_argument("--auto-trim", action="store_true", help="trim each take to its motion / voice")
     imp.add_argument("--keep-duplicates", action="store_true", help="import takes already in the project")
-    imp.set_defaults(func=_import)
+    imp.set_defaults(func=in_sentences(_import))
 
     exp = sub.add_parser("export", help="export to the labeled-folder format or Edge Impulse JSON")
     _project_arg(exp)
@@ -47,23 +49,50 @@ def register(subparsers: Any) -> None:
     exp.add_argument("--format", choices=EXPORT_FORMATS, default="folder")
     exp.add_argument("--trimmed", action="store_true", help="write only each take's trim range")
     exp.add_argument("--label", action="append", help="only this label (repeatable)")
-    exp.set_defaults(func=_export)
+    exp.set_defaults(func=in_sentences(_export))
 
     ls = sub.add_parser("ls", help="list samples")
     _project_arg(ls)
     ls.add_argument("--label", help="only this label")
     ls.add_argument("--json", action="store_true", help="one JSON object per line")
-    ls.set_defaults(func=_ls)
+    ls.set_defaults(func=in_sentences(_ls))
 
     stats = sub.add_parser("stats", help="counts per label, kind, split and subject")
     _project_arg(stats)
     stats.add_argument("--json", action="store_true", help="print one JSON object")
-    stats.set_defaults(func=_stats)
+    stats.set_defaults(func=in_sentences(_stats))
 
     check = sub.add_parser("check", help="flag outliers, near-duplicates, clipped or silent takes")
     _project_arg(check)
     check.add_argument("--json", action="store_true", help="print a JSON list")
-    check.set_defaults(func=_check)
+    check.set_defaults(func=in_sentences(_check))
+
+
+def in_sentences(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """A disk or index failure the core did not foresee still ends in one sentence, not a traceback.
+
+    The core turns the failures it knows (full or read-only disk, a refusing index) into DatasetError
+    itself; this is the net under it, shared with ``wandlab record``.
+    """
+
+    @functools.wraps(command)
+    def run(args: argparse.Namespace) -> int:
+        import sqlite3
+
+        from wandlab.dataset.files import disk_error
+        from wandlab.dataset.schema import INDEX_NAME, index_error
+        from wandlab.errors import WandlabError
+
+        try:
+            return command(args)
+        except (WandlabError, BrokenPipeError):
+            raise  # already a sentence (a LinkError is an OSError too); a closed pipe is the reader's doing
+        except OSError as exc:
+            raise disk_error(exc, None, "read or write it") from None
+        except sqlite3.Error as exc:
+            raise index_error(exc, Path(args.project) / INDEX_NAME, "use the project index") from None
+
+    return run
 
 
 def _project_arg(parser: argparse.ArgumentParser, text: str = "project folder") -> None:

@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from wandlab.commands.dataset import in_sentences
+
 TICK_S = 0.05
 ARMED_PAUSE_S = 0.8  # --perform with --trigger motion: how long the wand rests before each take
 DEFAULT_PROJECT = Path.home() / "Wandlab" / "default-project"
@@ -41,7 +43,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--session", default="", help="session name (default: today's date and time)")
     p.add_argument("--perform", metavar="GESTURE", help="virtual wand only: perform GESTURE in each take")
     p.add_argument("--say", metavar="TEXT", help="virtual wand only: say TEXT in each take")
-    p.set_defaults(func=_record)
+    p.set_defaults(func=in_sentences(_record))
 
 
 def _record(args: argparse.Namespace) -> int:
@@ -109,7 +111,7 @@ async def _capture(project: Any, args: argparse.Namespace) -> int:
             print(f"  {event.remaining}…", flush=True)
         elif isinstance(event, cap.TakeSaved):
             s = event.sample
-            mark = " (board disconnected: kept what arrived)" if event.interrupted else ""
+            mark = " (cut short: kept what arrived)" if event.interrupted else ""
             print(
                 f"  saved take {event.take} of {event.takes}: {s.trimmed_frames / s.rate_hz:.2f} s after "
                 f"trimming ({s.duration_s:.2f} s recorded), id {s.id[:8]}{mark}",

@@ -11,11 +11,13 @@ States::
 
 Nothing recorded is lost: a take cut short by a stop, a pulled cable or the end of the session is
 finished with what arrived (marked when the board went away), never thrown away; only ``cancel``
-discards the take in progress.
+discards the take in progress. A journal that cannot be written (full or failing disk) stops the
+whole sequence at once with one CaptureError saying what was kept, rather than recording on into nothing.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -279,11 +281,40 @@ class CaptureSession:
             return True
         try:
             self._recording.append(data, lost_before)
-        except DatasetError as exc:  # e.g. the take grew past the longest allowed: keep what we have
-            self._emit(CaptureError(f"Take {self.current}: {exc}"))
-            self._finish(0.0, interrupted=False, then_idle=True)
+        except DatasetError as exc:
+            if self._recording.broken is not None:
+                self._stop_unwritable(exc)
+            else:  # e.g. the take grew past the longest allowed: keep what we have
+                self._emit(CaptureError(f"Take {self.current}: {exc}"))
+                self._finish(0.0, interrupted=False, then_idle=True)
             return False
         return True
+
+    def _stop_unwritable(self, why: DatasetError) -> None:
+        """The take's journal could not be written: end the sequence now and say, in one message, what
+        was kept (saved takes stay; the current one is saved, or recovered when the project reopens)."""
+        recording, self._recording = self._recording, None
+        assert recording is not None
+        take = self.current
+        if recording.frames == 0:
+            with contextlib.suppress(DatasetError):  # nothing to keep; recovery clears what is left
+                recording.abort()
+            kept = f"Take {take} had no data yet"
+        else:
+            self._set(SAVING)
+            try:
+                sample = recording.finish(trim="auto", interrupted=True)
+            except DatasetError as exc:
+                later = "; what it recorded is kept and recovered when the project is next opened"
+                kept = f"Take {take} could not be saved ({exc}){later if recording.journal_kept else ''}"
+            else:
+                self.take += 1
+                self.saved.append(sample)
+                self._emit(TakeSaved(sample, self.take, self.settings.takes, True))
+                kept = f"Take {take} was saved with the {sample.duration_s:.2f} s that reached the disk"
+        before = f"; the {take - 1} take(s) before it are saved" if take > 1 else ""
+        self._emit(CaptureError(f"Recording stopped: {why}. {kept}{before}."))
+        self._set(IDLE)
 
     def _feed_motion(self, data: np.ndarray, rate_hz: float, now: float, lost_before: int) -> None:
         if self._detector is None or self._detector.rate_hz != rate_hz:
@@ -304,7 +335,8 @@ class CaptureSession:
                 self._finish(now, interrupted=False)
             elif event.kind == "discard":  # a bump, not a gesture
                 recording, self._recording = self._recording, None
-                recording.abort()
+                with contextlib.suppress(DatasetError):  # a refusing disk: recovery clears it on the next open
+                    recording.abort()
                 self._emit(TakeDiscarded("too short to be a gesture"))
                 self._set(ARMED)
             if self.state not in (ARMED, RECORDING):
@@ -315,7 +347,8 @@ class CaptureSession:
         if recording is None:
             return
         if recording.frames == 0:  # stopped before the first block: nothing to keep
-            recording.abort()
+            with contextlib.suppress(DatasetError):  # a refusing disk: recovery clears it on the next open
+                recording.abort()
             self._emit(TakeDiscarded("no data arrived before the take ended"))
             self._set(IDLE)
             return
@@ -323,7 +356,9 @@ class CaptureSession:
         try:
             sample = recording.finish(trim="auto")
         except DatasetError as exc:
-            self._emit(CaptureError(f"Take {self.current} was not saved: {exc}"))
+            later = "; what it recorded is kept and recovered when the project is next opened"
+            kept = later if recording.journal_kept else ""
+            self._emit(CaptureError(f"Take {self.current} was not saved: {exc}{kept}"))
             self._set(IDLE)
             return
         if interrupted:

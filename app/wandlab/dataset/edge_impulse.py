@@ -25,8 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from wandlab.dataset.folder import IMU_COLUMNS, MAX_FILE_BYTES
-from wandlab.dataset.model import AUDIO_AXES, check_rate
+from wandlab.dataset.folder import IMU_COLUMNS
+from wandlab.dataset.input_rules import check_file, check_rate, unreadable
+from wandlab.dataset.model import AUDIO_AXES
 from wandlab.dataset.numtext import float32_lines
 from wandlab.errors import DatasetError
 
@@ -59,17 +60,18 @@ _UNIT_SCALE = {
 
 
 def read_ei_json(path: Path, name: str) -> tuple[str, float, tuple[str, ...], np.ndarray, dict[str, Any]]:
-    """Parse one file -> (kind, rate_hz, axes, data, payload). Errors name the file and the field."""
+    """Parse one file -> (kind, rate_hz, axes, data, payload). Errors name the file and the field.
+
+    ``path`` must have passed ``input_rules.check_file`` (the importer's readers do that).
+    """
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise DatasetError(f"{name}: larger than the {MAX_FILE_BYTES}-byte limit")
         doc = json.loads(path.read_bytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except ValueError as exc:  # bad UTF-8, bad JSON, or an integer longer than Python converts
         raise DatasetError(f"{name}: not valid JSON ({exc})") from None
     except RecursionError:
         raise DatasetError(f"{name}: JSON is nested too deeply") from None
-    except OSError:
-        raise DatasetError(f"{name}: file is missing or unreadable") from None
+    except OSError as exc:
+        raise unreadable(name, exc) from None
     payload = doc.get("payload") if isinstance(doc, dict) else None
     if not isinstance(payload, dict):
         raise DatasetError(f"{name}: no 'payload' object; not an Edge Impulse data acquisition file")
@@ -82,7 +84,12 @@ def read_ei_json(path: Path, name: str) -> tuple[str, float, tuple[str, ...], np
         raise DatasetError(f"{name}: payload.sensors must be a list of {{name, units}} objects")
     if not isinstance(values, list) or not values:
         raise DatasetError(f"{name}: payload.values is missing or empty")
-    rate = 1000.0 / float(interval)
+    try:
+        rate = 1000.0 / float(interval)
+    except OverflowError:  # an integer too large for a float
+        rate = 0.0
+    if not 0 < rate < math.inf:  # refused here: rounding an infinite rate would raise
+        raise DatasetError(f"{name}: payload.interval_ms {str(interval)[:20]} gives no usable sample rate")
     if abs(rate - round(rate)) < 1e-9 * rate:  # 1000 / (1000 / 119) is 119.00000000000001
         rate = float(round(rate))
     if len(sensors) == 1 and str(sensors[0].get("units", "")).lower() == "wav":
@@ -94,11 +101,12 @@ def read_ei_json(path: Path, name: str) -> tuple[str, float, tuple[str, ...], np
     axes, scale = _imu_sensors(sensors, name)
     try:
         data = np.array(values, dtype=np.float64)
-    except (ValueError, TypeError):
-        raise DatasetError(f"{name}: payload.values must be rows of {len(axes)} numbers") from None
+    except (ValueError, TypeError, OverflowError):  # OverflowError: an integer beyond any float
+        raise DatasetError(f"{name}: payload.values must be rows of {len(axes)} finite numbers") from None
     if data.ndim != 2 or data.shape[1] != len(axes):
         raise DatasetError(f"{name}: payload.values must be rows of {len(axes)} numbers, found {data.shape}")
-    data = (data * scale).astype(np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow becomes inf, refused just below
+        data = (data * scale).astype(np.float32)
     if not np.all(np.isfinite(data)):
         raise DatasetError(f"{name}: values contain NaN or infinite numbers")
     return "imu", rate, axes, data, payload
@@ -125,10 +133,9 @@ def _audio_values(values: list[Any], name: str) -> np.ndarray:
     flat = [v[0] if isinstance(v, list) and len(v) == 1 else v for v in values]
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in flat):
         raise DatasetError(f"{name}: audio values must be whole numbers")
-    data = np.array(flat, dtype=np.int64)
-    if data.min() < -32768 or data.max() > 32767:
-        raise DatasetError(f"{name}: audio values are outside the 16-bit range")
-    return data.astype(np.int16)
+    if min(flat) < -32768 or max(flat) > 32767:  # checked as Python ints: 10**30 would overflow numpy
+        raise DatasetError(f"{name}: audio values are outside the 16-bit range (-32768 to 32767)")
+    return np.array(flat, dtype=np.int16)
 
 
 def ei_document(
@@ -161,8 +168,9 @@ def ei_document(
     return json.dumps(head).replace('"@VALUES@"', values)
 
 
-def read_info_labels(path: Path) -> dict[str, dict[str, Any]]:
-    """``info.labels`` -> {relative path: entry}. A malformed index is an error, not silently skipped."""
+def read_info_labels(root: Path) -> dict[str, dict[str, Any]]:
+    """``root/info.labels`` -> {relative path: entry}. A malformed index is an error, not silently skipped."""
+    path = check_file(root, INFO_LABELS)
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
         entries = doc["files"]

@@ -8,6 +8,7 @@ bring their sample back: when the command falls off the stack, or when the proje
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol
 
@@ -138,7 +139,8 @@ class Split:
                     project.insert_row(db, part, state="deleted")  # made visible by do()
         except BaseException:
             for part in parts:
-                (project.root / part.file).unlink(missing_ok=True)
+                with contextlib.suppress(OSError):  # a refusing disk: the next open sweeps unindexed files
+                    (project.root / part.file).unlink(missing_ok=True)
             raise
         return [p.id for p in parts]
 

@@ -19,14 +19,14 @@ from collections.abc import Generator, Sequence
 from pathlib import Path
 
 from wandlab.dataset import edge_impulse as ei
-from wandlab.dataset.files import encode_sample
+from wandlab.dataset.files import disk_error, disk_errors, encode_sample
 from wandlab.dataset.folder import MANIFEST, MANIFEST_COLUMNS
 from wandlab.dataset.jobs import Progress
 from wandlab.dataset.model import Sample
 from wandlab.dataset.numtext import float32_lines, rate_text
 from wandlab.dataset.project import Project
 from wandlab.dataset.sources import iat_of
-from wandlab.errors import DatasetError
+from wandlab.errors import DatasetError, WandlabError
 
 EXPORT_FORMATS = ("folder", "edge-impulse")
 EXTRA_COLUMNS = ("split", "trim_start", "trim_end", "board", "firmware", "created", "notes")
@@ -46,12 +46,13 @@ def export_project(
     if fmt not in EXPORT_FORMATS:
         raise DatasetError(f"unknown export format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
     out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise DatasetError(f"{out}: already exists and is not an empty folder; choose a new folder")
+    with disk_errors(out, "look into the export folder"):
+        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+            raise DatasetError(f"{out}: already exists and is not an empty folder; choose a new folder")
     chosen = list(samples) if samples is not None else project.samples()
     staging = out.parent / f".{out.name}.partial-{uuid.uuid4().hex[:8]}"
-    staging.mkdir(parents=True)
     try:
+        staging.mkdir(parents=True)
         rows: list[dict[str, object]] = []
         for i, sample in enumerate(chosen):
             data = project.load(sample, trimmed=trimmed)
@@ -67,8 +68,10 @@ def export_project(
         if out.exists():
             out.rmdir()
         staging.replace(out)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(exc, OSError) and not isinstance(exc, WandlabError):  # full or read-only disk
+            raise disk_error(exc, out, "write the export") from None
         raise
     yield Progress(len(chosen) + 1, len(chosen) + 1, f"Exported {len(chosen)} sample(s) to {out}")
     return len(chosen)

@@ -7,22 +7,52 @@ leftovers in ``tmp/`` are swept when the project is next opened.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import io
 import os
 import uuid
 import wave
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 
-from wandlab.errors import DatasetError
+from wandlab.errors import DatasetError, WandlabError
 
 SAMPLES_DIR = "samples"
 TMP_DIR = "tmp"
 RECORDINGS_DIR = "recordings"
 EXTENSIONS = {"imu": ".npy", "audio": ".wav"}
+# Why a write failed, and what the user can do about it. Anything else reports the system's words.
+_DISK_PROBLEMS = {
+    errno.ENOSPC: "the disk is full; free some space, then try again",
+    getattr(errno, "EDQUOT", errno.ENOSPC): "the disk quota is used up; free some space, then try again",
+    errno.EROFS: "the disk is read-only; use a folder on a writable disk",
+    errno.EACCES: "permission denied; use a folder you are allowed to write to",
+    errno.EPERM: "permission denied; use a folder you are allowed to write to",
+    errno.EIO: "the disk reported an input/output error; check that it is still connected and healthy",
+    errno.ENOENT: "the folder is gone; check that the disk is still connected",
+}
+
+
+def disk_error(exc: OSError, path: Path | str | None, doing: str) -> DatasetError:
+    """One sentence for a failed file operation: which file, what failed, why, and what to do."""
+    where = path if path is not None else (exc.filename or "the project folder")
+    why = _DISK_PROBLEMS.get(exc.errno or 0) or f"{exc.strerror or exc}; check the disk, then try again"
+    return DatasetError(f"{where}: could not {doing}: {why}")
+
+
+@contextlib.contextmanager
+def disk_errors(path: Path | str | None, doing: str) -> Iterator[None]:
+    """Turn an OSError inside the block into ``disk_error``'s DatasetError (ours pass through)."""
+    try:
+        yield
+    except WandlabError:
+        raise  # LinkError is an OSError too, and already says what happened
+    except OSError as exc:
+        raise disk_error(exc, path, doing) from None
 
 
 def sample_relpath(sample_id: str, kind: str) -> str:
@@ -52,11 +82,14 @@ def flush_to_disk(root: Path, relpaths: list[str]) -> None:
 
 
 def atomic_write(root: Path, target: Path, write: Callable[[BinaryIO], object], sync: bool = True) -> None:
-    """Write ``target`` through a temporary file in ``root/tmp``, then rename it into place."""
+    """Write ``target`` through a temporary file in ``root/tmp``, then rename it into place.
+
+    A full or read-only disk raises DatasetError naming ``target``; nothing is left half-written.
+    """
     tmp_dir = root / TMP_DIR
-    tmp_dir.mkdir(exist_ok=True)
     tmp = tmp_dir / f"{uuid.uuid4().hex}.tmp"
     try:
+        tmp_dir.mkdir(exist_ok=True)
         with open(tmp, "wb") as f:
             write(f)
             f.flush()
@@ -64,8 +97,11 @@ def atomic_write(root: Path, target: Path, write: Callable[[BinaryIO], object], 
                 os.fsync(f.fileno())
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):  # a read-only disk refuses this too; the next open sweeps tmp/
+            tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and not isinstance(exc, WandlabError):
+            raise disk_error(exc, target, "write the file") from None
         raise
 
 

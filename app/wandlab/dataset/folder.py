@@ -3,13 +3,13 @@
 A folder holds ``manifest.csv`` (columns ``file,label,subject,session,kind,rate_hz``) and the sample
 files it names: IMU as CSV with a header ``ax,ay,az[,gx,gy,gz]`` (g, deg/s), audio as 16-bit PCM WAV.
 Reading validates everything a hostile or broken folder could get wrong and raises DatasetError naming
-the file and the problem; nothing here writes.
+the file and the problem; nothing here writes. Which files, rates and labels are accepted at all is
+decided by ``input_rules``, as for every other import format.
 """
 
 from __future__ import annotations
 
 import csv
-import functools
 import io
 import os
 import struct
@@ -17,22 +17,17 @@ import warnings
 import wave
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import numpy as np
 
+from wandlab.dataset.input_rules import MAX_SAMPLE_SECONDS, check_file, check_label, check_rate, unreadable
 from wandlab.errors import DatasetError
 
 MANIFEST = "manifest.csv"
 MANIFEST_COLUMNS = ("file", "label", "subject", "session", "kind", "rate_hz")
 IMU_COLUMNS = ("ax", "ay", "az", "gx", "gy", "gz")
 KINDS = ("imu", "audio")
-# Sanity bounds: anything outside is a broken or hostile file, not a recording.
-MAX_IMU_RATE_HZ = 10_000
-MAX_AUDIO_RATE_HZ = 96_000
-MAX_SAMPLE_SECONDS = 600
-MAX_FILE_BYTES = 200 * 1024 * 1024
-MAX_LABEL_CHARS = 64
 MAX_MANIFEST_ROWS = 500_000
 
 
@@ -50,45 +45,22 @@ class SampleRecord:
     extra: Mapping[str, str] = field(default_factory=dict)  # other manifest columns (split, trim, notes)
 
 
-def safe_relative_path(root: Path, name: str, where: str) -> Path:
-    """Resolve ``name`` inside ``root``; refuse absolute paths, '..' and links that escape."""
-    if not name or "\x00" in name or "\\" in name:
-        raise DatasetError(f"{where}: invalid file name {name!r}")
-    rel = PurePosixPath(name)
-    if rel.is_absolute() or ".." in rel.parts:
-        raise DatasetError(f"{where}: file name {name!r} points outside the folder")
-    path = root / Path(*rel.parts)
-    # Symbolic links can still point outside; compare real paths (root's is cached: imports check
-    # thousands of names against one root).
-    real, base = os.path.realpath(path), _real_root(str(root))
-    if os.path.commonpath([real, base]) != base:
-        raise DatasetError(f"{where}: {name!r} resolves outside the folder")
-    return path
-
-
-@functools.lru_cache(maxsize=16)
-def _real_root(root: str) -> str:
-    return os.path.realpath(root)
-
-
-def validate_label(label: str, where: str) -> str:
-    label = label.strip()
-    if not label:
-        raise DatasetError(f"{where}: empty label")
-    if len(label) > MAX_LABEL_CHARS or any(ord(c) < 32 for c in label):
-        raise DatasetError(f"{where}: label {label[:40]!r} is too long or has control characters")
-    return label
-
-
 def read_imu_csv(path: Path, rate_hz: float, name: str | None = None) -> np.ndarray:
-    """IMU CSV -> (n, 3|6) float32. Raises DatasetError naming the file (``name``) and line."""
+    """IMU CSV -> (n, 3|6) float32. Raises DatasetError naming the file (``name``) and line.
+
+    Importers pass only paths that ``input_rules.check_file`` accepted (``read_row`` does).
+    """
     name = name or path.name
-    check_size(path, name)
+    return parse_imu_csv(read_text(path, name), rate_hz, name)
+
+
+def read_text(path: Path, name: str) -> str:
     try:
-        text = path.read_text(encoding="utf-8", errors="strict")
+        return path.read_text(encoding="utf-8", errors="strict")
     except UnicodeDecodeError:
-        raise DatasetError(f"{name}: not a UTF-8 text file") from None
-    return parse_imu_csv(text, rate_hz, name)
+        raise DatasetError(f"{name}: not a UTF-8 text file; save it as UTF-8") from None
+    except OSError as exc:
+        raise unreadable(name, exc) from None
 
 
 def parse_imu_csv(text: str, rate_hz: float, name: str) -> np.ndarray:
@@ -141,22 +113,27 @@ def _parse_rows(body: str, width: int, name: str) -> np.ndarray:
 
 
 def read_wav(path: Path, name: str | None = None) -> tuple[np.ndarray, int]:
-    """Mono/stereo 16-bit PCM WAV -> (mono int16 samples, rate)."""
+    """Mono/stereo 16-bit PCM WAV -> (mono int16 samples, rate).
+
+    Importers pass only paths that ``input_rules.check_file`` accepted.
+    """
     name = name or path.name
-    check_size(path, name)
     try:
         with wave.open(str(path), "rb") as w:
             channels, width = w.getnchannels(), w.getsampwidth()
             rate, frames = w.getframerate(), w.getnframes()
             if width != 2:
                 raise DatasetError(f"{name}: {8 * width}-bit WAV; only 16-bit PCM is supported")
-            if not 1000 <= rate <= MAX_AUDIO_RATE_HZ:
-                raise DatasetError(f"{name}: sample rate {rate} Hz is out of range")
+            check_rate("audio", rate, name)
             if frames > rate * MAX_SAMPLE_SECONDS:
                 raise DatasetError(f"{name}: longer than {MAX_SAMPLE_SECONDS} s")
             raw = w.readframes(frames)
     except (wave.Error, EOFError, ValueError, struct.error) as exc:
+        if isinstance(exc, DatasetError):
+            raise
         raise DatasetError(f"{name}: not a valid WAV file ({exc})") from None
+    except OSError as exc:
+        raise unreadable(name, exc) from None
     expected = frames * channels * width
     if len(raw) != expected:
         raise DatasetError(f"{name}: truncated WAV ({len(raw)} of {expected} data bytes)")
@@ -167,23 +144,10 @@ def read_wav(path: Path, name: str | None = None) -> tuple[np.ndarray, int]:
     return mono.astype(np.int16), rate
 
 
-def check_size(path: Path, name: str | None = None) -> None:
-    name = name or path.name
-    try:
-        size = path.stat().st_size
-        if not path.is_file():
-            raise DatasetError(f"{name}: not a regular file")
-    except OSError:
-        raise DatasetError(f"{name}: file is missing or unreadable") from None
-    if size > MAX_FILE_BYTES:
-        raise DatasetError(f"{name}: {size} bytes is larger than the {MAX_FILE_BYTES}-byte limit")
-
-
 def read_manifest(root: Path) -> list[dict[str, str]]:
-    path = root / MANIFEST
-    if not path.is_file():
-        raise DatasetError(f"{root}: no {MANIFEST} found")
-    check_size(path)
+    if not os.path.lexists(root / MANIFEST):
+        raise DatasetError(f"{root}: no {MANIFEST} found; a labeled folder lists its files in one")
+    path = check_file(root, MANIFEST)  # a linked manifest could list files of a folder never chosen
     try:
         with path.open(newline="", encoding="utf-8-sig") as f:
             reader = csv.DictReader(f)
@@ -197,9 +161,11 @@ def read_manifest(root: Path) -> list[dict[str, str]]:
                 rows.append({k: v for k, v in row.items() if isinstance(k, str) and isinstance(v, str)})
             return rows
     except UnicodeDecodeError:
-        raise DatasetError(f"{MANIFEST}: not a UTF-8 text file") from None
+        raise DatasetError(f"{MANIFEST}: not a UTF-8 text file; save it as UTF-8") from None
     except csv.Error as exc:
         raise DatasetError(f"{MANIFEST}: malformed CSV ({exc})") from None
+    except OSError as exc:
+        raise unreadable(MANIFEST, exc) from None
 
 
 def iter_folder(root: str | Path) -> Iterator[SampleRecord]:
@@ -213,18 +179,12 @@ def read_row(root: Path, row: Mapping[str, str], line_no: int) -> SampleRecord:
     """One manifest row and its file, validated. Errors name the manifest line or the file."""
     where = f"{MANIFEST} line {line_no}"
     name = (row.get("file") or "").strip()
-    path = safe_relative_path(root, name, where)
-    label = validate_label(row.get("label") or "", where)
+    path = check_file(root, name, where)
+    label = check_label(row.get("label") or "", where)
     kind = (row.get("kind") or "").strip().lower()
     if kind not in KINDS:
         raise DatasetError(f"{where}: kind must be imu or audio, found {kind!r}")
-    try:
-        rate = float(row.get("rate_hz") or "")
-    except ValueError:
-        raise DatasetError(f"{where}: rate_hz {row.get('rate_hz')!r} is not a number") from None
-    limit = MAX_IMU_RATE_HZ if kind == "imu" else MAX_AUDIO_RATE_HZ
-    if not 1 <= rate <= limit:
-        raise DatasetError(f"{where}: rate_hz {rate:g} is out of range for {kind}")
+    rate = check_rate(kind, (row.get("rate_hz") or "").strip(), f"{where}: rate_hz")
     if kind == "imu":
         data = read_imu_csv(path, rate, name)
     else:

@@ -12,6 +12,7 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from wandlab.dataset.input_rules import visible
 from wandlab.dataset.jobs import Progress, run_job
 from wandlab.dataset.model import Sample, check_data, content_hash
 from wandlab.dataset.project import Draft, Project
@@ -21,6 +22,7 @@ from wandlab.onboard.trim import auto_trim
 
 MAX_IMPORT_BYTES = 4 * 1024**3  # decoded data held in memory while validating
 MAX_REPORTED = 20
+MAX_IGNORED_NAMED = 5  # the summary names this many of the files it left alone, then counts the rest
 
 
 @dataclass
@@ -28,10 +30,19 @@ class ImportResult:
     format: str
     added: list[str] = field(default_factory=list)  # new sample ids
     skipped: int = 0  # already in the project (same data and label)
+    ignored: list[str] = field(default_factory=list)  # files the format does not use, as 'name (why)'
 
     def summary(self) -> str:
         skipped = f", skipped {self.skipped} already in the project" if self.skipped else ""
-        return f"Imported {len(self.added)} sample(s) ({self.format}){skipped}"
+        return f"Imported {len(self.added)} sample(s) ({self.format}){skipped}{ignored_note(self.ignored)}"
+
+
+def ignored_note(ignored: list[str]) -> str:
+    if not ignored:
+        return ""
+    named = visible(", ".join(ignored[:MAX_IGNORED_NAMED]))
+    more = f" and {len(ignored) - MAX_IGNORED_NAMED} more" if len(ignored) > MAX_IGNORED_NAMED else ""
+    return f"; ignored {len(ignored)} file(s): {named}{more}"
 
 
 def import_source(
@@ -47,9 +58,12 @@ def import_source(
     if fmt not in FORMATS:
         raise DatasetError(f"unknown import format {fmt!r}; use one of {', '.join(FORMATS)}")
     project._require_writable()
-    items = list_items(src, fmt, options)
+    listing = list_items(src, fmt, options)
+    items = listing.items
     if not items:
-        raise DatasetError(f"{src}: nothing to import (no samples found for format {fmt})")
+        raise DatasetError(
+            f"{visible(str(src))}: nothing to import (no samples found for format {fmt}){ignored_note(listing.ignored)}"
+        )
     total = 2 * len(items)
     drafts: list[Draft] = []
     errors: list[str] = []
@@ -64,7 +78,7 @@ def import_source(
             drafts.append(draft)
             size += draft.data.nbytes
         except DatasetError as exc:
-            errors.append(str(exc))
+            errors.append(visible(str(exc)))
             if len(errors) >= MAX_REPORTED:
                 break
         if size > MAX_IMPORT_BYTES:
@@ -72,10 +86,10 @@ def import_source(
         yield Progress(i + 1, total, f"checking {name}")
     if errors:
         more = " (stopped after the first ones)" if len(errors) >= MAX_REPORTED else ""
-        listing = "\n  ".join(errors)
-        raise DatasetError(f"{src}: nothing was imported; {len(errors)} problem(s){more}:\n  {listing}")
+        problems = "\n  ".join(errors)
+        raise DatasetError(f"{visible(str(src))}: nothing was imported; {len(errors)} problem(s){more}:\n  {problems}")
 
-    result = ImportResult(fmt)
+    result = ImportResult(fmt, ignored=listing.ignored)
     if options.skip_duplicates:
         known = project.known_content()
         fresh = [d for d in drafts if (d.sha256, d.label) not in known]

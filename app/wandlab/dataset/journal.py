@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from wandlab.dataset.files import disk_error
 from wandlab.errors import DatasetError
 
 MAGIC = b"WLREC1\n"
@@ -50,7 +51,10 @@ class Journal:
 
 def read_journal(partial: Path) -> Journal:
     """Parse a journal; raise DatasetError if its header is unusable (the data then cannot be placed)."""
-    raw = partial.read_bytes()
+    try:
+        raw = partial.read_bytes()
+    except OSError as exc:
+        raise disk_error(exc, partial, "read the recording journal") from None
     if not raw.startswith(MAGIC) or len(raw) < len(MAGIC) + 4:
         raise DatasetError(f"{partial.name}: not a recording journal (bad magic)")
     (size,) = struct.unpack_from("<I", raw, len(MAGIC))

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from typing import IO
 
+from wandlab.dataset.files import disk_error
 from wandlab.errors import DatasetError
 
 try:
@@ -28,7 +29,11 @@ class ProjectLock:
 
     @classmethod
     def acquire(cls, root: Path) -> ProjectLock:
-        handle = open(root / cls.NAME, "a+")  # noqa: SIM115 - held open for the project's lifetime
+        path = root / cls.NAME
+        try:
+            handle = open(path, "a+")  # noqa: SIM115 - held open for the project's lifetime
+        except OSError as exc:  # a read-only disk or folder, a full disk: say so, not a traceback
+            raise disk_error(exc, path, "lock the project for writing") from None
         try:
             if fcntl is not None:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -40,10 +45,14 @@ class ProjectLock:
             raise DatasetError(
                 f"{root}: the project is open in another Wandlab window or command; close it there first"
             ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()}\n")  # for a person wondering who holds it; never trusted
-        handle.flush()
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"{os.getpid()}\n")  # for a person wondering who holds it; never trusted
+            handle.flush()
+        except OSError as exc:
+            handle.close()
+            raise disk_error(exc, path, "lock the project for writing") from None
         return cls(handle)
 
     def release(self) -> None:

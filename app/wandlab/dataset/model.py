@@ -1,24 +1,21 @@
 """What a sample is: the record a project keeps per take, and the rules for its fields.
 
-Kept free of SQL and files so views, importers and the recorder share one definition.
+Kept free of SQL and files so views, importers and the recorder share one definition. Rates and
+labels follow ``input_rules``, the same rules every import applies.
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import numpy as np
 
-from wandlab.dataset.folder import (
-    IMU_COLUMNS,
-    MAX_AUDIO_RATE_HZ,
-    MAX_IMU_RATE_HZ,
-    MAX_SAMPLE_SECONDS,
-    validate_label,
-)
+from wandlab.dataset.folder import IMU_COLUMNS
+from wandlab.dataset.input_rules import MAX_SAMPLE_SECONDS
+from wandlab.dataset.input_rules import check_label as check_label  # re-exported: the recorder and editor
+from wandlab.dataset.input_rules import check_rate as check_rate  # follow the import rules
 from wandlab.errors import DatasetError
 
 KINDS = ("imu", "audio")
@@ -91,13 +88,6 @@ class Sample:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
-def check_rate(kind: str, rate_hz: float, where: str) -> float:
-    limit = MAX_IMU_RATE_HZ if kind == "imu" else MAX_AUDIO_RATE_HZ
-    if not (math.isfinite(rate_hz) and 1 <= rate_hz <= limit):
-        raise DatasetError(f"{where}: sample rate {rate_hz:g} Hz is out of range for {kind} (1-{limit})")
-    return float(rate_hz)
-
-
 def check_axes(kind: str, axes: tuple[str, ...] | list[str], where: str) -> tuple[str, ...]:
     axes = tuple(axes)
     if kind == "audio":
@@ -137,7 +127,3 @@ def check_trim(start: int, end: int, n_frames: int, where: str) -> tuple[int, in
     if not (0 <= start < end <= n_frames):
         raise DatasetError(f"{where}: trim {start}-{end} is not inside 0-{n_frames} with start < end")
     return int(start), int(end)
-
-
-def check_label(label: str, where: str = "label") -> str:
-    return validate_label(str(label), where)

@@ -12,16 +12,19 @@ from pathlib import Path
 
 import numpy as np
 
-from wandlab.dataset.folder import MAX_SAMPLE_SECONDS, check_size, parse_imu_csv, read_wav
-from wandlab.dataset.model import check_rate
+from wandlab.dataset.folder import parse_imu_csv, read_text, read_wav
+from wandlab.dataset.input_rules import MAX_SAMPLE_SECONDS, check_rate
 from wandlab.errors import DatasetError
 
 TIME_COLUMN = "timestamp"
 
 
 def read_plain_csv(path: Path, name: str, rate_hz: float | None) -> tuple[np.ndarray, float]:
-    """-> ((frames, 3|6) float32, rate). A timestamp column, if any, must be regular."""
-    text = _read_text(path, name)
+    """-> ((frames, 3|6) float32, rate). A timestamp column, if any, must be regular.
+
+    ``path`` must have passed ``input_rules.check_file`` (the importer's readers do that).
+    """
+    text = read_text(path, name)
     if not text.lstrip("\ufeff").lower().startswith(TIME_COLUMN + ","):
         if rate_hz is None:
             raise DatasetError(f"{name}: no timestamp column, so the sample rate is unknown; give the rate")
@@ -56,11 +59,3 @@ def _timestamps(lines: list[str], name: str, rows: int) -> np.ndarray:
     if len(times) != rows:
         raise DatasetError(f"{name}: {len(times)} timestamps for {rows} rows")
     return times
-
-
-def _read_text(path: Path, name: str) -> str:
-    check_size(path, name)
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise DatasetError(f"{name}: not a UTF-8 text file") from None

@@ -8,6 +8,7 @@ Layout::
     recordings/         journals of recordings in progress (recovered on open)
     tmp/                temporary files of atomic writes (swept on open)
     project.lock        held while a process has the project open for writing
+    models/             models Train & Flash trained for this project (bundle .zip + its report facts .json)
 
 Writers hold an exclusive lock on the folder, so recovery and cleanup on open can never race another
 process's import or recording. Readers (``read_only=True``) take no lock and change nothing.
@@ -15,6 +16,7 @@ process's import or recording. Readers (``read_only=True``) take no lock and cha
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 import uuid
@@ -85,9 +87,10 @@ class Project:
         if not index.exists():
             if not create or read_only:
                 raise DatasetError(f"{root}: not a Wandlab project (no {schema.INDEX_NAME})")
-            if root.exists() and any(p.name != ProjectLock.NAME for p in root.iterdir()):
-                raise DatasetError(f"{root}: folder is not empty and not a Wandlab project")
-            root.mkdir(parents=True, exist_ok=True)
+            with files.disk_errors(root, "create the project folder"):
+                if root.exists() and any(p.name != ProjectLock.NAME for p in root.iterdir()):
+                    raise DatasetError(f"{root}: folder is not empty and not a Wandlab project")
+                root.mkdir(parents=True, exist_ok=True)
         if read_only:
             return cls(root, schema.connect(index, read_only=True), None)
         from wandlab.dataset.recovery import recover
@@ -99,9 +102,13 @@ class Project:
             lock.release()
             raise
         try:
-            schema.migrate(db)
-            project = cls(root, db, lock)
-            project.recovery = recover(project)
+            with files.disk_errors(root, "open the project"):
+                try:
+                    schema.migrate(db)
+                except sqlite3.Error as exc:
+                    raise schema.index_error(exc, index, "upgrade the project index") from None
+                project = cls(root, db, lock)
+                project.recovery = recover(project)
         except BaseException:
             db.close()
             lock.release()
@@ -116,13 +123,16 @@ class Project:
             except DatasetError:
                 pass  # an empty take: nothing to keep
         with self._mutex:
-            if self._lock is not None:
-                self.editor.clear()  # undo history ends here: soft-deleted samples go for good
-                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            self._db.close()
-            if self._lock is not None:
-                self._lock.release()
-                self._lock = None
+            try:
+                if self._lock is not None:
+                    self.editor.clear()  # undo history ends here: soft-deleted samples go for good
+                    with contextlib.suppress(sqlite3.Error):  # the WAL keeps every commit if this fails
+                        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:  # a full disk may refuse the purge (the next open redoes it); unlock regardless
+                self._db.close()
+                if self._lock is not None:
+                    self._lock.release()
+                    self._lock = None
 
     def __enter__(self) -> Project:
         return self
@@ -193,16 +203,26 @@ class Project:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One IMMEDIATE transaction: all of a multi-step change commits, or none of it does."""
+        """One IMMEDIATE transaction: all of a multi-step change commits, or none of it does.
+
+        An index that cannot be written (full or read-only disk) raises DatasetError naming it.
+        """
         self._require_writable()
         with self._mutex:
-            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise schema.index_error(exc, self.root / schema.INDEX_NAME, "change the project index") from None
             try:
                 yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
+                self._db.execute("COMMIT")
+            except BaseException as exc:
+                if self._db.in_transaction:  # a failed COMMIT (disk full) leaves it open
+                    with contextlib.suppress(sqlite3.Error):
+                        self._db.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise schema.index_error(exc, self.root / schema.INDEX_NAME, "change the project index") from None
                 raise
-            self._db.execute("COMMIT")
 
     def add_samples(self, drafts: Sequence[Draft]) -> Generator[int, None, list[Sample]]:
         """Write each draft's file, then index them all in one transaction.
@@ -227,7 +247,8 @@ class Project:
                 db.executemany(INSERT, [sample_row(s) for s in made])
         except BaseException:
             for sample in made:
-                (self.root / sample.file).unlink(missing_ok=True)
+                with contextlib.suppress(OSError):  # left for the next open's sweep if the disk refuses
+                    (self.root / sample.file).unlink(missing_ok=True)
             raise
         self.events.emit(SamplesChanged(added=tuple(s.id for s in made)))
         return made
@@ -255,7 +276,8 @@ class Project:
             paths = [r[0] for i in ids for r in db.execute("SELECT file FROM samples WHERE id = ?", (i,))]
             db.executemany("DELETE FROM samples WHERE id = ?", [(i,) for i in ids])
         for path in paths:
-            (self.root / path).unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # unreferenced now: the next open sweeps it if this fails
+                (self.root / path).unlink(missing_ok=True)
 
     def start_recording(
         self,

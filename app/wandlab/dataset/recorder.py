@@ -5,10 +5,15 @@ transaction; ``append`` writes each block to the journal with one write() (so a 
 nothing the kernel has) and fsyncs at most ``FSYNC_INTERVAL_S`` apart (so a power cut loses at most
 that much); ``finish`` turns the journal into a sample file and flips the row to ``ok`` in one
 transaction. Anything in between is put right by ``recovery`` on the next open.
+
+If the journal cannot be written (a full, read-only or failing disk), ``append`` raises DatasetError
+saying so and the recording stops there: ``broken`` keeps the reason, and what reached the journal is
+still made into a take by ``finish`` or, if that cannot write either, by the next open's recovery.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -20,7 +25,8 @@ import numpy as np
 
 from wandlab.dataset import files, journal
 from wandlab.dataset.events import RecordingChanged, SamplesChanged
-from wandlab.dataset.folder import IMU_COLUMNS, MAX_SAMPLE_SECONDS
+from wandlab.dataset.folder import IMU_COLUMNS
+from wandlab.dataset.input_rules import MAX_SAMPLE_SECONDS
 from wandlab.dataset.model import (
     AUDIO_AXES,
     KINDS,
@@ -62,6 +68,7 @@ class Recording:
         self._last_sync = time.monotonic()
         self._lock = threading.Lock()
         self._done = False
+        self.broken: DatasetError | None = None  # why the journal stopped taking data, if it did
         project._recordings.add(self)
 
     @classmethod
@@ -105,7 +112,6 @@ class Recording:
             notes=check_text(notes, "notes", "recording"),
         )
         folder = project.root / files.RECORDINGS_DIR
-        folder.mkdir(exist_ok=True)
         partial = folder / f"{sid}{journal.PARTIAL}"
         header = {
             k: getattr(sample, k)
@@ -123,16 +129,20 @@ class Recording:
             )
         }
         header["axes"] = list(sample.axes)
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
+        with files.disk_errors(partial, "start the recording journal"):
+            folder.mkdir(exist_ok=True)
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
         try:
-            journal.write_all(fd, journal.encode_header(header))
-            os.fsync(fd)
-            files.fsync_dir(folder)  # the journal must exist after a crash for recovery to find it
+            with files.disk_errors(partial, "start the recording journal"):
+                journal.write_all(fd, journal.encode_header(header))
+                os.fsync(fd)
+                files.fsync_dir(folder)  # the journal must exist after a crash for recovery to find it
             with project.transaction() as db:
                 project.insert_row(db, sample, state="recording")
         except BaseException:
             os.close(fd)
-            journal.remove_journal(partial)
+            with contextlib.suppress(OSError):  # a header-only journal is dropped by recovery anyway
+                journal.remove_journal(partial)
             raise
         project.events.emit(RecordingChanged(sid, "started", 0))
         return cls(project, sample, partial, fd)
@@ -141,30 +151,45 @@ class Recording:
     def duration_s(self) -> float:
         return self.frames / self.rate_hz
 
+    @property
+    def journal_kept(self) -> bool:
+        """Whether the journal is still on disk (a take that could not be saved: recovery makes it one)."""
+        return self._partial.exists()
+
     def append(self, block: np.ndarray, lost_blocks: int = 0) -> None:
         """Add frames: IMU (n, axes) in g / deg/s, audio (n,) int16. ``lost_blocks`` counts blocks the
         link dropped just before this one; the take is marked with where its gaps are."""
         payload = self._encode(block)
         with self._lock:
+            if self.broken is not None:
+                raise self.broken
             if self._fd is None:
                 raise DatasetError("recording is already finished or aborted")
             added = len(payload) // (journal.dtype_for(self.kind).itemsize * len(self.axes))
             if self.frames + added > self.rate_hz * MAX_SAMPLE_SECONDS:
                 raise DatasetError(f"take is longer than {MAX_SAMPLE_SECONDS} s; finish it and start another")
-            if lost_blocks > 0:
-                self._write_gap(lost_blocks)
-            journal.write_all(self._fd, payload)
-            self.frames += added
-            now = time.monotonic()
-            if now - self._last_sync >= FSYNC_INTERVAL_S:
-                os.fsync(self._fd)
-                self._last_sync = now
+            try:
+                if lost_blocks > 0:
+                    self._write_gap(lost_blocks)
+                journal.write_all(self._fd, payload)
+                self.frames += added
+                now = time.monotonic()
+                if now - self._last_sync >= FSYNC_INTERVAL_S:
+                    os.fsync(self._fd)  # a full disk may only say so here (delayed allocation)
+                    self._last_sync = now
+            except OSError as exc:
+                # Writing on would lose every later block in silence: stop, keep what the journal holds.
+                self.broken = files.disk_error(exc, self._partial, "write the recording journal")
+                self._close_fds()
+                raise self.broken from None
 
     def finish(self, trim: TrimSpec = "auto", interrupted: bool = False) -> Sample:
         """Close the take and make it a sample. An empty take is aborted and raises DatasetError.
 
-        ``interrupted`` marks a take that ended early (the board went away, the project was closed).
+        ``interrupted`` marks a take that ended early (the board went away, the project was closed);
+        a take whose journal broke always is.
         """
+        interrupted = interrupted or self.broken is not None
         if self._done:
             raise DatasetError("recording is already finished or aborted")
         self._close_files()
@@ -187,7 +212,8 @@ class Recording:
         self._close_files()
         with self.project.transaction() as db:
             db.execute("DELETE FROM samples WHERE id = ? AND state = 'recording'", (self.sample_id,))
-        journal.remove_journal(self._partial)
+        with files.disk_errors(self._partial, "remove the discarded take's journal"):
+            journal.remove_journal(self._partial)
         self.project.events.emit(RecordingChanged(self.sample_id, "aborted", self.frames))
 
     def _encode(self, block: np.ndarray) -> bytes:
@@ -211,11 +237,18 @@ class Recording:
 
     def _close_files(self) -> None:
         with self._lock:
-            for fd in (self._fd, self._gaps_fd):
-                if fd is not None:
+            self._close_fds()
+
+    def _close_fds(self) -> None:
+        """Flush and close the journal (caller holds the lock). A failing flush is not raised: what
+        the kernel holds is read back by ``finalize``, whose own write then reports the disk."""
+        for fd in (self._fd, self._gaps_fd):
+            if fd is not None:
+                with contextlib.suppress(OSError):
                     os.fsync(fd)
+                with contextlib.suppress(OSError):
                     os.close(fd)
-            self._fd = self._gaps_fd = None
+        self._fd = self._gaps_fd = None
 
 
 def finalize(project: Project, partial: Path, interrupted: bool, trim: TrimSpec = "auto") -> Sample:
@@ -260,7 +293,8 @@ def finalize(project: Project, partial: Path, interrupted: bool, trim: TrimSpec 
         if project.state_of(sid) == "":  # row never committed (crash right after the header): rebuild it
             project.insert_row(db, _sample_from_header(rec.header, sid, relpath), state="recording")
         project.update(db, sid, **values)
-    journal.remove_journal(partial)
+    with contextlib.suppress(OSError):  # the take is committed; the next open removes a leftover journal
+        journal.remove_journal(partial)
     return project.get(sid)
 
 

@@ -13,6 +13,26 @@ from pathlib import Path
 from wandlab.errors import DatasetError
 
 INDEX_NAME = "wandlab.sqlite"
+# SQLite's primary result codes (sqlite3.h) a user can do something about.
+_INDEX_PROBLEMS = {
+    13: "the disk is full; free some space, then try again",  # SQLITE_FULL
+    8: "it is read-only (a read-only disk, or no permission to write); use a folder on a writable disk",
+    10: "the disk reported an input/output error; check that it is still connected and healthy",  # IOERR
+    14: "it cannot be opened; check that the folder exists and that you may write to it",  # CANTOPEN
+    5: "another program is writing to it; close that program, then try again",  # SQLITE_BUSY
+    6: "another program is writing to it; close that program, then try again",  # SQLITE_LOCKED
+    11: "it is damaged; restore the project folder from a backup",  # SQLITE_CORRUPT
+    26: "it is not a Wandlab index; restore the project folder from a backup",  # SQLITE_NOTADB
+}
+
+
+def index_error(exc: sqlite3.Error, path: Path, doing: str) -> DatasetError:
+    """One sentence for a failed index operation: the file, what failed, why and what to do."""
+    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF  # extended codes carry the primary one
+    if not code and "disk is full" in str(exc):
+        code = 13
+    why = _INDEX_PROBLEMS.get(code) or f"{exc}; check the disk, then try again"
+    return DatasetError(f"{path}: could not {doing}: {why}")
 
 
 def _v1(db: sqlite3.Connection) -> None:
@@ -60,11 +80,14 @@ def schema_version() -> int:
 
 def connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
     """Open the index. Writers get WAL (readers never block the recorder) and full fsync on commit."""
-    if read_only:
-        uri = f"{path.resolve().as_uri()}?mode=ro"
-        db = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
-    else:
-        db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+    try:
+        if read_only:
+            uri = f"{path.resolve().as_uri()}?mode=ro"
+            db = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
+        else:
+            db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+    except sqlite3.Error as exc:  # e.g. a folder that cannot be written or read
+        raise index_error(exc, path, "open the project index") from None
     db.row_factory = sqlite3.Row
     try:
         db.execute("PRAGMA busy_timeout = 5000")
@@ -75,6 +98,9 @@ def connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
             db.execute("PRAGMA synchronous = FULL")
         db.execute("PRAGMA foreign_keys = ON")
         version = db.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.OperationalError as exc:  # full, read-only or failing disk
+        db.close()
+        raise index_error(exc, path, "open the project index") from None
     except sqlite3.DatabaseError as exc:
         db.close()
         raise DatasetError(f"{path.name}: not a readable Wandlab index ({exc})") from None

@@ -1,28 +1,24 @@
 """What an import source holds: detect its format and turn each item into a validated Draft.
 
-Listing is cheap and happens first (so progress has a total); reading an item parses and validates
-its file. Nothing here writes: the importer collects every Draft before touching the project.
+Listing is cheap and happens first (so progress has a total); reading an item checks its file with
+``input_rules.check_file``, then parses and validates it. Files the format does not use (a README
+next to CSV files, hidden files) are not read but counted, with the reason, for the import's summary.
+Nothing here writes: the importer collects every Draft before touching the project.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from wandlab.dataset import edge_impulse as ei
-from wandlab.dataset.folder import (
-    IMU_COLUMNS,
-    MANIFEST,
-    read_manifest,
-    read_row,
-    safe_relative_path,
-    validate_label,
-)
-from wandlab.dataset.model import AUDIO_AXES, SPLITS, check_rate, check_text, check_trim
+from wandlab.dataset.folder import IMU_COLUMNS, MANIFEST, read_manifest, read_row
+from wandlab.dataset.input_rules import check_file, check_label, check_rate
+from wandlab.dataset.model import AUDIO_AXES, SPLITS, check_text, check_trim
 from wandlab.dataset.plain import read_plain_csv, read_plain_wav
 from wandlab.dataset.project import Draft
 from wandlab.errors import DatasetError
@@ -42,49 +38,93 @@ class ImportOptions:
 
 
 Item = tuple[str, Callable[[], Draft]]  # (name for messages, reader)
+EXTENSIONS = {"edge-impulse": (".json",), "files": (".csv", ".wav")}
+
+
+@dataclass
+class Listing:
+    """What an import will read (``items``), and each file it leaves alone, as 'name (why)'."""
+
+    items: list[Item]
+    ignored: list[str] = field(default_factory=list)
 
 
 def detect_format(src: Path) -> str:
     if src.is_dir():
-        if (src / MANIFEST).is_file():
+        if os.path.lexists(src / MANIFEST):  # lexists: a linked or odd manifest is refused, not missed
             return "folder"
-        if (src / ei.INFO_LABELS).is_file():
+        if os.path.lexists(src / ei.INFO_LABELS):
             return "edge-impulse"
-        names = [n for _, n in _walk(src)]
-        if names and all(n.lower().endswith(".json") for n in names):
+        names, _ = _walk(src)
+        if names and all(n.lower().endswith(".json") for n, _ in names):
             return "edge-impulse"
         return "files"
-    if not src.is_file():
-        raise DatasetError(f"{src}: no such file or folder")
+    if not os.path.lexists(src):
+        raise DatasetError(f"{src}: no such file or folder; check the path")
     return "edge-impulse" if src.suffix.lower() == ".json" else "files"
 
 
-def list_items(src: Path, fmt: str, options: ImportOptions) -> list[Item]:
+def list_items(src: Path, fmt: str, options: ImportOptions) -> Listing:
     if fmt == "folder":
         rows = read_manifest(src)
-        return [(f"{MANIFEST} line {i}", _folder_reader(src, row, i, options)) for i, row in enumerate(rows, 2)]
-    files = _walk(src) if src.is_dir() else [(src.parent, src.name)]
-    if fmt == "edge-impulse":
-        info = ei.read_info_labels(src / ei.INFO_LABELS) if (src / ei.INFO_LABELS).is_file() else {}
-        return [
-            (rel, _ei_reader(base, rel, info.get(rel), options)) for base, rel in files if rel.lower().endswith(".json")
-        ]
-    return [(rel, _plain_reader(base, rel, options)) for base, rel in files if rel.lower().endswith((".csv", ".wav"))]
+        return Listing(
+            [(f"{MANIFEST} line {i}", _folder_reader(src, row, i, options)) for i, row in enumerate(rows, 2)]
+        )
+    if src.is_dir():
+        base, (entries, hidden) = src, _walk(src)
+    else:  # one file, as chosen: it may itself be a link, like a chosen folder; its target is read
+        real = src.resolve()
+        base, entries, hidden = real.parent, [(real.name, False)], []
+    labels = src.is_dir() and fmt == "edge-impulse" and os.path.lexists(src / ei.INFO_LABELS)
+    info = ei.read_info_labels(src) if labels else {}
+    extensions = EXTENSIONS[fmt]
+    listing = Listing([], [f"{name} (hidden)" for name in hidden])
+    for rel, linked_folder in entries:
+        if labels and rel == ei.INFO_LABELS:
+            continue
+        if linked_folder or rel.lower().endswith(extensions):  # check_file refuses a linked folder by name
+            if fmt == "edge-impulse":
+                listing.items.append((rel, _ei_reader(base, rel, options, info.get(rel))))
+            else:
+                listing.items.append((rel, _plain_reader(base, rel, options)))
+        else:
+            listing.ignored.append(f"{rel} (not a {' or '.join(extensions)} file)")
+    return listing
 
 
-def _walk(src: Path) -> list[tuple[Path, str]]:
-    """Every regular file under ``src`` as (src, '/'-relative name); hidden entries and links skipped."""
-    found: list[tuple[Path, str]] = []
-    for folder, dirs, names in os.walk(src, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+def _walk(src: Path) -> tuple[list[tuple[str, bool]], list[str]]:
+    """Every entry under ``src`` as ('/'-relative name, is a link to a folder), and the hidden ones.
+
+    Links are listed, never followed, so that ``check_file`` refuses them by name; hidden files and
+    folders (.git, .DS_Store) are listed apart, for the summary to count.
+    """
+    found: list[tuple[str, bool]] = []
+    hidden: list[str] = []
+
+    def unreadable(exc: OSError) -> None:  # os.walk would otherwise skip the folder in silence
+        raise DatasetError(f"{exc.filename}: folder is unreadable ({exc.strerror}); check its permissions")
+
+    for folder, dirs, names in os.walk(src, onerror=unreadable, followlinks=False):
+        here = Path(folder).relative_to(src)
+        keep = []
+        for name in sorted(dirs):
+            rel = (here / name).as_posix()
+            if name.startswith("."):
+                hidden.append(rel + "/")
+            elif os.path.islink(os.path.join(folder, name)):
+                found.append((rel, True))
+            else:
+                keep.append(name)
+        dirs[:] = keep
         for name in sorted(names):
-            path = Path(folder, name)
-            if name.startswith(".") or path.is_symlink():
-                continue
-            found.append((src, path.relative_to(src).as_posix()))
-            if len(found) > MAX_FILES:
-                raise DatasetError(f"{src}: more than {MAX_FILES} files; import it in parts")
-    return found
+            rel = (here / name).as_posix()
+            if name.startswith("."):
+                hidden.append(rel)
+            else:
+                found.append((rel, False))
+        if len(found) > MAX_FILES:
+            raise DatasetError(f"{src}: more than {MAX_FILES} files; import it in parts")
+    return found, hidden
 
 
 def _folder_reader(root: Path, row: dict[str, str], line: int, options: ImportOptions) -> Callable[[], Draft]:
@@ -111,9 +151,11 @@ def _folder_reader(root: Path, row: dict[str, str], line: int, options: ImportOp
     return read
 
 
-def _ei_reader(base: Path, rel: str, entry: dict[str, Any] | None, options: ImportOptions) -> Callable[[], Draft]:
+def _ei_reader(
+    base: Path, rel: str, options: ImportOptions, entry: dict[str, Any] | None = None
+) -> Callable[[], Draft]:
     def read() -> Draft:
-        path = safe_relative_path(base, rel, rel)
+        path = check_file(base, rel)
         kind, rate, axes, data, payload = ei.read_ei_json(path, rel)
         meta = entry.get("metadata") if entry else None
         meta = {str(k): str(v) for k, v in meta.items()} if isinstance(meta, dict) else {}
@@ -131,7 +173,7 @@ def _ei_reader(base: Path, rel: str, entry: dict[str, Any] | None, options: Impo
             meta["split"] = "train" if category == "training" else ""
         device = str(payload.get("device_name") or "")
         draft = Draft(
-            label=validate_label(str(label), rel),
+            label=check_label(str(label), rel),
             kind=kind,
             rate_hz=rate,
             axes=axes,
@@ -151,7 +193,7 @@ def _ei_reader(base: Path, rel: str, entry: dict[str, Any] | None, options: Impo
 
 def _plain_reader(base: Path, rel: str, options: ImportOptions) -> Callable[[], Draft]:
     def read() -> Draft:
-        path = safe_relative_path(base, rel, rel)
+        path = check_file(base, rel)
         if rel.lower().endswith(".wav"):
             data, rate = read_plain_wav(path, rel)
             kind = "audio"
@@ -161,7 +203,7 @@ def _plain_reader(base: Path, rel: str, options: ImportOptions) -> Callable[[], 
         parts = rel.split("/")
         label = options.label or (parts[0] if len(parts) > 1 else ei.label_from_name(parts[-1]))
         return Draft(
-            label=validate_label(label, rel),
+            label=check_label(label, rel),
             kind=kind,
             rate_hz=rate,
             data=data,
@@ -180,8 +222,8 @@ def _with_split_and_trim(draft: Draft, extra: dict[str, str], where: str) -> Dra
         raise DatasetError(f"{where}: split must be one of {', '.join(SPLITS)}, found {split!r}")
     draft.split = split
     if extra.get("trim_start") or extra.get("trim_end"):
-        start = int(_number(extra.get("trim_start") or "0", "trim_start", where))
-        end = int(_number(extra.get("trim_end") or str(len(draft.data)), "trim_end", where))
+        start = _frame(extra.get("trim_start") or "0", "trim_start", where)
+        end = _frame(extra.get("trim_end") or str(len(draft.data)), "trim_end", where)
         draft.trim = check_trim(start, end, len(draft.data), where)
     return draft
 
@@ -191,6 +233,14 @@ def _number(text: str, field: str, where: str) -> float:
         return float(text)
     except ValueError:
         raise DatasetError(f"{where}: {field} {text[:20]!r} is not a number") from None
+
+
+def _frame(text: str, column: str, where: str) -> int:
+    """A frame index such as a trim bound: a whole, finite number ('12' or '12.0'; not 'inf' or '1.5')."""
+    value = _number(text, column, where)
+    if not value.is_integer():  # also False for inf and NaN, which int() cannot convert
+        raise DatasetError(f"{where}: {column} {text[:20]!r} is not a whole number of frames")
+    return int(value)
 
 
 def _axes(kind: str, shape: tuple[int, ...]) -> tuple[str, ...]:

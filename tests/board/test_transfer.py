@@ -1,4 +1,10 @@
-"""Model upload to the virtual wand over the real pty: A/B slots, resume, corruption, power cycles."""
+"""Model upload to the virtual wand over the real pty: A/B slots, resume, corruption, power cycles, and
+the board's refusal of bytes that arrive intact but are not a model it can run.
+
+The board activates only real board images, so the uploads are the gesture model's image (two variants
+when two different models are needed); small chunks give the resume and unplug tests as many chunks to
+cut at as a large model would.
+"""
 
 import asyncio
 import hashlib
@@ -6,11 +12,14 @@ import os
 
 import pytest
 
+from tests.virtual.gesture_models import image, image_with_op
 from wandlab.board import BoardClient
 from wandlab.board.transfer import model_slots, rollback, upload_model
 from wandlab.errors import BoardError, LinkError
 from wandlab.flows.connect import open_link
 from wandlab.protocol.model import ModelChunk
+
+SMALL_CHUNK = 256  # ~90 chunks for the ~22 KB gesture image
 
 
 def run(coro):
@@ -18,18 +27,19 @@ def run(coro):
 
 
 def blob(n: int, seed: int) -> bytes:
+    """Bytes that are not a model (only where the board refuses them before looking at the content)."""
     return hashlib.sha256(str(seed).encode()).digest() * (n // 32) + os.urandom(n % 32)
 
 
-async def push(client, data, model_id="m"):
+async def push(client, data, model_id="m", chunk_bytes=2048):
     stages = []
-    async for p in upload_model(client, data, model_id, {"labels": ["circle"]}):
+    async for p in upload_model(client, data, model_id, {"labels": ["circle"]}, chunk_bytes=chunk_bytes):
         stages.append(p)
     return stages
 
 
 def test_upload_activates_the_inactive_slot_and_rollback_returns_to_the_previous():
-    first, second = blob(50_000, 1), blob(30_001, 2)
+    first, second = image(), image(drop=("w",))
 
     async def main():
         async with BoardClient(open_link("virtual:")) as client:
@@ -49,7 +59,7 @@ def test_upload_activates_the_inactive_slot_and_rollback_returns_to_the_previous
 
 
 def test_a_corrupted_chunk_is_named_and_sent_again():
-    data = blob(20_000, 3)
+    data = image()
 
     async def main():
         async with BoardClient(open_link("virtual:")) as client:
@@ -77,21 +87,21 @@ def test_a_corrupted_chunk_is_named_and_sent_again():
 def test_an_interrupted_push_keeps_the_old_model_and_a_retry_resumes(tmp_path, seed):
     import random
 
-    old, new = blob(10_000, 4), blob(120_000, 5)
+    old, new = image(drop=("w",)), image()
     spec = f"virtual:?state={tmp_path}"
-    stop_after = random.Random(seed).randrange(2_048, 110_000)  # a random chunk of the 59
+    stop_after = random.Random(seed).randrange(SMALL_CHUNK, len(new) - 2 * SMALL_CHUNK)  # a random chunk of ~90
 
     async def main():
         async with BoardClient(open_link(spec), reconnect=False) as client:
             await push(client, old, "old")
-            async for p in upload_model(client, new, "new"):
+            async for p in upload_model(client, new, "new", chunk_bytes=SMALL_CHUNK):
                 if p.stage == "sending" and p.acked_bytes >= stop_after:
                     break  # the user pulled the plug / cancelled mid-way
             interrupted = await model_slots(client)
         # A "power cycle": a fresh virtual board process state from the same flash folder.
         async with BoardClient(open_link(spec), reconnect=False) as client:
             assert client.info.active_model_id == "old"
-            progress = [p async for p in upload_model(client, new, "new")]
+            progress = [p async for p in upload_model(client, new, "new", chunk_bytes=SMALL_CHUNK)]
             done = await model_slots(client)
         return interrupted, progress, done
 
@@ -115,15 +125,15 @@ def test_a_model_too_big_for_the_board_is_refused_with_the_limit():
 def test_unplugging_mid_push_leaves_the_previous_model(tmp_path):
     from wandlab.protocol import SimUnplug
 
-    old, new = blob(8_000, 7), blob(200_000, 8)
+    old, new = image(drop=("w",)), image()
 
     async def main():
         client = BoardClient(open_link(f"virtual:?state={tmp_path}"), reconnect_interval_s=0.1)
         await client.connect()
         await push(client, old, "old")
         with pytest.raises((BoardError, LinkError)):
-            async for p in upload_model(client, new, "new"):
-                if p.acked_bytes > 20_000 and client.reconnects == 0:
+            async for p in upload_model(client, new, "new", chunk_bytes=SMALL_CHUNK):
+                if p.acked_bytes > len(new) // 5 and client.reconnects == 0:
                     await client.send(SimUnplug(300))
                     await asyncio.sleep(0.2)  # the cable goes while the upload is mid-way
         for _ in range(60):
@@ -131,7 +141,7 @@ def test_unplugging_mid_push_leaves_the_previous_model(tmp_path):
             if client.reconnects:
                 break
         slots = await model_slots(client)
-        progress = [p async for p in upload_model(client, new, "new")]
+        progress = [p async for p in upload_model(client, new, "new", chunk_bytes=SMALL_CHUNK)]
         await client.close()
         return slots, progress
 
@@ -145,9 +155,41 @@ def test_after_a_push_the_clients_board_info_names_the_new_model():
         async with BoardClient(open_link("virtual:")) as client:
             seen = []
             client.on_event(lambda m: seen.append(type(m).__name__))
-            await push(client, blob(5_000, 9), "fresh-model")
+            await push(client, image(), "fresh-model")
             return client.info.active_model_id, seen
 
     active, seen = run(main())
     assert active == "fresh-model"
     assert "TransferResult" in seen
+
+
+@pytest.mark.parametrize(
+    "kind, reason",
+    [
+        ("truncated", "board image truncated"),
+        ("bad magic", "not a Wandlab board image"),
+        ("random", "not a Wandlab board image"),
+        ("foreign op", "op(s) the firmware does not have: TANH"),
+    ],
+)
+def test_an_intact_upload_that_is_not_a_runnable_model_is_refused_and_the_old_model_stays(kind, reason):
+    good = image()
+    data = {
+        "truncated": good[: len(good) * 2 // 3],
+        "bad magic": b"MODL" + good[4:],
+        "random": blob(len(good), 10),
+        "foreign op": image_with_op("TANH"),
+    }[kind]
+
+    async def main():
+        async with BoardClient(open_link("virtual:")) as client:
+            await push(client, good, "working")
+            with pytest.raises(BoardError) as refused:
+                await push(client, data, "broken")
+            return str(refused.value), await model_slots(client), client.info.active_model_id
+
+    message, slots, active = run(main())
+    assert message.startswith("the board refused the model: ") and reason in message
+    assert message.endswith("the previous model stays active")
+    assert slots.slots[slots.active_slot].model_id == "working" and active == "working"
+    assert slots.transfer_id == 0  # the refused transfer is dropped, not left to resume

@@ -31,6 +31,8 @@ VECTORS = ROOT / "tests" / "vectors" / "protocol_messages.txt"
 SOURCES = ["crc32", "cobs", "packet", "frame_decoder", "wire", "messages"]
 IMU_SOURCES = ["imu_window"]  # the IMU feature window (tests/test_imu_features.cpp)
 IMU_VECTORS = sorted((ROOT / "tests" / "vectors").glob("imu_features_*.json"))
+BOARD_IMAGE_SOURCES = ["board_image"]  # structural board image validator (tests/test_board_image.cpp)
+BOARD_IMAGE_CASES = ROOT / "tests" / "vectors" / "board_image_cases.txt"
 WARNINGS = ["-std=c++17", "-Wall", "-Wextra", "-Werror"]
 SANITIZE = ["-O0", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all"]
 
@@ -256,7 +258,7 @@ def test_every_registered_message_is_in_the_cpp_core() -> None:
 
 
 def test_core_sources_follow_the_firmware_style() -> None:
-    for name in [*SOURCES, *IMU_SOURCES]:
+    for name in [*SOURCES, *IMU_SOURCES, *BOARD_IMAGE_SOURCES]:
         for suffix in (".h", ".cpp"):
             text = (CORE / "src" / f"{name}{suffix}").read_text()
             assert "#define" not in text and "extern " not in text, f"{name}{suffix}"
@@ -328,3 +330,98 @@ def test_imu_window_header_sits_beside_the_generated_one(tmp_path: Path) -> None
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
+
+
+# -- board image validator: the C++ twin of the layout half of wandlab.onboard.board_image.unpack ---------------
+
+
+def _build_board_image_test(exe: Path, kind: str) -> None:
+    build = subprocess.run(
+        [
+            "g++",
+            *WARNINGS,
+            *(["-O2"] if kind == "plain" else SANITIZE),
+            f"-I{CORE / 'src'}",
+            "-o",
+            str(exe),
+            str(CORE / "tests" / "test_board_image.cpp"),
+            *(str(CORE / "src" / f"{s}.cpp") for s in BOARD_IMAGE_SOURCES),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    if build.returncode != 0 and kind == "san":
+        missing = "asan" in build.stderr.lower() or "ubsan" in build.stderr.lower()
+        assert missing, f"g++ with sanitizers failed:\n{build.stderr}"
+        pytest.skip(f"sanitizer runtime not available: {build.stderr.strip()[-200:]}")
+    assert build.returncode == 0, f"g++ failed:\n{build.stderr}"
+
+
+@pytest.mark.parametrize("kind", ["plain", "san"])
+def test_cpp_board_image_validator_judges_the_golden_images_as_python(tmp_path: Path, kind: str) -> None:
+    exe = tmp_path / "test_board_image"
+    _build_board_image_test(exe, kind)
+    result = subprocess.run([str(exe), str(BOARD_IMAGE_CASES)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "OK: 6 golden images" in result.stdout and "failures=0" in result.stdout, result.stdout
+
+
+# Python's refusal (ModelError text) -> the C++ reason_name(), for the checks both sides make. Anything
+# Python refuses after these (JSON sections, labels vs references) the C++ validator does not look at.
+_PY_TO_CPP = [
+    (": not an image", "too_large"),
+    ("the header alone is", "truncated_header"),
+    ("not a Wandlab board image", "bad_magic"),
+    ("is not supported (this side reads", "bad_version"),
+    ("sections; at most", "too_many_sections"),
+    ("truncated in the header of section", "truncated_section_header"),
+    ("has an unknown section", "unknown_section"),
+    ("twice", "duplicate_section"),
+    ("truncated: section", "truncated_section"),
+    ("unexpected bytes after its last section", "trailing_bytes"),
+    ("is missing section", "missing_section"),
+    ("no TFL3 identifier", "not_tflite"),
+    ("TFLM section is damaged", "bad_tflite_root"),
+]
+
+
+def _cpp_reason_python_gives(blob: bytes) -> str:
+    from wandlab.errors import ModelError
+    from wandlab.onboard.board_image import unpack
+
+    try:
+        unpack(blob)
+    except ModelError as exc:
+        return next((reason for phrase, reason in _PY_TO_CPP if phrase in str(exc)), "ok")
+    return "ok"
+
+
+def test_cpp_and_python_refuse_randomly_damaged_images_for_the_same_reason(tmp_path: Path) -> None:
+    valid = (BOARD_IMAGE_CASES.parent / "board_image_valid.bin").read_bytes()
+    assert valid[8:12] == b"TFLM"  # pack writes it first: its data starts at 16
+    tflm_model = 16
+    hot = list(range(0, 64)) + list(range(tflm_model, tflm_model + 64))  # headers, the flatbuffer head
+    rng = random.Random(7)
+    cases: list[tuple[str, bytes]] = [("valid", valid)]
+    for i in range(400):
+        blob = bytearray(valid)
+        for _ in range(rng.randint(1, 3)):
+            blob[rng.choice(hot) if i % 2 else rng.randrange(len(blob))] = rng.randrange(256)
+        if i % 7 == 0:
+            blob = blob[: rng.randrange(len(blob))]
+        elif i % 11 == 0:
+            blob += bytes(rng.randrange(1, 9))
+        cases.append((f"damaged_{i}", bytes(blob)))
+    lines = []
+    for name, blob in cases:
+        (tmp_path / f"{name}.bin").write_bytes(blob)
+        lines.append(f"{name}.bin {_cpp_reason_python_gives(blob)}")
+    reasons = {line.split()[1] for line in lines}
+    assert len(reasons) >= 6, reasons  # the damage reaches many different checks
+    (tmp_path / "cases.txt").write_text("\n".join(lines) + "\n")
+    exe = tmp_path / "test_board_image"
+    _build_board_image_test(exe, "plain")
+    result = subprocess.run([str(exe), str(tmp_path / "cases.txt")], capture_output=True, text=True, timeout=120)
+    differs = [line for line in result.stdout.splitlines() if "DIFFERS" in line]
+    assert result.returncode == 0 and not differs, "\n".join(differs) or result.stdout[-2000:]

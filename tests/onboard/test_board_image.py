@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,7 +14,9 @@ from wandlab.onboard.board_image import HEADER, MAGIC, pack, pack_parts, unpack
 from wandlab.onboard.imu_features import FeatureConfig
 from wandlab.onboard.knn import KnnRecognizer
 
-FAKE_TFLITE = b"\x18\x00\x00\x00TFL3" + bytes(range(200))
+# The smallest flatbuffer head a board accepts: root offset 12, "TFL3", an empty vtable at 8 (4 bytes, table 4
+# bytes), the root table at 12 pointing back to it; then filler. Not a model: unpack does not run it.
+FAKE_TFLITE = struct.pack("<I4sHHi", 12, b"TFL3", 4, 4, 12 - 8) + bytes(range(200))
 
 
 def _bundle() -> ModelBundle:
@@ -112,3 +115,84 @@ def test_pack_refuses_inconsistent_parts():
         pack_parts(b.tflite, b.features, ["x", "y"], b.recognizer)
     with pytest.raises(ModelError, match="needs a bundle"):
         pack(object())
+
+
+# -- golden images for the C++ validator (firmware_sketches/wandlab_core/tests/test_board_image.cpp) ------------
+
+VECTORS = Path(__file__).resolve().parents[1] / "vectors"
+MANIFEST = VECTORS / "board_image_cases.txt"
+# file -> (the C++ reason_name(), what Python's ModelError says): the same refusal on both sides.
+GOLDEN = {
+    "board_image_valid.bin": ("ok", ""),
+    "board_image_truncated.bin": ("truncated_section", "truncated: section TFLM says"),
+    "board_image_bad_magic.bin": ("bad_magic", "not a Wandlab board image"),
+    "board_image_random.bin": ("bad_magic", "not a Wandlab board image"),
+    "board_image_duplicate_section.bin": ("duplicate_section", "has section LABL twice"),
+    "board_image_trailing_bytes.bin": ("trailing_bytes", "unexpected bytes after its last section"),
+}
+
+
+def damaged_images(valid: bytes) -> dict[str, bytes]:
+    """Every golden image but the valid one, made from it."""
+    magic, version, count = HEADER.unpack_from(valid)
+    tag, labels = next(s for s in _sections(valid) if s[0] == b"LABL")
+    return {
+        "board_image_truncated.bin": valid[: len(valid) // 2],  # cut inside the TFLM section
+        "board_image_bad_magic.bin": b"WLBX" + valid[4:],
+        "board_image_random.bin": np.random.default_rng(2024).integers(0, 256, 1024, dtype=np.uint8).tobytes(),
+        "board_image_duplicate_section.bin": HEADER.pack(magic, version, count + 1) + valid[HEADER.size :]
+        + struct.pack("<4sI", tag, len(labels)) + labels,
+        "board_image_trailing_bytes.bin": valid + b"\0\0\0\0",
+    }
+
+
+def write_golden_images(folder: Path) -> list[Path]:
+    """Regenerate tests/vectors/board_image_*: python -m tests.onboard.test_board_image [FOLDER]."""
+    from wandlab.ml.bundle import load_bundle
+    from wandlab.ml.shipped import base_gesture_model
+
+    valid = pack(load_bundle(base_gesture_model(3)))  # models/gesture_accel
+    files = {"board_image_valid.bin": valid, **damaged_images(valid)}
+    paths = []
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+        paths.append(folder / name)
+    lines = ["# board image golden cases: FILE REASON (reason_name() in board_image.h); written by",
+             "# python -m tests.onboard.test_board_image, checked by tests/test_board_image.cpp"]
+    (folder / MANIFEST.name).write_text("\n".join(lines + [f"{n} {GOLDEN[n][0]}" for n in files]) + "\n")
+    return [*paths, folder / MANIFEST.name]
+
+
+def test_golden_images_are_the_valid_image_and_its_damage_and_python_judges_them_as_the_manifest_says():
+    listed = [line.split() for line in MANIFEST.read_text().splitlines() if line and not line.startswith("#")]
+    assert {name: reason for name, reason in listed} == {name: g[0] for name, g in GOLDEN.items()}
+    valid = (VECTORS / "board_image_valid.bin").read_bytes()
+    image = unpack(valid)
+    assert image.labels[0] == "circle" and image.model_tflite[4:8] == b"TFL3"
+    for name, data in damaged_images(valid).items():
+        assert (VECTORS / name).read_bytes() == data, f"{name} is stale: python -m tests.onboard.test_board_image"
+        with pytest.raises(ModelError, match=GOLDEN[name][1]):
+            unpack(data)
+
+
+@pytest.mark.parametrize(
+    "tflite, message",
+    [
+        (struct.pack("<I4s", 4, b"TFL3") + bytes(20), "root table offset 4 is outside bytes 8..24"),
+        (struct.pack("<I4s", 4000, b"TFL3") + bytes(20), "root table offset 4000 is outside"),
+        (struct.pack("<I4sHHi", 12, b"TFL3", 4, 4, -100) + bytes(8), "vtable is outside"),
+        (struct.pack("<I4sHHi", 12, b"TFL3", 3, 4, 4) + bytes(8), "vtable is outside"),
+        (struct.pack("<I4sHHi", 12, b"TFL3", 4, 400, 4) + bytes(8), "vtable is outside"),
+    ],
+)
+def test_a_tflm_section_whose_flatbuffer_head_points_outside_it_is_refused(tflite: bytes, message: str):
+    s = _sections(pack(_bundle()))
+    with pytest.raises(ModelError, match=message):
+        unpack(_build([(b"TFLM", tflite)] + s[1:]))
+
+
+if __name__ == "__main__":
+    import sys
+
+    for written in write_golden_images(Path(sys.argv[1]) if len(sys.argv) > 1 else VECTORS):
+        print(written)

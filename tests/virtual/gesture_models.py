@@ -47,6 +47,24 @@ def image(drop: tuple[str, ...] = ()) -> bytes:
     return pack_parts(bundle.tflite, bundle.features, labels, knn)
 
 
+def image_with_op(op: str = "TANH", replaces: str = "L2_NORMALIZATION") -> bytes:
+    """A valid board image whose model uses ``op`` where the gesture model has ``replaces``: LiteRT and
+    TFLM load it, so only a board that checks its ops against the firmware's refuses it."""
+    import flatbuffers
+    from ai_edge_litert import schema_py_generated as schema
+
+    bundle = gesture_bundle()
+    model = schema.ModelT.InitFromPackedBuf(bytearray(bundle.tflite), 0)
+    old, new = getattr(schema.BuiltinOperator, replaces), getattr(schema.BuiltinOperator, op)
+    codes = [c for c in model.operatorCodes if c.builtinCode == old]
+    assert codes, f"the gesture model has no {replaces}"
+    for code in codes:
+        code.builtinCode, code.deprecatedBuiltinCode = new, min(new, 127)
+    builder = flatbuffers.Builder(len(bundle.tflite) * 2)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return pack_parts(bytes(builder.Output()), bundle.features, bundle.labels, bundle.recognizer)
+
+
 class SimBoard:
     """A VirtualBoard whose clock the test advances: seconds of gestures in milliseconds of CPU."""
 
@@ -65,9 +83,9 @@ class SimBoard:
             out += self.board.poll(self.now)
         return out
 
-    def flash(self, blob: bytes) -> list[Message]:
+    def flash(self, blob: bytes, model_id: str = "test") -> list[Message]:
         tid, size = zlib.crc32(blob) or 1, 4000
-        begin = ModelBegin(tid, len(blob), zlib.crc32(blob), hashlib.sha256(blob).digest(), size, "test", b"{}")
+        begin = ModelBegin(tid, len(blob), zlib.crc32(blob), hashlib.sha256(blob).digest(), size, model_id, b"{}")
         out = self.send(begin)
         for i in range(0, len(blob), size):
             out += self.send(ModelChunk(tid, i // size, zlib.crc32(blob[i : i + size]), blob[i : i + size]))

@@ -15,7 +15,7 @@ from wandlab.board.controller import Recognition, enable_hid, get_hid_map, set_h
 from wandlab.board.transfer import upload_model
 from wandlab.errors import BoardError
 from wandlab.flows.connect import open_link
-from wandlab.protocol import Log, SimPerform
+from wandlab.protocol import SimPerform
 from wandlab.protocol.controller import (
     NO_CLASS,
     ActionKind,
@@ -26,6 +26,7 @@ from wandlab.protocol.controller import (
     InferenceEvent,
     RecognizeStart,
 )
+from wandlab.protocol.model import TransferResult
 from wandlab.protocol.session import Error
 from wandlab.virtual.board import VirtualBoard, VirtualWandConfig
 
@@ -103,10 +104,11 @@ def test_hid_enabled_board_recognises_without_any_host_request():
 
 def test_a_blob_that_is_not_a_board_image_is_refused_with_a_reason():
     sim = SimBoard(VirtualBoard())
-    logs = [m for m in sim.flash(b"\x1c\x00\x00\x00TFL3 a bare model, not an image") if isinstance(m, Log)]
-    assert logs and "not a Wandlab board image" in logs[0].text
+    bare = b"\x1c\x00\x00\x00TFL3 a bare model, not an image"
+    (result,) = [m for m in sim.flash(bare) if isinstance(m, TransferResult)]
+    assert result.ok == 0 and "not a Wandlab board image" in result.message  # refused before it is active
     reply = sim.send(RecognizeStart(1))[0]
-    assert isinstance(reply, Error) and "cannot run" in reply.message
+    assert isinstance(reply, Error) and "no model is active" in reply.message
 
 
 def test_recognition_over_the_pty_with_hid_map_round_trip():

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import subprocess
 import sys
 
@@ -33,7 +32,7 @@ async def run_transfer(size: int) -> dict[str, object]:
         if not spec:
             raise BoardError("the virtual wand did not start")
         async with BoardClient(SerialLink(spec.split(":", 1)[1]), reconnect=False) as client:
-            blob = os.urandom(size)
+            blob = padded_image(size)
             last = None
             async for progress in upload_model(client, blob, "bench"):
                 last = progress
@@ -41,8 +40,31 @@ async def run_transfer(size: int) -> dict[str, object]:
         wand.terminate()
         wand.wait(timeout=10)
     assert last is not None and last.stage == "done"
-    return {"link": "serial", "bytes": size, "seconds": round(last.elapsed_s, 3),
-            "kbytes_per_s": round(size / 1000 / last.elapsed_s, 1)}
+    return {"link": "serial", "bytes": len(blob), "seconds": round(last.elapsed_s, 3),
+            "kbytes_per_s": round(len(blob) / 1000 / last.elapsed_s, 1)}
+
+
+def padded_image(size: int) -> bytes:
+    """A real board image of about ``size`` bytes (the board validates what it receives and refuses
+    anything else): the shipped base model, its references repeated until the image is that large."""
+    import dataclasses
+
+    import numpy as np
+
+    from wandlab.ml.bundle import load_bundle
+    from wandlab.ml.shipped import base_gesture_model
+    from wandlab.onboard.board_image import pack_parts
+
+    bundle = load_bundle(base_gesture_model(6))
+    knn = bundle.recognizer
+    base = len(pack_parts(bundle.tflite, bundle.features, bundle.labels, knn))
+    per_ref = max(1, (len(pack_parts(bundle.tflite, bundle.features, bundle.labels, dataclasses.replace(
+        knn, references=np.concatenate([knn.references] * 2), ref_class=np.concatenate([knn.ref_class] * 2))))
+        - base) // len(knn.references))
+    copies = max(1, 1 + (size - base) // (per_ref * len(knn.references)))
+    padded = dataclasses.replace(knn, references=np.concatenate([knn.references] * copies),
+                                 ref_class=np.concatenate([knn.ref_class] * copies))
+    return pack_parts(bundle.tflite, bundle.features, bundle.labels, padded)
 
 
 def _main(args: argparse.Namespace) -> int:

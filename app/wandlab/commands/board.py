@@ -35,9 +35,9 @@ def register(sub: Any) -> None:
     back.add_argument("--port", default="virtual:")
     back.set_defaults(func=_rollback)
 
-    f = sub.add_parser("flash", help="push a model file to the board; it verifies and activates it")
+    f = sub.add_parser("flash", help="push a model to the board; it checks that it can run it, then activates it")
     f.add_argument("--port", required=True, help="link spec, e.g. serial:/dev/ttyACM0")
-    f.add_argument("model", help="model bundle (folder or .zip; sent as a board image) or a raw file")
+    f.add_argument("model", help="model bundle (folder or .zip; sent as a board image) or a board image file")
     f.add_argument("--model-id", help="name shown on the board (default: the file name)")
     f.set_defaults(func=_flash)
 
@@ -91,15 +91,21 @@ def _flash(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from wandlab.board.transfer import upload_model
+    from wandlab.errors import WandlabError
     from wandlab.ml.bundle import blob_for_path
 
     path = Path(args.model)
-    blob = blob_for_path(path)  # a bundle goes as its board image (model, features, labels, references)
+    # Checked before connecting: a file that is not a bundle or a valid board image is never sent.
+    blob = blob_for_path(path)
     model_id = args.model_id or path.stem
 
+    progress_shown = False
+
     async def main() -> None:
+        nonlocal progress_shown
         async with BoardClient(open_link(args.port), reconnect=False) as client:
             async for p in upload_model(client, blob, model_id, {"file": path.name}):
+                progress_shown = True
                 bar = "#" * int(30 * p.fraction)
                 print(f"\r{p.stage:<9} [{bar:<30}] {p.acked_bytes}/{p.total_bytes} B "
                       f"{p.kbytes_per_s:7.1f} KB/s", end="", flush=True)
@@ -107,7 +113,12 @@ def _flash(args: argparse.Namespace) -> int:
                     print(f"\nresuming an interrupted upload at byte {p.resumed_from}")
             print(f"\n{model_id} is active in slot {'AB'[p.slot]} ({len(blob)} bytes)")
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except WandlabError:
+        if progress_shown:
+            print(flush=True)  # end the progress line, so the reason (printed by the CLI) stands on its own
+        raise
     return 0
 
 

@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -113,14 +114,18 @@ def _read_files(path: Path) -> dict[str, bytes]:
     names = ("manifest.json", *REQUIRED, *OPTIONAL)
     out: dict[str, bytes] = {}
     if path.is_file() and zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as z:
-            members = {i.filename: i for i in z.infolist()}
-            for name in names:
-                info = members.get(name)
-                if info is not None:
-                    if info.file_size > MAX_BUNDLE_FILE:
-                        raise ModelError(f"bundle member {name} is too large ({info.file_size} bytes)")
-                    out[name] = z.read(info)
+        try:
+            with zipfile.ZipFile(path) as z:
+                members = {i.filename: i for i in z.infolist()}
+                for name in names:
+                    info = members.get(name)
+                    if info is not None:
+                        if info.file_size > MAX_BUNDLE_FILE:
+                            raise ModelError(f"bundle member {name} is too large ({info.file_size} bytes)")
+                        out[name] = z.read(info)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+            # A directory that is intact over members that are not: cut or damaged after it was written.
+            raise ModelError(f"{path}: damaged zip ({exc}); save or download the bundle again") from None
     elif path.is_dir():
         for name in names:
             f = path / name
@@ -194,14 +199,36 @@ def tflite_c_header(blob: bytes, name: str = "g_gesture_model") -> str:
 
 
 def blob_for_path(path: str | Path) -> bytes:
-    """What to push for a file the user named: a bundle (folder or .zip) becomes its board image;
-    anything else (an image already, a bare .tflite) goes as it is and the board judges it."""
-    from wandlab.onboard.board_image import pack
+    """The board image to push for the file or folder the user named, checked before anything is sent.
+
+    A bundle (folder or zip) becomes its board image; any other file must already be a complete, valid
+    board image. Everything else - a damaged zip, a folder without a manifest, a bare .tflite, a cut or
+    foreign file - raises ModelError naming the path and the problem: a board must never be handed bytes
+    that are not a model (the board checks again, but a refusal there costs the whole transfer)."""
+    from wandlab.onboard.board_image import TFLITE_IDENTIFIER, pack, unpack
 
     path = Path(path)
-    if path.is_dir() or (path.suffix == ".zip" and zipfile.is_zipfile(path)):
-        return pack(load_bundle(path))
+    if not path.exists():
+        raise ModelError(f"{path}: no such file or folder")
+    if path.is_dir() or path.suffix.lower() == ".zip" or (path.is_file() and zipfile.is_zipfile(path)):
+        if path.is_file() and not zipfile.is_zipfile(path):
+            raise ModelError(f"{path}: not a readable zip file (truncated or damaged?); save or download the "
+                             "bundle again")
+        bundle = load_bundle(path)  # its errors name the path
+        try:
+            return pack(bundle)
+        except ModelError as exc:
+            raise ModelError(f"{path}: the bundle cannot become a board image: {exc}") from None
     try:
-        return path.read_bytes()
+        blob = path.read_bytes()
     except OSError as exc:
         raise ModelError(f"cannot read {path}: {exc.strerror}") from None
+    if blob[4:8] == TFLITE_IDENTIFIER:
+        raise ModelError(f"{path} is a bare .tflite model; flash its bundle (folder or .zip), which carries "
+                         "the features, labels and references the board needs with it")
+    try:
+        unpack(blob)
+    except ModelError as exc:
+        raise ModelError(f"{path} is not a model the board can take: {exc}. Flash a model bundle (folder or "
+                         ".zip) or a board image written by wandlab") from None
+    return blob

@@ -15,6 +15,11 @@ lines of C and no JSON-in-zip. Layout (all integers little-endian)::
 Every section is required exactly once, in any order; unknown tags are refused rather than skipped, so a
 board never silently ignores something the host meant (a new section means a new version). No trailing
 bytes. ``unpack`` raises ModelError saying what is wrong; it never returns a half-valid image.
+
+``unpack`` checks in the order the firmware's validator does (firmware_sketches/wandlab_core/src/
+board_image.cpp: layout, then the TFLM section's identifier and root table), then what only Python reads
+so far: the JSON sections and that labels and references agree. Whether the model runs on a board (a
+verified flatbuffer, its ops, the tensor arena) is the board's check: ``wandlab.virtual.image_check``.
 """
 
 from __future__ import annotations
@@ -118,6 +123,7 @@ def unpack(blob: bytes) -> BoardImage:
     missing = [t.decode() for t in TAGS if t not in sections]
     if missing:
         raise ModelError(f"board image is missing section(s) {', '.join(missing)}")
+    _check_tflite(sections[b"TFLM"])
     try:
         features = FeatureConfig.from_json(sections[b"FEAT"].decode())
         labels_raw = json.loads(sections[b"LABL"].decode())
@@ -132,9 +138,28 @@ def unpack(blob: bytes) -> BoardImage:
     return BoardImage(sections[b"TFLM"], features, labels_raw, recognizer)
 
 
-def _check_consistent(tflite: bytes, labels: list[str], recognizer: KnnRecognizer) -> None:
+def _check_tflite(tflite: bytes) -> None:
+    """The flatbuffer's identifier, and its root table and that table's vtable inside the section: what a
+    board can check in a few lines before it hands the bytes to a full flatbuffer verifier."""
     if len(tflite) < 8 or tflite[4:8] != TFLITE_IDENTIFIER:
         raise ModelError("board image TFLM section is not a .tflite flatbuffer (no TFL3 identifier)")
+    (root,) = struct.unpack_from("<I", tflite, 0)
+    if root < 8 or root > len(tflite) - 4:  # after the offset and identifier; its vtable offset inside
+        raise ModelError(f"board image TFLM section is damaged: root table offset {root} is outside bytes "
+                         f"8..{len(tflite) - 4} of the flatbuffer")
+    (back,) = struct.unpack_from("<i", tflite, root)
+    vtable = root - back
+    vtable_ok = 0 <= vtable <= len(tflite) - 4
+    if vtable_ok:
+        vtable_size, table_size = struct.unpack_from("<HH", tflite, vtable)
+        vtable_ok = (vtable_size >= 4 and vtable_size % 2 == 0 and vtable + vtable_size <= len(tflite)
+                     and 4 <= table_size <= len(tflite) - root)
+    if not vtable_ok:
+        raise ModelError("board image TFLM section is damaged: its root table's vtable is outside the section")
+
+
+def _check_consistent(tflite: bytes, labels: list[str], recognizer: KnnRecognizer) -> None:
+    _check_tflite(tflite)
     if list(labels) != list(recognizer.labels):
         raise ModelError("board image labels and recogniser labels disagree")
     if len(labels) > 254:  # class ids are u8 and 255 means "none of these"

@@ -7,6 +7,7 @@ time passing - so the same board runs behind a pseudo-terminal, a BLE peripheral
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +23,8 @@ from wandlab.protocol import (
     Hello,
     ImuBlock,
     Info,
+    Log,
+    LogLevel,
     Message,
     Ping,
     Pong,
@@ -37,6 +40,7 @@ from wandlab.protocol import (
     StreamStats,
     StreamStop,
 )
+from wandlab.protocol.controller import ForgetHosts
 from wandlab.protocol.model import (
     ModelAbort,
     ModelActivate,
@@ -47,6 +51,8 @@ from wandlab.protocol.model import (
 )
 from wandlab.synth.motion import ACCEL_RANGE_G, GYRO_RANGE_DPS, MotionSynth
 from wandlab.virtual.audio import AudioSynth
+from wandlab.virtual.bonds import forget_bonds
+from wandlab.virtual.image_check import check_image, fit_text
 from wandlab.virtual.model_store import ModelStore
 from wandlab.virtual.recognizer import BoardRecognizer
 
@@ -67,6 +73,7 @@ class VirtualWandConfig:
     name: str = "Virtual wand"
     state_dir: str | None = None  # where slots persist across power cycles (None: in memory)
     max_model_bytes: int = 256 * 1024
+    arena_bytes: int = ARENA_BYTES  # TFLM tensor arena: a model whose tensors do not fit is refused
 
 
 class _Stream:
@@ -93,13 +100,20 @@ class VirtualBoard:
         self.mic: _Stream | None = None
         self._last_stats = 0.0
         self.unplug_requested_ms = 0
-        self.models = ModelStore(self.config.max_model_bytes, self.config.state_dir)
+        # A pushed model becomes active only once the board has checked it can run it (image_check).
+        self.models = ModelStore(self.config.max_model_bytes, self.config.state_dir, self._check_image)
         # The recogniser samples the IMU on its own clock when the host streams nothing (a controller
         # board recognises without a PC); None while nobody needs samples.
-        self.brain = BoardRecognizer(self.config.state_dir, ARENA_BYTES, self.config.axes)
+        self.brain = BoardRecognizer(self.config.state_dir, self.config.arena_bytes, self.config.axes)
         self._sense: _Stream | None = None
         self._model_key = ""
+        self.brain.outbox += [Log(int(LogLevel.WARNING), fit_text(note)) for note in self.models.notes]
         self.brain.outbox += self._sync_model()
+        # Called after ForgetHosts emptied the bond file: a BLE server drops the links those bonds protected.
+        self.bonds_forgotten: list[Callable[[], None]] = []
+
+    def _check_image(self, blob: bytes) -> str:
+        return check_image(blob, self.config.arena_bytes)
 
     # -- host requests ------------------------------------------------------------------------
     def info(self) -> Info:
@@ -116,7 +130,7 @@ class VirtualBoard:
             sensors=tuple(sensors),
             model_slots=2,
             max_model_bytes=self.config.max_model_bytes,
-            arena_bytes=ARENA_BYTES,
+            arena_bytes=self.config.arena_bytes,
             free_ram_bytes=180 * 1024,
             active_model_id=self.models.active_model_id,
             enrolled_labels=self.brain.labels,
@@ -141,6 +155,11 @@ class VirtualBoard:
             return [final, Ack(seq)]
         if message.FAMILY == "model":
             return self._model(seq, message) + self._sync_model()
+        if isinstance(message, ForgetHosts):
+            forget_bonds(self.config.state_dir)
+            for hook in self.bonds_forgotten:
+                hook()
+            return [Ack(seq)]
         if message.FAMILY in ("enroll", "controller"):
             return self.brain.handle(seq, message, now)
         return self._simulate(seq, message)

@@ -14,19 +14,21 @@ events pause meanwhile, as a take being enrolled is not a command.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from wandlab.errors import ModelError
-from wandlab.onboard.board_image import BoardImage, unpack
+from wandlab.onboard.board_image import BoardImage
 from wandlab.onboard.imu_features import quantize_input, take_features
 from wandlab.onboard.knn import sq_distances
 from wandlab.onboard.segmenter import Segment, Segmenter
 from wandlab.protocol import Ack, Error, ErrorCode, Log, LogLevel, Message
 from wandlab.protocol.controller import (
     NO_CLASS,
+    HidAction,
     HidEnable,
     HidMapGet,
     HidMapSet,
@@ -49,6 +51,7 @@ from wandlab.protocol.enroll import (
 )
 from wandlab.virtual.enrollment import EnrollSession, check_start, merged_shots
 from wandlab.virtual.hid_map import HidSettings
+from wandlab.virtual.image_check import fit_text, load_image
 from wandlab.virtual.refs import ENROLLED, UPLOADED, RefClass, RefStore, enrolled_threshold
 
 NO_MODEL = "no model is active on the board: push one (wandlab flash) first"
@@ -69,46 +72,35 @@ class BoardRecognizer:
         self.segmenter: Segmenter | None = None
         self.outbox: list[Message] = []
         self.latencies_us: list[int] = []  # of every decision, for benchmarks and tests
-        self.reports_sent = 0
+        self.reports_sent = 0  # presses (HID on), whether or not a host received them: HidReport.sent says
+        # Sends one action's input reports over BLE HID, True if a bonded, encrypted host got them; set by
+        # the BLE server (virtual/ble_server.py). None: no radio, so nothing is ever sent.
+        self.press: Callable[[HidAction], bool] | None = None
 
     # -- model ---------------------------------------------------------------------------------
     def set_model(self, blob: bytes | None, key: str) -> list[Message]:
-        """Adopt the active slot's blob (None: empty); returns Log messages for the host."""
+        """Adopt the active slot's blob (None: empty) as ``image_check.load_image`` loads it; returns Log
+        messages for the host.
+
+        The store activates only images that passed the same check (at ModelFinish and at boot), so this
+        normally loads; should it not, the problem is reported and recognition stays off, never raised."""
         self.image, self._interp, self.problem = None, None, NO_MODEL
         if blob is not None:
             try:
-                image = unpack(blob)
-                self._interp = self._load(image)
-                self.image, self.problem = image, ""
+                loaded = load_image(blob, self.arena_bytes)
+                self._interp, self._in_quant = loaded.interpreter, loaded.input_quant
+                self.image, self.problem = loaded.image, ""
             except ModelError as exc:
                 self.problem = f"the active model cannot run here: {exc}"
         logs: list[Message] = [Log(int(LogLevel.WARNING), n) for n in self.refs.set_model(self.image, key)]
         if self.problem and blob is not None:
-            logs.append(Log(int(LogLevel.WARNING), f"{self.problem}; recognition is off"))
+            logs.append(Log(int(LogLevel.WARNING), fit_text(f"{self.problem}; recognition is off")))
         if self.image is None:
             self.recognizing = self.events = False
             if self.session is not None and not self.session.done:
                 logs.append(self.session.fail("the model changed during enrollment; nothing was stored"))
             self.session = None
         return logs
-
-    def _load(self, image: BoardImage) -> Any:
-        from tflite_micro import runtime  # TFLM's interpreter only: light, and what firmware runs
-
-        try:
-            interp = runtime.Interpreter.from_bytes(image.model_tflite, arena_size=self.arena_bytes)
-        except (RuntimeError, ValueError) as exc:
-            raise ModelError(f"TFLM cannot load the model within a {self.arena_bytes} byte arena ({exc})") from None
-        inp, out = interp.get_input_details(0), interp.get_output_details(0)
-        want = (1, *image.features.shape)
-        if tuple(int(v) for v in inp["shape"]) != want or inp["dtype"] != np.int8:
-            raise ModelError(f"model input is {tuple(inp['shape'])} {inp['dtype'].__name__}, its features need "
-                             f"{want} int8")
-        if out["dtype"] != np.int8 or int(out["shape"][-1]) != image.embedding_dim:
-            raise ModelError(f"model output {tuple(out['shape'])} does not match {image.embedding_dim}-D references")
-        q = inp["quantization_parameters"]
-        self._in_quant = (float(q["scales"][0]), int(q["zero_points"][0]))
-        return interp
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -174,8 +166,9 @@ class BoardRecognizer:
         action = self.hid.action_for(class_id) if class_id != NO_CLASS else None
         if action is not None:
             self.reports_sent += int(self.hid.enabled)
+            sent = self.hid.enabled and self.press is not None and self.press(action)
             if self.recognizing and self.events:
-                out.append(HidReport(class_id, action.kind, action.code, action.modifiers, int(self.hid.enabled)))
+                out.append(HidReport(class_id, action.kind, action.code, action.modifiers, int(sent)))
         return out
 
     def decide(self, emb: np.ndarray) -> tuple[int, str, float, float]:

@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import QFileDialog
 from pytestqt.qtbot import QtBot
 
-from tests.dataset.helpers import add, imu_draft, make_folder, word
+from tests.dataset.helpers import add, imu_draft, make_folder, word, write_wav
 from wandlab.dataset.project import Draft
 from wandlab.ui.dataset_page import ANY, DatasetPage
 from wandlab.ui.main_window import MainWindow
@@ -131,3 +132,23 @@ def test_rename_label_moves_its_takes_and_undoes(qtbot: QtBot, window: MainWindo
     assert picker.store.colour("swipe") == "#123456"
     window.menu_actions["undo"].trigger()
     assert page.counts == {"flick": 3, "wave": 2}
+
+
+def test_import_takes_a_single_file_too(qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch) -> None:
+    page = _page(window, tmp_path, flicks=0, waves=0)
+    assert [a.text() for a in page.import_button.menu().actions()] == [
+        "Folder…",
+        "File (CSV, WAV or Edge Impulse JSON)…",
+    ]
+    write_wav(tmp_path / "hello.1.wav", word(), 16000)
+    asked: list[str] = []
+
+    def pick(parent: object, caption: str, folder: str = "", filters: str = "") -> tuple[str, str]:
+        asked.append(filters)
+        return str(tmp_path / "hello.1.wav"), "Takes"
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", pick)  # the dialog the menu's File… opens
+    page.import_file_action.trigger()
+    qtbot.waitUntil(lambda: page.model.rowCount() == 1, timeout=5000)
+    assert page.counts == {"hello": 1} and "*.json" in asked[0]
+    qtbot.waitUntil(lambda: "Imported 1" in window.banner.label.text(), timeout=2000)

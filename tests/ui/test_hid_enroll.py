@@ -58,6 +58,7 @@ def test_enroll_wizard_teaches_the_board_a_new_gesture(qtbot: QtBot, window: Mai
     page.enroll_button.click()
     wizard = page.wizard
     assert isinstance(wizard, EnrollWizard) and wizard.isVisible()
+    assert "enroll wizard" in page.status.text()  # not "Starting recognition…" while the wizard has the board
     assert wizard.virtual_row.isVisibleTo(wizard)  # the virtual wand offers to perform it
     wizard.name.setText("w")
     assert wizard.virtual_gesture.currentData() == "w"  # a library gesture's name picks it

@@ -41,7 +41,7 @@ def test_connecting_shows_board_info_and_live_data(qtbot: QtBot, window: MainWin
     facts = {panel.info_form.itemAt(i, panel.info_form.ItemRole.LabelRole).widget().text():
              panel.info_form.itemAt(i, panel.info_form.ItemRole.FieldRole).widget().text()
              for i in range(panel.info_form.rowCount())}
-    assert facts["Board"] == "Virtual wand" and "gyroscope" in facts["Sensors"]
+    assert facts["Board"] == "Virtual wand" and "gyro 100 Hz" in facts["Sensors"]
     assert panel.connect_button.text() == "Disconnect" and not panel.no_board.isVisible()
     assert window.virtual_panel.isVisible()
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
 from pytestqt.qtbot import QtBot
 
+from tests.dataset.helpers import FullDisk
 from wandlab.dataset import capture as cap
 from wandlab.ui.main_window import MainWindow
 
@@ -102,3 +104,21 @@ def test_unplug_mid_take_keeps_the_take(qtbot: QtBot, window: MainWindow, tmp_pa
     assert not page.capture.running  # type: ignore[union-attr]
     assert "disconnected" in window.banner.label.text().lower()
     qtbot.waitUntil(lambda: window.session.connected, timeout=5000)  # let it come back before closing
+
+
+def test_a_full_disk_stops_recording_with_a_message(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    disk = FullDisk(monkeypatch)
+    _ready(qtbot, window, tmp_path, takes=3, seconds=3.0)
+    page = window.record_page
+    page.record_button.click()
+    qtbot.waitUntil(lambda: page.capture is not None and page.capture.frames > 50, timeout=3000)
+    disk.journal = True  # the disk fills up mid-take
+    qtbot.waitUntil(lambda: not page.capture.running, timeout=3000)  # type: ignore[union-attr]
+    banner = window.banner.label.text()
+    assert banner.startswith("Recording stopped: ") and "the disk is full; free some space" in banner
+    assert "Take 1 was saved" in banner
+    [sample] = _samples(window)  # what reached the disk is kept, marked for review
+    assert sample.interrupted and 50 < sample.n_frames < 300
+    assert "Stop" not in page.record_button.text()

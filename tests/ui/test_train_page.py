@@ -39,15 +39,26 @@ def report_data() -> dict[str, Any]:
         "confusion": [[2, 0, 0, 0], [0, 1, 0, 1], [0, 0, 2, 0]],
         "predicted_labels": [*LABELS, "none"],
         "open_set_accuracy": 5 / 6, "float_accuracy": 0.9, "int8_accuracy": 0.88,
-        "model_bytes": 14888, "arena_bytes": 4320, "validation_takes": 6,
-        "budget": {"model_flash_bytes": 16384, "arena_bytes": 8192, "latency_ms": 20.0},
+        "model_bytes": 14888, "image_bytes": 17000, "arena_bytes": 4320, "validation_takes": 6,
+        "budget": {"model_flash_bytes": 16384, "arena_bytes": 8192, "latency_ms": 20.0,
+                   "board_max_model_bytes": 256 * 1024, "board_arena_bytes": 64 * 1024},
+        "board": "Virtual wand",
         "latency_ms": {"Cortex-M4F": 1.9, "ESP32-S3": 0.3},
         "stage_seconds": {"train": 3.5},
     }
 
 
-def fake_pipeline(fail_at: str = "", hang_at: str = "") -> Any:
-    """StageEvents as train_and_flash yields them, quickly; optionally failing or hanging at a stage."""
+def evaluation() -> dict[str, Any]:
+    return {"version": 1, "labels": LABELS,
+            "confusion": {"rows": LABELS, "cols": [*LABELS, "none"],
+                          "matrix": [[2, 0, 0, 0], [1, 1, 0, 0], [0, 0, 2, 0]]}}
+
+
+def fake_pipeline(fail_at: str = "", hang_at: str = "", verify_carries_evaluation: bool = False) -> Any:
+    """StageEvents as train_and_flash yields them, quickly; optionally failing or hanging at a stage.
+    The training's evaluation comes with the train stage's done, or (as the real pipeline does it) with
+    the verify stage's."""
+    evaluated_at = "verify" if verify_carries_evaluation else "train"
 
     async def pipeline(client: Any, project: Any) -> AsyncIterator[StageEvent]:
         share = 1 / len(STAGE_NAMES)
@@ -65,10 +76,8 @@ def fake_pipeline(fail_at: str = "", hang_at: str = "") -> Any:
                                      {"epoch": epoch, "epochs": 3, "loss": 3.0 / epoch, "accuracy": 0.3 * epoch,
                                       "val_accuracy": 0.3 * epoch})
             data = report_data() if stage == "report" else {}
-            if stage == "train":
-                data = {"evaluation": {"version": 1, "labels": LABELS,
-                                       "confusion": {"rows": LABELS, "cols": [*LABELS, "none"],
-                                                     "matrix": [[2, 0, 0, 0], [1, 1, 0, 0], [0, 0, 2, 0]]}}}
+            if stage == evaluated_at:
+                data = {"evaluation": evaluation()}
             yield StageEvent(stage, "done", (i + 1) * share, f"{stage} done", {**data, "seconds": 0.25})
 
     return pipeline
@@ -105,7 +114,7 @@ def test_progress_stages_curves_and_report(qtbot: QtBot, window: MainWindow, tmp
     assert page.report.confusion.texts == ["2", "1", "1", "2"]
     assert "83% recognised" in page.report.summary.text() and "flick_left" in page.report.summary.text()
     assert [m.name for m in page.report.budget_bars.meters] == ["Model (flash)", "Tensor arena (RAM)", "Latency"]
-    assert "14.5 KB of 16.0 KB" in page.report.budget_bars.meters[0].text
+    assert "14.5 KB of 16 KB" in page.report.budget_bars.meters[0].text
     assert page.train_button.isEnabled() and not page.cancel_button.isEnabled()
     from wandlab.ml.report_html import SECTIONS
 

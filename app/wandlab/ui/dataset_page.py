@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pyqtgraph as pg
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -21,9 +22,10 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QPushButton,
+    QMenu,
     QSplitter,
     QTableView,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -33,7 +35,7 @@ from wandlab.dataset.export import export_project
 from wandlab.dataset.importer import import_source
 from wandlab.dataset.problems import MIN_TAKES, Problem, find_problems
 from wandlab.dataset.project import Project
-from wandlab.ui.dataset_table import FILTERED, ID_ROLE, SampleFilter, SampleTableModel
+from wandlab.ui.dataset_table import COLUMNS, FILTERED, ID_ROLE, SampleFilter, SampleTableModel
 from wandlab.ui.label_picker import LabelStore
 from wandlab.ui.notify import Notifier
 from wandlab.ui.project_menu import ProjectHolder
@@ -42,8 +44,30 @@ from wandlab.ui.thumbnails import SIZE, ThumbnailCache
 from wandlab.ui.worker import JobDialog, Worker
 
 PROBLEMS_DELAY_MS = 600
-COLUMN_WIDTHS = (SIZE[0] + 12, 100, 48, 64, 70, 70, 76, 136)
+# What each column must show whole: the widest usual value (sessions are "2025-01-14 10:32" when recorded here).
+COLUMN_SAMPLES = ("", "flick_right", "audio", "10.00 s", "person 10", "2025-01-14 10:32", "validation",
+                  "2025-01-14 10:32:00")
+FILTER_CHARS = len("(all)")
 ANY = "(all)"
+IMPORT_FILE_FILTER = "Takes (*.csv *.wav *.json);;All files (*)"
+
+
+def column_widths(table: QTableView) -> list[int]:
+    """Column widths from the table's font, so a larger font does not cut sessions and dates.
+
+    A cell needs its text plus the item margins; a header its title plus room for the sort arrow.
+    """
+    fm = table.fontMetrics()
+    widths = [SIZE[0] + 12]
+    for column, sample in enumerate(COLUMN_SAMPLES[1:], start=1):
+        widths.append(max(fm.horizontalAdvance(sample) + 14, fm.horizontalAdvance(COLUMNS[column]) + 26))
+    return widths
+
+
+def _tool_button(text: str, tooltip: str) -> QToolButton:
+    button = QToolButton(text=text, toolTip=tooltip)
+    button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+    return button
 
 
 class DatasetPage(QWidget):
@@ -63,20 +87,26 @@ class DatasetPage(QWidget):
         self.filters: dict[str, QComboBox] = {}
         bar = QHBoxLayout()
         for name in FILTERED:
-            combo = QComboBox(minimumWidth=110, toolTip=f"Show only takes with this {name}")
+            combo = QComboBox(toolTip=f"Show only takes with this {name}")
+            # Sized to a few characters, not to the longest value: the bar must fit a 1280 px window.
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(FILTER_CHARS)
             combo.currentTextChanged.connect(lambda text, n=name: self._filter(n, text))
-            bar.addWidget(QLabel(name.capitalize()))
+            label = QLabel(name.capitalize())
+            label.setBuddy(combo)
+            bar.addWidget(label)
             bar.addWidget(combo)
             self.filters[name] = combo
         self.shown = QLabel()
         bar.addWidget(self.shown, 1)
-        self.undo_button = QPushButton("Undo", toolTip="Undo the last edit (Ctrl+Z)")
-        self.redo_button = QPushButton("Redo", toolTip="Redo (Ctrl+Shift+Z)")
+        # Tool buttons hug their text (a push button is at least 80 px wide): four of them fit beside the filters.
+        self.undo_button = _tool_button("↶", "Undo the last edit (Ctrl+Z)")  # the tooltip names the edit
+        self.redo_button = _tool_button("↷", "Redo (Ctrl+Shift+Z)")
         self.undo_button.clicked.connect(lambda: self.project.editor.undo() if self.project else None)
         self.redo_button.clicked.connect(lambda: self.project.editor.redo() if self.project else None)
-        self.import_button = QPushButton("Import…", toolTip="Import a labeled folder or an Edge Impulse export")
-        self.export_button = QPushButton("Export…", toolTip="Export the takes shown to a labeled folder")
-        self.import_button.clicked.connect(self._ask_import)
+        self.import_button = _tool_button("Import…", "Import a labeled folder, an Edge Impulse export, or one file")
+        self.export_button = _tool_button("Export…", "Export the takes shown to a labeled folder")
+        self._add_import_menu()
         self.export_button.clicked.connect(self._ask_export)
         for button in (self.undo_button, self.redo_button, self.import_button, self.export_button):
             bar.addWidget(button)
@@ -93,16 +123,19 @@ class DatasetPage(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for column, width in enumerate(COLUMN_WIDTHS):
+        for column, width in enumerate(column_widths(self.table)):
             self.table.setColumnWidth(column, width)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
+        delete = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.table)
+        delete.setContext(Qt.ShortcutContext.WidgetShortcut)  # the table's rows, not text being edited
+        delete.activated.connect(self.delete_selected)
 
         self.chart = pg.PlotWidget(background="w")
         self.chart.setMouseEnabled(False, False)
         self.chart.hideButtons()
         self.chart.setTitle("Takes per label")
         self.chart.invertY(True)  # first label on top, like the table and the filters
-        self.chart.setMinimumWidth(260)
+        self.chart.setMinimumWidth(160)
         self.problem_list = QListWidget(toolTip="Takes worth a second look; click one to review it")
         self.problem_list.itemClicked.connect(self._problem_clicked)
         self.problem_list.setWordWrap(True)  # messages say why; cut off they say nothing
@@ -116,18 +149,21 @@ class DatasetPage(QWidget):
         problems_layout.addWidget(self.problem_list)
         side.addWidget(problems)
 
-        upper = QSplitter(Qt.Orientation.Horizontal)
-        upper.addWidget(self.table)
-        upper.addWidget(side)
-        upper.setStretchFactor(0, 3)
-        upper.setStretchFactor(1, 1)
-        upper.setSizes([760, 300])
+        # The table gets the page's whole width (its columns need ~850 px); the counts and problems sit
+        # beside the editor, which copes with less.
         self.editor = SampleEditor(notifier)
+        lower = QSplitter(Qt.Orientation.Horizontal)
+        lower.addWidget(self.editor)
+        lower.addWidget(side)
+        lower.setStretchFactor(0, 3)
+        lower.setStretchFactor(1, 1)
+        lower.setSizes([700, 280])
         body = QSplitter(Qt.Orientation.Vertical)
-        body.addWidget(upper)
-        body.addWidget(self.editor)
+        body.addWidget(self.table)
+        body.addWidget(lower)
         body.setStretchFactor(0, 3)
         body.setStretchFactor(1, 2)
+        body.setSizes([280, 280])  # the plots would take most of the height: at 720 px the table showed 4 rows
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(body, 1)
@@ -269,15 +305,35 @@ class DatasetPage(QWidget):
             sample = self.project.get(ids[0])
         self.editor.show_sample(self.project, sample, ids)
 
+    def delete_selected(self) -> None:
+        """The Delete key on the table: delete the selected takes (one undoable step, like the button)."""
+        if self.selected_ids():
+            self.editor.delete()
+
     def _filter(self, name: str, text: str) -> None:
         self.proxy.set_filter(name, "" if text == ANY else text)
         self.shown.setText(f"  {self.proxy.rowCount()} of {len(self.model.samples)} takes")
 
     # -- import / export ------------------------------------------------------------------------
+    def _add_import_menu(self) -> None:
+        """Import… offers a folder or one file: Qt's file dialogs pick one kind or the other, never both."""
+        menu = QMenu(self.import_button)
+        self.import_folder_action = menu.addAction("Folder…")
+        self.import_folder_action.triggered.connect(self._ask_import)
+        self.import_file_action = menu.addAction("File (CSV, WAV or Edge Impulse JSON)…")
+        self.import_file_action.triggered.connect(self._ask_import_file)
+        self.import_button.setMenu(menu)
+        self.import_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+
     def _ask_import(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Import a labeled folder or an Edge Impulse export")
         if folder:
             self.import_from(folder)
+
+    def _ask_import_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import one take", "", IMPORT_FILE_FILTER)
+        if path:
+            self.import_from(path)  # the same import as a folder's: format from the file's extension
 
     def import_from(self, source: str | Path) -> None:
         if self.project is None:

@@ -26,6 +26,8 @@ from wandlab.board.client import ConnectionState
 from wandlab.link.serial_link import list_serial_ports
 from wandlab.protocol import Info, Message, SensorKind
 from wandlab.protocol.model import TransferResult
+from wandlab.ui.elided_label import ElidedLabel
+from wandlab.ui.meter_bars import kbytes
 from wandlab.ui.notify import TaskRunner
 from wandlab.ui.session import VIRTUAL_SPEC, DeviceSession
 
@@ -46,14 +48,11 @@ def state_text(state: ConnectionState, detail: str = "") -> tuple[str, str]:
 
 
 def _kind_name(kind: int) -> str:
+    # Short names: "gyroscope 100 Hz ±2000 °/s" wrapped onto two lines in the panel's column.
     try:
-        return {"ACCEL": "accelerometer", "GYRO": "gyroscope"}.get(SensorKind(kind).name, "microphone")
+        return {"ACCEL": "accel", "GYRO": "gyro"}.get(SensorKind(kind).name, "mic")
     except ValueError:
         return f"sensor {kind}"
-
-
-def _kib(n: int) -> str:
-    return f"{n / 1024:.0f} KiB"
 
 
 def describe_info(info: Info) -> list[tuple[str, str]]:
@@ -70,9 +69,9 @@ def describe_info(info: Info) -> list[tuple[str, str]]:
         ("Firmware", info.firmware_version),
         ("Protocol", f"v{info.protocol_version}"),
         ("Sensors", "\n".join(sensors)),
-        ("Model slots", f"{info.model_slots} × up to {_kib(info.max_model_bytes)}"),
-        ("Tensor arena", _kib(info.arena_bytes)),
-        ("Free RAM", _kib(info.free_ram_bytes)),
+        ("Model slots", f"{info.model_slots} × up to {kbytes(info.max_model_bytes)}"),
+        ("Tensor arena", kbytes(info.arena_bytes)),
+        ("Free RAM", kbytes(info.free_ram_bytes)),
         ("Active model", info.active_model_id or "none"),
         ("Battery", battery),
         ("ID", info.board_uid),
@@ -198,6 +197,11 @@ class DevicePanel(QWidget):
         if info is None:
             return
         for label, value in describe_info(info):
-            field = QLabel(value)
-            field.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            # Values come from the board (a model id, a board name) and may be long: one line, "…" and
+            # a tooltip rather than a panel wider than its column, which would cut off the buttons.
+            field: QWidget
+            if "\n" in value:
+                field = QLabel(value, wordWrap=True)
+            else:
+                field = ElidedLabel(value, mode=Qt.TextElideMode.ElideMiddle)
             self.info_form.addRow(label, field)

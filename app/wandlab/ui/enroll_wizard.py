@@ -41,6 +41,7 @@ from wandlab.protocol.enroll import EnrollProgress, EnrollState
 from wandlab.synth.gestures import GESTURES
 from wandlab.ui.hid_editor import ActionEditor
 from wandlab.ui.notify import Notifier, TaskRunner
+from wandlab.ui.plain_errors import NO_MODEL, plain
 from wandlab.ui.session import DeviceSession
 from wandlab.ui.virtual_panel import gesture_title
 
@@ -96,12 +97,16 @@ class EnrollWizard(QDialog):
         self.start_button = QPushButton("Start")
         self.start_button.setDefault(True)
         self.start_button.clicked.connect(self.start)
+        self.why = QLabel("")  # the reason Start is disabled, in view and not only in its tooltip
+        self.why.setWordWrap(True)
+        self.why.setStyleSheet("color: #9b1c1c;")
         name_page = QWidget()
         nl = QVBoxLayout(name_page)
         nl.addWidget(QLabel("The board learns a gesture from a few takes, by itself: no training, no reflashing. "
                             "Hold still between takes."))
         nl.addLayout(form)
         nl.addStretch(1)
+        nl.addWidget(self.why)
         nl.addWidget(self.start_button, 0, Qt.AlignmentFlag.AlignRight)
 
         # -- page 2: the takes ---------------------------------------------------------------------
@@ -181,8 +186,21 @@ class EnrollWizard(QDialog):
         self._name_changed("")
 
     # -- page 1 ---------------------------------------------------------------------------------
+    def blocker(self) -> str:
+        """Why Start cannot enroll now ("" when it can)."""
+        info = self.session.info
+        if not self.session.connected or info is None:
+            return "Connect a board first."
+        if not info.active_model_id:  # the board embeds the takes with its model: without one it refuses
+            return f"{NO_MODEL} Enrolling needs one: the board describes each take with its model."
+        return ""
+
     def _name_changed(self, text: str) -> None:
-        self.start_button.setEnabled(bool(text.strip()) and self.session.connected)
+        why = self.blocker() or ("" if text.strip() else "Name the gesture first.")
+        self.start_button.setEnabled(not why)
+        self.start_button.setToolTip(why or "Start: perform the gesture when asked")
+        self.why.setText(self.blocker())
+        self.why.setVisible(bool(self.why.text()))
         key = text.strip().lower().replace(" ", "_")
         index = self.virtual_gesture.findData(key)
         if index >= 0:  # a library gesture's name: perform that one
@@ -217,7 +235,7 @@ class EnrollWizard(QDialog):
                     await asyncio.sleep(PERFORM_DELAY_S)
                     await self._perform()
         except BoardError as exc:  # e.g. no model on the board: say it here, with a way back
-            self._failed(str(exc))
+            self._failed(plain(exc))
 
     def on_progress(self, p: EnrollProgress) -> None:
         self.progress_log.append(p)
@@ -236,7 +254,7 @@ class EnrollWizard(QDialog):
             self.class_id = p.class_id
             self._enter_try(label, p)
         elif state == EnrollState.FAILED:
-            self._failed(p.message)
+            self._failed(plain(p.message))
 
     def _failed(self, message: str) -> None:
         self.prompt.setText("Not enrolled")

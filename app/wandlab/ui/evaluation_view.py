@@ -11,6 +11,9 @@ from PySide6.QtSvgWidgets import QSvgWidget
 from PySide6.QtWidgets import QGridLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 COLUMNS = 2
+MIN_WIDTH = 260
+BEFORE = ("The full evaluation of the model appears here once Train & Flash has trained and verified one: "
+          "embedding map, false accepts on idle motion, few-shot enrollment, precision and recall per class.")
 
 
 class _Figure(QSvgWidget):
@@ -21,7 +24,8 @@ class _Figure(QSvgWidget):
         self.load(QByteArray(svg.encode("utf-8")))
         size = self.renderer().defaultSize()
         self._ratio = size.height() / size.width() if size.width() > 0 else 0.75
-        self.setMinimumSize(QSize(320, int(320 * self._ratio)))
+        # Two columns fit the tab at 1280 px without a sideways scroll bar; wider windows scale them up.
+        self.setMinimumSize(QSize(MIN_WIDTH, int(MIN_WIDTH * self._ratio)))
 
     def hasHeightForWidth(self) -> bool:  # noqa: N802 (Qt API)
         return True
@@ -34,8 +38,7 @@ class EvaluationView(QScrollArea):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWidgetResizable(True)
-        self.empty = QLabel("The full evaluation appears here after training: embedding map, false accepts "
-                            "on idle motion, few-shot enrollment, precision and recall per class.")
+        self.empty = QLabel(BEFORE)
         self.empty.setWordWrap(True)
         self._body = QWidget()
         self._layout = QVBoxLayout(self._body)
@@ -46,17 +49,22 @@ class EvaluationView(QScrollArea):
         self.setWidget(self._body)
         self.figures: dict[str, QSvgWidget] = {}
 
-    def show_evaluation(self, evaluation: dict[str, Any]) -> None:
-        from wandlab.ml.report_html import figures
-
+    def show_message(self, text: str) -> None:
+        """No figures, and why (before any training, during a run, after a run that stopped early)."""
         for widget in self.figures.values():
             widget.deleteLater()
         self.figures = {}
+        self.empty.setText(text)
+        self.empty.show()
+
+    def show_evaluation(self, evaluation: dict[str, Any]) -> None:
+        from wandlab.ml.report_html import figures
+
         if not evaluation or "error" in evaluation:
-            reason = (evaluation or {}).get("error", "no evaluation in this run")
-            self.empty.setText(f"No evaluation to show: {reason}")
-            self.empty.show()
+            reason = (evaluation or {}).get("error", "the training did not evaluate this model")
+            self.show_message(f"No evaluation to show: {reason}")
             return
+        self.show_message("")
         self.empty.hide()
         for i, (key, svg) in enumerate(figures(evaluation).items()):
             widget = _Figure(svg)

@@ -37,12 +37,18 @@ KINDS = ((ActionKind.NONE, "Nothing"), (ActionKind.KEY, "Key"), (ActionKind.CONS
 # Keys in the order people look for them: arrows and navigation first, then letters, digits, F-keys.
 _KEY_ORDER = [0x4F, 0x50, 0x52, 0x51, 0x2C, 0x28, 0x29, 0x2B, 0x2A, 0x4A, 0x4D, 0x4B, 0x4E, 0x49, 0x4C, 0x46]
 KEY_CHOICES = _KEY_ORDER + [c for c in KEY_NAMES if c not in _KEY_ORDER]
+CONNECT_FIRST = "Connect a board to edit its keys."
 
 
 class ActionEditor(QWidget):
-    """One HID action: kind, then a key (+ Ctrl/Shift/Alt/GUI), a media key, buttons, or dx/dy."""
+    """One HID action: kind, then a key (+ Ctrl/Shift/Alt/Super), a media key, buttons, or dx/dy.
+
+    Two lines for a key (the modifiers under it), one otherwise: in one line the key's name and the
+    modifiers were cut to "Rigl" and "Supe" in the HID table's column.
+    """
 
     changed = Signal()
+    resized = Signal()  # the modifiers line came or went: a table row holding this editor must follow
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -74,14 +80,21 @@ class ActionEditor(QWidget):
 
         self.detail = QStackedWidget()
         self.detail.addWidget(QLabel(""))  # NONE
-        self.detail.addWidget(row(self.key, *self.mods.values()))
+        self.detail.addWidget(row(self.key))
         self.detail.addWidget(row(self.media))
         self.detail.addWidget(row(self.button))
         self.detail.addWidget(row(self.dx, self.dy))
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(2, 0, 2, 0)
-        layout.addWidget(self.kind)
-        layout.addWidget(self.detail, 1)
+        self.modifiers = row(*self.mods.values())
+        first = QHBoxLayout()
+        first.setContentsMargins(0, 0, 0, 0)
+        first.addWidget(self.kind)
+        first.addWidget(self.detail, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(2)
+        layout.addLayout(first)
+        layout.addWidget(self.modifiers)
+        self.modifiers.hide()
         self.kind.currentIndexChanged.connect(self._kind_changed)
         for signal in (self.key.currentIndexChanged, self.media.currentIndexChanged,
                        self.button.currentIndexChanged, self.dx.valueChanged, self.dy.valueChanged):
@@ -91,6 +104,8 @@ class ActionEditor(QWidget):
 
     def _kind_changed(self) -> None:
         self.detail.setCurrentIndex(self.kind.currentIndex())
+        self.modifiers.setVisible(self.kind.currentData() == int(ActionKind.KEY))
+        self.resized.emit()
         self.changed.emit()
 
     def action(self, class_id: int) -> HidAction:
@@ -136,6 +151,7 @@ class HidEditor(QGroupBox):
     """The board's HID map as a table (one row per class the board recognises)."""
 
     sent = Signal()  # the map on the board now equals the table
+    on_board = Signal()  # board_actions changed: read from the board or sent to it
 
     def __init__(self, session: DeviceSession, runner: TaskRunner, notifier: Notifier,
                  parent: QWidget | None = None) -> None:
@@ -143,6 +159,7 @@ class HidEditor(QGroupBox):
         self.session, self.runner, self.notifier = session, runner, notifier
         self.classes: list[tuple[int, str]] = []
         self.editors: dict[int, ActionEditor] = {}
+        self.board_actions: dict[int, HidAction] = {}  # class id -> the action the board has (last read or sent)
         self.busy = False
 
         self.hid_on = QCheckBox("HID on: the board presses keys by itself")
@@ -187,7 +204,10 @@ class HidEditor(QGroupBox):
         for w in (self.hid_on, self.preset, self.reload_button, self.send_button, self.table):
             w.setEnabled(ok)
         if not self.session.connected:
-            self.state.setText("Connect a board to edit its keys.")
+            self.state.setText(CONNECT_FIRST)
+            self.board_actions = {}
+        elif self.state.text() == CONNECT_FIRST:
+            self.state.setText("")  # connected: the next read from the board says what it has
 
     # -- table ----------------------------------------------------------------------------------
     def set_rows(self, classes: list[tuple[int, str]], actions: list[HidAction]) -> None:
@@ -201,6 +221,7 @@ class HidEditor(QGroupBox):
             self.table.setItem(row, 0, name)
             editor = ActionEditor()
             editor.set_action(by_class.get(class_id))
+            editor.resized.connect(lambda r=row: self.table.resizeRowToContents(r))
             self.table.setCellWidget(row, 1, editor)
             self.editors[class_id] = editor
         self.table.resizeRowsToContents()
@@ -246,6 +267,8 @@ class HidEditor(QGroupBox):
         finally:
             self._busy(False)
         self.set_rows([(c.class_id, c.label) for c in refs.classes], list(hid_map.actions))
+        self.board_actions = {a.class_id: a for a in hid_map.actions}
+        self.on_board.emit()
         self.hid_on.setChecked(bool(hid_map.enabled))
         self.state.setText(f"{len(hid_map.actions)} of {len(refs.classes)} gestures have a key on the board."
                            if refs.classes else "No gestures on the board yet: Train & Flash or enroll one.")
@@ -262,7 +285,9 @@ class HidEditor(QGroupBox):
         finally:
             self._busy(False)
         self.state.setText(f"Sent: {len(actions)} gestures mapped. The board keeps this map.")
+        self.board_actions = {a.class_id: a for a in actions}
         self.sent.emit()
+        self.on_board.emit()
 
     def _toggle_hid(self, on: bool) -> None:
         async def go() -> None:

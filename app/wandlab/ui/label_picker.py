@@ -12,9 +12,18 @@ import json
 import os
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
-from PySide6.QtWidgets import QColorDialog, QComboBox, QHBoxLayout, QInputDialog, QToolButton, QWidget
+from PySide6.QtWidgets import (
+    QColorDialog,
+    QComboBox,
+    QHBoxLayout,
+    QInputDialog,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QToolButton,
+    QWidget,
+)
 
 from wandlab.dataset.project import Project
 from wandlab.errors import WandlabError
@@ -84,6 +93,26 @@ def swatch(colour: str, size: int = 12) -> QIcon:
     return QIcon(pixmap)
 
 
+COLOUR_ROLE = Qt.ItemDataRole.UserRole + 7
+
+
+class SwatchDelegate(QStyledItemDelegate):
+    """Draws each label's colour in the drop-down list.
+
+    The colour is an item role, not the item's icon: an editable combo draws the icon of its current
+    item beside the text typed, and the current item is not the label typed (typing "wave" leaves
+    "flick" current), so a real icon showed one label's colour next to another's name.
+    """
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:  # noqa: N802
+        super().initStyleOption(option, index)
+        colour = index.data(COLOUR_ROLE)
+        if colour:
+            option.icon = swatch(str(colour))  # type: ignore[attr-defined]
+            option.decorationSize = QSize(12, 12)  # type: ignore[attr-defined]
+            option.features |= QStyleOptionViewItem.ViewItemFeature.HasDecoration  # type: ignore[attr-defined]
+
+
 class LabelPicker(QWidget):
     """Editable combo of labels with colour swatches, plus Rename… and Colour… buttons."""
 
@@ -97,6 +126,7 @@ class LabelPicker(QWidget):
         self.combo.setEditable(True)
         self.combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.combo.setMinimumWidth(180)
+        self.combo.setItemDelegate(SwatchDelegate(self.combo))
         line_edit = self.combo.lineEdit()
         assert line_edit is not None  # the combo is editable
         line_edit.setPlaceholderText("type a label, e.g. circle")
@@ -126,7 +156,8 @@ class LabelPicker(QWidget):
         self.combo.blockSignals(True)
         self.combo.clear()
         for name in self.store.labels():
-            self.combo.addItem(swatch(self.store.colour(name)), name)
+            self.combo.addItem(name)
+            self.combo.setItemData(self.combo.count() - 1, self.store.colour(name), COLOUR_ROLE)
         self.combo.setEditText(current or (self.store.labels() or [""])[0])
         self.combo.blockSignals(False)
         self.label_changed.emit(self.label)

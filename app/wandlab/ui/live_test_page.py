@@ -13,12 +13,12 @@ from __future__ import annotations
 import time
 from collections import deque
 from dataclasses import dataclass
+from html import escape
 
 from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QColor, QFont, QHideEvent, QPainter, QPaintEvent, QPen, QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -38,8 +38,12 @@ from wandlab.dataset.project import Draft
 from wandlab.errors import BoardError, LinkError, WandlabError
 from wandlab.protocol import Message
 from wandlab.protocol.controller import NO_CLASS, HidAction, HidReport, InferenceEvent
+from wandlab.protocol.model import TransferResult
+from wandlab.ui.elided_label import ElidedLabel
 from wandlab.ui.hid_editor import HidEditor
+from wandlab.ui.label_dialog import LabelDialog
 from wandlab.ui.notify import Notifier, TaskRunner
+from wandlab.ui.plain_errors import plain
 from wandlab.ui.project_menu import ProjectHolder
 from wandlab.ui.session import DeviceSession
 from wandlab.ui.stream_tail import StreamTail, motion_take
@@ -48,6 +52,7 @@ HISTORY_MAX = 200
 WINDOW_S = 3.0  # the board's segments are at most 3 s (virtual.segmenter.MAX_SEGMENT_S)
 MISSED_S = 2.5  # "Missed it": the last seconds of the stream hold the gesture just performed
 ACCEPT, REJECT = "#2e8b57", "#8a8f98"
+MISSED_TITLE = "Missed it"
 
 
 @dataclass
@@ -116,6 +121,8 @@ class LiveTestPage(QWidget):
         self.history: deque[Decision] = deque(maxlen=HISTORY_MAX)
         self.recognising = False
         self.wanted = False  # the page is shown: recognition should run whenever a board is there
+        self.problem = ""  # why the board would not recognise, in plain words ("" when it does)
+        self.enrolling = False  # the enroll wizard is open and uses the board's recognition itself
         # Asks the user for a label; tests replace it (a modal dialog would block them).
         self.ask_label = self._ask_label
         self.last_saved = ""  # id of the take saved last
@@ -123,17 +130,17 @@ class LiveTestPage(QWidget):
 
         self.status = QLabel()
         self.status.setWordWrap(True)
-        self.big = QLabel("–")
-        self.big.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.big = ElidedLabel("–", alignment=Qt.AlignmentFlag.AlignHCenter)  # a long label name: "…", not a wider page
         big_font = QFont()
         big_font.setPointSize(40)
         big_font.setBold(True)
         self.big.setFont(big_font)
         self.big.setMinimumHeight(90)
         self.bar = DistanceBar()
-        self.numbers = QLabel("")
+        # Both wrap: on one line their longest texts made the page wider than a 1280 px window.
+        self.numbers = QLabel("", wordWrap=True)
         self.numbers.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.key = QLabel("")
+        self.key = QLabel("", wordWrap=True)
         self.key.setAlignment(Qt.AlignmentFlag.AlignCenter)
         key_font = QFont()
         key_font.setPointSize(14)
@@ -152,7 +159,7 @@ class LiveTestPage(QWidget):
         self.enroll_button.setToolTip("Teach the board a gesture from 3-5 takes, on the board, without retraining")
         self.enroll_button.clicked.connect(self.open_enroll_wizard)
         self.hid_editor = HidEditor(session, runner, notifier)
-        self.hid_editor.setMinimumWidth(430)
+        self.hid_editor.on_board.connect(self._keys_changed)  # a key saved now shows for the latest gesture
 
         left = QVBoxLayout()
         left.addWidget(self.status)
@@ -160,7 +167,8 @@ class LiveTestPage(QWidget):
         left.addWidget(self.bar)
         left.addWidget(self.numbers)
         left.addWidget(self.key)
-        left.addWidget(QLabel("<b>History</b> (newest first; select one for “That was wrong”)"))
+        history = QLabel("<b>History</b> (newest first; select one for “That was wrong”)", wordWrap=True)
+        left.addWidget(history)
         left.addWidget(self.history_list, 1)
         row = QHBoxLayout()
         row.addWidget(self.wrong_button)
@@ -183,7 +191,9 @@ class LiveTestPage(QWidget):
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt API)
         super().showEvent(event)
         self.wanted = True
+        self.problem = ""  # ask again: a model may have arrived since
         self._ensure_running()
+        self._update_status()
         if self.session.connected:
             self.runner.run(self.hid_editor.load_from_board(), "Reading the HID map")
 
@@ -205,13 +215,15 @@ class LiveTestPage(QWidget):
     def _on_state(self, state: ConnectionState, _detail: str) -> None:
         if state is not ConnectionState.CONNECTED:
             self.recognising = False  # a new connection starts a new session on the board: ask again
+            self.problem = ""
             self.tail.clear()
         elif self.wanted:
             self._restart.start()
+            self.runner.run(self.hid_editor.load_from_board(), "Reading the HID map")
         self._update_status()
 
     def _ensure_running(self) -> None:
-        if self.wanted and not self.recognising and self.session.connected:
+        if self.wanted and not self.recognising and not self.enrolling and self.session.connected:
             self.runner.run(self._start(), "Starting recognition on the board")
 
     async def _start(self) -> None:
@@ -223,7 +235,8 @@ class LiveTestPage(QWidget):
             await start_recognition(client, events=True)
         except BoardError as exc:  # e.g. no model on the board yet: say so here, not as an error banner
             self.recognising = False
-            self._update_status(str(exc))
+            self.problem = plain(exc)
+            self._update_status()
             return
         except BaseException:
             self.recognising = False
@@ -251,16 +264,20 @@ class LiveTestPage(QWidget):
         self.recognising = False
         self._ensure_running()
 
-    def _update_status(self, problem: str = "") -> None:
+    def _update_status(self) -> None:
         if not self.session.connected:
             text = "Connect a board (or the virtual wand) to watch it recognise."
-        elif problem:
-            text = f"<span style='color:#9b1c1c'>{problem}</span>"
+        elif self.problem:
+            text = f"<span style='color:#9b1c1c'>{escape(self.problem)}</span>"
+        elif self.enrolling:
+            text = "Paused while the enroll wizard uses the board."
         elif self.recognising:
             info = self.session.info
-            model = f" with model <b>{info.active_model_id}</b>" if info and info.active_model_id else ""
+            model = f" with model <b>{escape(info.active_model_id)}</b>" if info and info.active_model_id else ""
             text = f"The board is recognising{model}: perform a gesture."
-        else:
+        elif self.wanted:  # shown, connected, the request on its way (or about to be)
+            text = "Starting recognition on the board…"
+        else:  # only ever seen if something reads it while the page is hidden
             text = "Recognition is off (it runs while this page is shown)."
         self.status.setText(text)
         ok = self.session.connected and self.projects.project is not None
@@ -273,7 +290,13 @@ class LiveTestPage(QWidget):
         self.tail.on_block(block)
 
     def _on_message(self, message: Message) -> None:
-        if isinstance(message, InferenceEvent):
+        if isinstance(message, TransferResult) and message.ok and self.wanted:
+            self.problem = ""  # a new model: recognition can start now, with new classes to give keys
+            self.recognising = False
+            self._restart.start()
+            self.runner.run(self.hid_editor.load_from_board(), "Reading the HID map")
+            self._update_status()
+        elif isinstance(message, InferenceEvent):
             self.show_decision(Decision(message, time.time()))
         elif isinstance(message, HidReport) and self.history:
             latest = self.history[0]
@@ -306,12 +329,21 @@ class LiveTestPage(QWidget):
         self.decided.emit(d)
 
     def _show_key(self, d: Decision) -> None:
+        now = self.hid_editor.board_actions.get(d.event.class_id)
         if not d.accepted:
             self.key.setText("no key")
         elif d.key:
-            self.key.setText(f"⌨ {d.key}" + ("  (sent)" if d.sent else "  (would press: HID is off)"))
+            # sent=0 means HID is off *or* no computer is paired with the board: say which one it is.
+            why = "no computer is paired over Bluetooth" if self.hid_editor.hid_on.isChecked() else "HID is off"
+            self.key.setText(f"⌨ {d.key}" + ("  (sent)" if d.sent else f"  (not sent: {why})"))
+        elif now is not None:  # mapped since this gesture was recognised
+            self.key.setText(f"⌨ {describe(now)} from now on (it had no key then)")
         else:
             self.key.setText("no key mapped for this gesture")
+
+    def _keys_changed(self) -> None:
+        if self.history:
+            self._show_key(self.history[0])
 
     def _item_text(self, d: Decision) -> str:
         ev = d.event
@@ -338,12 +370,14 @@ class LiveTestPage(QWidget):
             names += list(info.enrolled_labels)
         return list(dict.fromkeys(n for n in names if n))
 
-    def _ask_label(self, title: str, suggestion: str) -> str | None:
-        labels = self._labels()
-        current = labels.index(suggestion) if suggestion in labels else 0
-        text, ok = QInputDialog.getItem(self, title, "What gesture was it? (type a new name for a new gesture)",
-                                        labels or [""], current, True)
-        return text.strip() if ok and text.strip() else None
+    def label_dialog(self, title: str, wrong: str) -> LabelDialog:
+        """The question "That was wrong…" / "Missed it…" asks; ``wrong``: what the board said ("" for none)."""
+        return LabelDialog(title, "What was it? (type a new name for a new gesture)", self._labels(), wrong,
+                           offer_none=title != MISSED_TITLE, parent=self)
+
+    def _ask_label(self, title: str, wrong: str) -> str | None:
+        dialog = self.label_dialog(title, wrong)
+        return dialog.label() or None if dialog.exec() == LabelDialog.DialogCode.Accepted else None
 
     def that_was_wrong(self) -> None:
         if not self.history:
@@ -351,7 +385,7 @@ class LiveTestPage(QWidget):
             return
         row = max(0, self.history_list.currentRow())
         d = self.history[row]
-        label = self.ask_label("That was wrong", "" if d.accepted else d.event.label)
+        label = self.ask_label("That was wrong", d.event.label if d.accepted else "")
         if not label:
             return
         # The window starts no earlier than the decision before it ended (segments never overlap).
@@ -362,7 +396,7 @@ class LiveTestPage(QWidget):
             self._refresh_item(row)
 
     def missed_it(self) -> None:
-        label = self.ask_label("Missed it", "")
+        label = self.ask_label(MISSED_TITLE, "")
         if not label:
             return
         after = self.history[0].event.sample_index if self.history else 0
@@ -400,6 +434,7 @@ class LiveTestPage(QWidget):
         return True
 
     def _wizard_closed(self) -> None:
+        self.enrolling = False
         self.resume()
         if self.session.connected:
             self.runner.run(self.hid_editor.load_from_board(), "Reading the HID map")
@@ -408,6 +443,7 @@ class LiveTestPage(QWidget):
     def open_enroll_wizard(self) -> None:
         from wandlab.ui.enroll_wizard import EnrollWizard
 
+        self.enrolling = True
         self._stop()
         wizard = EnrollWizard(self.session, self.runner, self.notifier, self)
         wizard.finished.connect(self._wizard_closed)

@@ -88,14 +88,13 @@ class LivePage(QWidget):
 
         self.graphs = pg.GraphicsLayoutWidget()
         self.graphs.setBackground("w")
-        self.accel_plot = self._plot("Acceleration", "g", row=0)
-        self.gyro_plot = self._plot("Angular rate", "°/s", row=1)
+        # The x/y/z colour key is part of each title: a legend inside the plot hid the newest samples.
+        self.accel_plot = self._plot("Acceleration", "g", row=0, axes=True)
+        self.gyro_plot = self._plot("Angular rate", "°/s", row=1, axes=True)
         self.audio_plot = self._plot("Microphone", "FS", row=2)
         self.gyro_plot.setXLink(self.accel_plot)
         self.accel_plot.setXRange(-IMU_WINDOW_S, 0, padding=0)
         self.audio_plot.setXRange(-AUDIO_WINDOW_S, 0, padding=0)
-        self.accel_plot.addLegend(offset=(-10, 4), colCount=3)
-        self.gyro_plot.addLegend(offset=(-10, 4), colCount=3)
         # Width-1 (cosmetic) pens: Qt's raster engine strokes wider antialiased lines ~10x slower.
         self.accel_curves = [self.accel_plot.plot(pen=pg.mkPen(c, width=1), name=f"a{a}")
                              for c, a in zip(AXIS_COLOURS, "xyz", strict=True)]
@@ -124,9 +123,11 @@ class LivePage(QWidget):
         self.timer.timeout.connect(self.redraw)
         self.timer.start()
 
-    def _plot(self, title: str, units: str, row: int) -> pg.PlotItem:
+    def _plot(self, title: str, units: str, row: int, axes: bool = False) -> pg.PlotItem:
         plot = self.graphs.addPlot(row=row, col=0)
-        plot.setTitle(f"<span style='color:#333; font-size:10pt'>{title} ({units})</span>")
+        key = "".join(f"&nbsp;&nbsp;<span style='color:{c}'>━ {a}</span>" for c, a in zip(AXIS_COLOURS, "xyz",
+                                                                                        strict=True)) if axes else ""
+        plot.setTitle(f"<span style='color:#333; font-size:10pt'>{title} ({units}){key}</span>")
         plot.showGrid(x=True, y=True, alpha=0.25)
         plot.setMenuEnabled(False)
         plot.setMouseEnabled(x=False, y=False)  # live data: panning would be undone 30 times a second

@@ -29,6 +29,7 @@ from wandlab.ui.train_page import TrainPage
 from wandlab.ui.virtual_panel import VirtualPanel
 
 CLOSE_TIMEOUT_S = 5.0  # never let a wedged port keep the window from closing
+SIDE_WIDTH = 285  # the device panel: narrow enough that every page still fits a 1280 px screen
 
 
 class MainWindow(QMainWindow):
@@ -58,7 +59,7 @@ class MainWindow(QMainWindow):
         scroll.setWidget(side)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setFixedWidth(310)
+        scroll.setFixedWidth(SIDE_WIDTH)
 
         self.banner = Banner(self.notifier)
         self.pages = QTabWidget()

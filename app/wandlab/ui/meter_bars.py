@@ -18,6 +18,7 @@ NEUTRAL_COLOUR = "#3b6fb6"
 TRACK_COLOUR = "#e6e9ee"
 ROW_HEIGHT = 30
 NAME_WIDTH = 118
+MIN_TRACK = 40
 
 
 @dataclass(frozen=True)
@@ -44,20 +45,30 @@ class MeterBars(QWidget):
         self.meters = list(meters)
         self.setFixedHeight(max(1, len(self.meters)) * ROW_HEIGHT + 4)
         self.setToolTip("\n".join(f"{m.name}: {m.text}" for m in self.meters))
+        self.updateGeometry()
         self.update()
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt API)
-        return QSize(420, max(1, len(self.meters)) * ROW_HEIGHT + 4)
+        return QSize(max(420, self.minimumSizeHint().width()), max(1, len(self.meters)) * ROW_HEIGHT + 4)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt API)
+        """Names and texts whole, with a short bar between them: a squeezed bar is fine, a cut "4.2 KB of 8" is not."""
+        name_width, text_width = self._columns()
+        return QSize(name_width + MIN_TRACK + 8 + text_width, max(1, len(self.meters)) * ROW_HEIGHT + 4)
+
+    def _columns(self) -> tuple[int, int]:
+        fm = self.fontMetrics()
+        name_width = max([fm.horizontalAdvance(m.name) for m in self.meters] or [NAME_WIDTH // 2]) + 12
+        text_width = max([fm.horizontalAdvance(m.text) for m in self.meters] or [60]) + 10
+        return name_width, text_width
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt API)
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         width = self.width()
-        fm = painter.fontMetrics()
-        name_width = max([fm.horizontalAdvance(m.name) for m in self.meters] or [NAME_WIDTH // 2]) + 12
-        text_width = max([fm.horizontalAdvance(m.text) for m in self.meters] or [60]) + 10
+        name_width, text_width = self._columns()
         track_x = name_width
-        track_w = max(40, width - name_width - text_width - 8)
+        track_w = max(MIN_TRACK, width - name_width - text_width - 8)
         for row, meter in enumerate(self.meters):
             y = row * ROW_HEIGHT + 2
             painter.setPen(QColor("#333"))
@@ -83,4 +94,6 @@ class MeterBars(QWidget):
 
 
 def kbytes(n: float) -> str:
-    return f"{n / 1024:.1f} KB"
+    """Bytes as KB of 1024 bytes, the one unit the board panel and the report both use: "14.5 KB", "256 KB"."""
+    k = n / 1024
+    return f"{k:.0f} KB" if k >= 100 or k == int(k) else f"{k:.1f} KB"

@@ -1,7 +1,9 @@
 """One notification sink for the whole window, and the coroutine runner that reports into it.
 
 Every error a user should see goes through ``Notifier``: it shows in the status bar and in a
-non-modal banner above the pages; nothing pops up a traceback dialog or blocks the window. Long or
+non-modal banner above the pages; nothing pops up a traceback dialog or blocks the window. A message
+whose cause is gone (the label was typed, the board came back) is ``withdraw``n, so it does not stay
+up telling the user to do what they already did. Board errors are worded by ``plain_errors``. Long or
 I/O-bound actions started from buttons run as asyncio tasks on the shared qasync loop through
 ``TaskRunner``, whose failures land here too (with the traceback in the log, not in the user's face).
 """
@@ -13,10 +15,12 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QToolButton, QVBoxLayout, QWidget
 
 from wandlab.errors import WandlabError
+from wandlab.ui.elided_label import ElidedLabel
+from wandlab.ui.plain_errors import plain
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +32,7 @@ INFO_BANNER_MS = 6000  # info and warnings fade on their own; errors stay until 
 class Notifier(QObject):
     posted = Signal(str, str)  # level, text
     cleared = Signal()
+    withdrawn = Signal(str)  # text: this message no longer holds; take it down if it is still shown
 
     def info(self, text: str) -> None:
         self.posted.emit(INFO, text)
@@ -41,9 +46,13 @@ class Notifier(QObject):
     def clear(self) -> None:
         self.cleared.emit()
 
+    def withdraw(self, *texts: str) -> None:
+        for text in texts:
+            self.withdrawn.emit(text)
+
     def exception(self, what: str, exc: BaseException) -> None:
         if isinstance(exc, WandlabError):
-            self.error(f"{what}: {exc}")  # our errors already say what failed and what to do
+            self.error(f"{what}: {plain(exc)}")  # our errors already say what failed and what to do
         else:
             log.error("%s failed", what, exc_info=exc)
             self.error(f"{what} failed unexpectedly ({type(exc).__name__}: {exc}); details are in the log")
@@ -74,34 +83,39 @@ class TaskRunner:
 
 
 class Banner(QFrame):
-    """A dismissable strip above the pages showing the latest notification."""
+    """A dismissable one-line strip above the pages showing the latest notification.
+
+    It lives in a ``BannerRow`` of fixed height, so showing or hiding it never moves the page under
+    the mouse (a button that jumps 36 px as a message comes and goes gets the wrong click). A message
+    too long for the line ends in "…"; the whole text is in its tooltip and in the status bar, and a
+    right-click copies it.
+    """
 
     def __init__(self, notifier: Notifier, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("banner")
         self.level = ""
-        self.label = QLabel()
-        self.label.setWordWrap(True)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.label = ElidedLabel()
         close = QToolButton()
         close.setText("✕")
         close.setToolTip("Dismiss this message")
         close.setAutoRaise(True)
         close.clicked.connect(self.dismiss)
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(10, 4, 4, 4)
+        layout.setContentsMargins(10, 2, 4, 2)
         layout.addWidget(self.label, 1)
         layout.addWidget(close)
         self._timer = QTimer(self, singleShot=True, interval=INFO_BANNER_MS)
         self._timer.timeout.connect(self.dismiss)
         notifier.posted.connect(self.show_message)
         notifier.cleared.connect(self.dismiss)
+        notifier.withdrawn.connect(self.withdraw)
         self.hide()
 
     def show_message(self, level: str, text: str) -> None:
         background, foreground = _COLOURS.get(level, _COLOURS[INFO])
         self.setStyleSheet(f"#banner {{ background: {background}; border: 1px solid {foreground}; "
-                           f"border-radius: 4px; }} #banner QLabel {{ color: {foreground}; }}")
+                           f"border-radius: 4px; }} #banner * {{ color: {foreground}; }}")
         self.level = level
         self.label.setText(text)
         self.show()
@@ -110,7 +124,22 @@ class Banner(QFrame):
         else:
             self._timer.start()
 
+    def withdraw(self, text: str) -> None:
+        if self.level and self.label.text() == text:
+            self.dismiss()
+
     def dismiss(self) -> None:
         self._timer.stop()
         self.level = ""
         self.hide()
+
+
+class BannerRow(QWidget):
+    """The banner's row: always the banner's height, whether a message is shown or not."""
+
+    def __init__(self, banner: Banner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(banner)
+        self.setFixedHeight(banner.sizeHint().height())

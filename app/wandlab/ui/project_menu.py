@@ -12,8 +12,21 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMainWindow
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
+from wandlab.dataset import schema
 from wandlab.dataset.events import Event, HistoryChanged
 from wandlab.dataset.project import Project
 from wandlab.errors import WandlabError
@@ -101,8 +114,79 @@ def install_menus(window: QMainWindow, holder: ProjectHolder) -> dict[str, QActi
 
 
 def _choose(window: QMainWindow, holder: ProjectHolder, new: bool) -> None:
-    start = str(holder.project.root.parent if holder.project else DEFAULT_PROJECT.parent)
-    title = "New project: choose an empty folder" if new else "Open a Wandlab project folder"
-    folder = QFileDialog.getExistingDirectory(window, title, start)
+    start = holder.project.root.parent if holder.project else DEFAULT_PROJECT.parent
+    if new:
+        dialog = NewProjectDialog(start, window)
+        dialog.accepted.connect(lambda: holder.open(dialog.path(), create=True))
+        dialog.open()  # not exec(): the window (and the board's stream) keeps running meanwhile
+        return
+    folder = QFileDialog.getExistingDirectory(window, "Open a Wandlab project folder", str(start))
     if folder:
-        holder.open(folder, create=new)
+        holder.open(folder, create=False)
+
+
+class NewProjectDialog(QDialog):
+    """File > New project: type the new project's name; its folder is made in the location shown.
+
+    A folder picker cannot make a folder from a typed name (it only picks one that exists), so a new
+    project used to mean making an empty folder somewhere else first.
+    """
+
+    def __init__(self, location: Path, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("New project")
+        self.name = QLineEdit(placeholderText="e.g. my-gestures")
+        self.location = QLineEdit(str(location))
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        where = QHBoxLayout()
+        where.addWidget(self.location, 1)
+        where.addWidget(browse)
+        self.preview = QLabel("")
+        self.preview.setWordWrap(True)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.create_button = self.buttons.addButton("Create", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        form = QFormLayout()
+        form.addRow("Name", self.name)
+        form.addRow("In folder", where)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.preview)
+        layout.addWidget(self.buttons)
+        self.name.textChanged.connect(self._check)
+        self.location.textChanged.connect(self._check)
+        self.resize(520, self.sizeHint().height())
+        self._check()
+
+    def path(self) -> Path:
+        return Path(self.location.text().strip()).expanduser() / self.name.text().strip()
+
+    def problem(self) -> str:
+        """Why Create cannot make this project ("" when it can)."""
+        name = self.name.text().strip()
+        if not name:
+            return "Type a name for the project."
+        if name in (".", "..") or "/" in name or "\\" in name:
+            return "A name, not a path: use Browse… to choose where the project goes."
+        path = self.path()
+        if path.exists() and not path.is_dir():
+            return f"{path} is a file: choose another name."
+        if path.is_dir() and not (path / schema.INDEX_NAME).exists() and any(path.iterdir()):
+            return f"{path} exists and holds other files: choose another name."
+        return ""
+
+    def _check(self) -> None:
+        why = self.problem()
+        path = self.path()
+        existing = path.is_dir() and (path / schema.INDEX_NAME).exists()
+        self.create_button.setEnabled(not why)
+        self.create_button.setText("Open" if existing and not why else "Create")
+        self.preview.setText(why or (f"{path} is a project already: it opens." if existing
+                                     else f"Creates the folder {path}"))
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Where the new project goes", self.location.text())
+        if folder:
+            self.location.setText(folder)

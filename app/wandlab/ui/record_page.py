@@ -40,6 +40,7 @@ from wandlab.ui.label_picker import LabelPicker
 from wandlab.ui.notify import Notifier, TaskRunner
 from wandlab.ui.project_menu import ProjectHolder
 from wandlab.ui.session import DeviceSession
+from wandlab.ui.space_key import SpaceKey
 from wandlab.ui.thumbnails import ThumbnailCache
 
 TICK_MS = 50
@@ -47,6 +48,11 @@ MODES = (("Countdown", "timer"), ("Press for each take", "button"), ("Motion-tri
 ARMED_PAUSE_MS = 800  # virtual wand in motion mode: rest a moment so the pre-roll is still
 RECENT_MAX = 50
 RECORD_STYLE = "QPushButton { font-size: 20px; padding: 14px 40px; border-radius: 8px; color: white; background: %s; }"
+# Why Record cannot start; each is taken down again (Notifier.withdraw) once it no longer holds.
+NEED_PROJECT = "Open or create a project first (File > Open project…)"
+NEED_BOARD = "Connect a board (or the virtual wand) before recording"
+NEED_LABEL = "Type a label for the takes first, e.g. circle"
+READY = "Ready: press Record (Space or the board's button), then perform the label"
 
 
 class RecordPage(QWidget):
@@ -65,9 +71,14 @@ class RecordPage(QWidget):
         self.session, self.projects, self.notifier, self.runner = session, projects, notifier, runner
         self.capture: cap.CaptureSession | None = None
         self.thumbnails = ThumbnailCache((120, 40))
+        self.recent_ids: list[str] = []  # takes saved on this page, newest first (shown while they exist)
+        self._prompt_blocked = False  # the prompt says why Record cannot start
 
         self.picker = LabelPicker(notifier)
-        self.picker.label_changed.connect(lambda _: self._update_controls())
+        self.picker.label_changed.connect(self._label_changed)
+        label_edit = self.picker.combo.lineEdit()
+        assert label_edit is not None  # the picker's combo is editable
+        label_edit.returnPressed.connect(self._label_entered)
         self.gesture_kind = QRadioButton("Gesture (IMU)", checked=True)
         self.word_kind = QRadioButton("Word (microphone)")
         kinds = QButtonGroup(self)
@@ -151,9 +162,7 @@ class RecordPage(QWidget):
         layout.addWidget(QLabel("Recent takes"))
         layout.addWidget(self.recent)
 
-        self.space = QShortcut(QKeySequence(Qt.Key.Key_Space), self)
-        self.space.setContext(Qt.ShortcutContext.WindowShortcut)  # wherever focus is, while this page shows
-        self.space.activated.connect(self.toggle)
+        self.space = SpaceKey(self, self.toggle)
         self.escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
         self.escape.activated.connect(self.cancel)
         self.timer = QTimer(self, interval=TICK_MS)
@@ -179,13 +188,15 @@ class RecordPage(QWidget):
     def start(self) -> None:
         project = self.projects.project
         if project is None:
-            self.notifier.error("Open or create a project first (File > Open project…)")
+            self.notifier.error(NEED_PROJECT)
             return
         if not self.session.connected:
-            self.notifier.error("Connect a board (or the virtual wand) before recording")
+            self.notifier.error(NEED_BOARD)
             return
         if not self.picker.label:
-            self.notifier.error("Type a label for the takes first, e.g. circle")
+            self.notifier.error(NEED_LABEL)
+            self.prompt.setText(NEED_LABEL)
+            self._prompt_blocked = True
             return
         info = self.session.info
         settings = cap.CaptureSettings(
@@ -198,10 +209,21 @@ class RecordPage(QWidget):
         except WandlabError as exc:
             self.notifier.error(str(exc))
             return
+        self.notifier.withdraw(NEED_PROJECT, NEED_BOARD, NEED_LABEL)  # a series is under way: none holds now
         self.picker.remember()
         self.capture.subscribe(self._on_capture)
         self.timer.start()
         self.capture.start(time.monotonic())
+
+    def _label_entered(self) -> None:
+        """Enter in the label field starts the series (Space types there)."""
+        if self.capture is None or not self.capture.running:
+            self.start()
+
+    def _label_changed(self, label: str) -> None:
+        if label:
+            self.notifier.withdraw(NEED_LABEL)
+        self._update_controls()
 
     def cancel(self) -> None:
         if self.capture is not None and self.capture.running:
@@ -270,32 +292,44 @@ class RecordPage(QWidget):
             self.runner.run(self.session.simulate(SimPerform(label)), f"Virtual wand: {label}")
 
     def _add_recent(self, sample_id: str) -> None:
+        self.recent_ids = [sample_id, *self.recent_ids][:RECENT_MAX]
+        self._show_recent()
+
+    def _show_recent(self) -> None:
+        """Recent takes as they are now: a deleted take leaves the list, a cropped one shows its crop."""
         project = self.projects.project
+        self.recent.clear()
         if project is None:
             return
-        sample = project.get(sample_id)
-        item = QListWidgetItem(
-            QIcon(self.thumbnails.get(project, sample)),
-            f"{sample.label}\n{sample.trimmed_frames / sample.rate_hz:.2f} s",
-        )
-        item.setData(Qt.ItemDataRole.UserRole, sample.id)
-        item.setToolTip(f"{sample.label}, take {sample.id[:8]}: double-click to review")
-        self.recent.insertItem(0, item)
-        while self.recent.count() > RECENT_MAX:
-            self.recent.takeItem(self.recent.count() - 1)
+        for sample_id in self.recent_ids:
+            if project.state_of(sample_id) != "ok":
+                continue  # deleted, or split into new takes (which the Dataset page shows)
+            sample = project.get(sample_id)
+            item = QListWidgetItem(
+                QIcon(self.thumbnails.get(project, sample)),
+                f"{sample.label}\n{sample.trimmed_frames / sample.rate_hz:.2f} s",
+            )
+            item.setData(Qt.ItemDataRole.UserRole, sample.id)
+            item.setToolTip(f"{sample.label}, take {sample.id[:8]}: double-click to review")
+            self.recent.addItem(item)
 
     def _project_changed(self, project: Project | None) -> None:
         if self.capture is not None and self.capture.running:
             self.capture.stop(time.monotonic())
         self.capture = None
+        self.recent_ids = []
         self.recent.clear()
         self.thumbnails.clear()
+        if project is not None:
+            self.notifier.withdraw(NEED_PROJECT)
         self.picker.set_project(project)
         self._update_controls()
 
     def _project_event(self, event: object) -> None:
         if isinstance(event, SamplesChanged):  # labels appear, disappear or get renamed
             self.picker.refresh()
+            if set(event.added + event.changed + event.removed) & set(self.recent_ids):
+                self._show_recent()  # a recent take was cropped, relabeled, deleted or brought back
 
     def _update_controls(self) -> None:
         running = self.capture is not None and self.capture.running
@@ -325,21 +359,27 @@ class RecordPage(QWidget):
         self.perform.setVisible(
             self.session.is_virtual and self.session.connected and self.kind == "imu" and self.picker.label in GESTURES
         )
+        if self.session.connected:
+            self.notifier.withdraw(NEED_BOARD)
         if not running:
-            if self.projects.project is None:
-                self.prompt.setText("Open or create a project first (File > Open project…)")
-            elif not self.session.connected:
-                self.prompt.setText("Connect a board or the virtual wand (left) to record")
-            elif self.capture is None:
-                self.prompt.setText("Ready: press Record (Space or the board's button), then perform the label")
+            blocker = (NEED_PROJECT if self.projects.project is None
+                       else "Connect a board or the virtual wand (left) to record" if not self.session.connected
+                       else "")
+            if blocker:
+                self.prompt.setText(blocker)
+                self._prompt_blocked = True
+            elif self.capture is None or self._prompt_blocked:
+                # The last series' result stays up; a reason that no longer holds does not.
+                self.prompt.setText(READY)
+                self._prompt_blocked = False
 
     # -- Space only while this page is shown ----------------------------------------------------
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt API)
-        self.space.setEnabled(True)
+        self.space.enabled = True
         self.escape.setEnabled(True)
         super().showEvent(event)
 
     def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 (Qt API)
-        self.space.setEnabled(False)  # elsewhere Space presses the focused button as usual
+        self.space.enabled = False  # elsewhere Space presses the focused button as usual
         self.escape.setEnabled(False)
         super().hideEvent(event)

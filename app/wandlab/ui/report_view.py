@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QVBoxLayout, QWidg
 from wandlab.ui.meter_bars import NEUTRAL_COLOUR, Meter, MeterBars, kbytes
 
 GOOD, FAIR, POOR = "#2e8b57", "#d68910", "#c0392b"
+BEFORE = "The report appears here after Train & Flash."
 
 
 def _get(data: dict[str, Any], *keys: str, default: Any = None) -> Any:
@@ -37,6 +38,7 @@ class ReportFigures:
     float_accuracy: float | None = None
     int8_accuracy: float | None = None
     model_bytes: int = 0
+    image_bytes: int = 0  # the model as sent (model + references + header): what the board's limit applies to
     flash_budget: int = 0
     arena_bytes: int = 0
     arena_budget: int = 0
@@ -48,6 +50,7 @@ class ReportFigures:
 
     board_model_bytes: int = 0  # what this board accepts (its Info), beside the design budget
     board_arena_bytes: int = 0
+    board: str = ""
     open_set_accuracy: float | None = None  # the confusion matrix's diagonal share ("none" counts as wrong)
 
     @classmethod
@@ -85,6 +88,7 @@ class ReportFigures:
             float_accuracy=_opt_float(_get(data, "float_accuracy")),
             int8_accuracy=_opt_float(_get(data, "int8_accuracy")),
             model_bytes=int(_get(data, "model_bytes", default=0)),
+            image_bytes=int(_get(data, "image_bytes", default=0)),
             flash_budget=int(budget.get("model_bytes", budget.get("model_flash_bytes", 0)) or 0),
             arena_bytes=int(_get(data, "arena_bytes", default=0)),
             arena_budget=int(budget.get("arena_bytes", 0) or 0),
@@ -96,6 +100,7 @@ class ReportFigures:
             board_model_bytes=int(budget.get("board_max_model_bytes", 0) or 0),
             board_arena_bytes=int(budget.get("board_arena_bytes", 0) or 0),
             open_set_accuracy=_opt_float(_get(data, "open_set_accuracy")),
+            board=str(_get(data, "board", default="")),
         )
 
 
@@ -132,7 +137,7 @@ class ConfusionPlot(QWidget):
         self.rows: list[str] = []
         self.cols: list[str] = []
         self.texts: list[str] = []  # the numbers drawn, row by row (tests read them)
-        self.setMinimumSize(280, 240)
+        self.setMinimumSize(220, 200)
 
     def set_matrix(self, counts: np.ndarray, rows: list[str], cols: list[str]) -> None:
         self.counts = np.asarray(counts, float)
@@ -232,10 +237,16 @@ class PerClassPlot(pg.PlotWidget):
 
 
 class ReportView(QWidget):
+    """Two budgets, both shown and named: the gesture-model budget (16 KB model, 8 KB arena: what the
+    smallest supported board can give a model, so a model within it runs on any of them) is the dashed
+    line; the connected board's own limits (its Info, as the device panel lists them; the virtual wand
+    takes 256 KB) decide whether this board takes the model now. One number alone would either hide a
+    model too big for a small board or disagree with the device panel without saying why."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.figures: ReportFigures | None = None
-        self.summary = QLabel("The report appears here after Train & Flash.")
+        self.summary = QLabel(BEFORE)
         self.summary.setWordWrap(True)
         font = self.summary.font()
         font.setPointSize(font.pointSize() + 2)
@@ -244,6 +255,9 @@ class ReportView(QWidget):
         self.per_class = PerClassPlot()
         self.accuracy_bars = MeterBars()
         self.budget_bars = MeterBars()
+        self.board_limits = QLabel("")
+        self.board_limits.setWordWrap(True)
+        self.board_limits.setStyleSheet("color: #555;")
 
         grid = QGridLayout()
         grid.addWidget(_boxed("Confusion matrix (held-out takes)", self.confusion), 0, 0, 2, 1)
@@ -254,10 +268,14 @@ class ReportView(QWidget):
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(0, 0, 0, 0)
         side_layout.addWidget(_boxed("Float vs int8", self.accuracy_bars))
-        side_layout.addWidget(_boxed("Fits the board? (dashed line: budget)", self.budget_bars))
+        budget = QWidget()
+        budget_layout = QVBoxLayout(budget)
+        budget_layout.setContentsMargins(0, 0, 0, 0)
+        budget_layout.addWidget(self.budget_bars)
+        budget_layout.addWidget(self.board_limits)
+        side_layout.addWidget(_boxed("Fits? (dashed line: the gesture-model budget)", budget))
         grid.addWidget(side, 1, 1)
-        self.per_class.setMinimumWidth(340)
-        side.setMinimumWidth(380)
+        self.per_class.setMinimumWidth(240)  # the meters below set the side's width: names and texts whole
         grid.setColumnStretch(0, 3)
         grid.setColumnStretch(1, 2)
         grid.setRowStretch(0, 3)
@@ -266,6 +284,17 @@ class ReportView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.summary)
         layout.addLayout(grid, 1)
+
+    def clear(self, text: str = "") -> None:
+        """No report (yet): say why (before any run, during one, after one that stopped early)."""
+        self.figures = None
+        self.confusion.set_matrix(np.zeros((0, 0)), [], [])
+        self.per_class.set_accuracies([], [])
+        self.accuracy_bars.set_meters([])
+        self.budget_bars.set_meters([])
+        self.budget_bars.setToolTip("")
+        self.board_limits.setText("")
+        self.summary.setText(text or BEFORE)
 
     def show_report(self, data: dict[str, Any]) -> ReportFigures:
         fig = ReportFigures.from_data(data)
@@ -293,6 +322,7 @@ class ReportView(QWidget):
                                         lambda v: f"{v:.1f} ms"))
         self.budget_bars.set_meters(budget)
         self.budget_bars.setToolTip(budget_tooltip(fig))
+        self.board_limits.setText(board_limits_text(fig))
         self.summary.setText(summary_text(fig))
         return fig
 
@@ -306,11 +336,23 @@ def _budget_meter(name: str, value: float, limit: float, fmt: Any) -> Meter:
     return Meter(name, value, limit or value, text, budget=bool(limit))
 
 
+def board_limits_text(fig: ReportFigures) -> str:
+    """The connected board's own limits (as the device panel lists them) and whether the model is within them."""
+    if not fig.board_model_bytes:
+        return ""
+    board = fig.board or "This board"
+    sent = fig.image_bytes or fig.model_bytes
+    fits = sent <= fig.board_model_bytes and (not fig.board_arena_bytes or fig.arena_bytes <= fig.board_arena_bytes)
+    return (f"{board}'s own limits: models up to {kbytes(fig.board_model_bytes)}, "
+            f"{kbytes(fig.board_arena_bytes)} tensor arena – this model ({kbytes(sent)} as sent) "
+            + ("fits." if fits else "does not fit."))
+
+
 def budget_tooltip(fig: ReportFigures) -> str:
-    lines = ["Dashed line: the gesture model budget (DESIGN: int8 <= 16 KB flash, arena <= 8 KB)."]
+    lines = [f"Dashed line: the gesture-model budget ({kbytes(fig.flash_budget)} model, {kbytes(fig.arena_budget)} "
+             "arena), what the smallest supported board gives a model: within it, the model runs on any of them."]
     if fig.board_model_bytes:
-        lines.append(f"This board accepts models up to {kbytes(fig.board_model_bytes)} with a "
-                     f"{kbytes(fig.board_arena_bytes)} arena.")
+        lines.append(board_limits_text(fig))
     if fig.latency_target:
         lines.append(f"Latency: estimate for {fig.latency_target} (the slowest target board).")
     return "\n".join(lines)

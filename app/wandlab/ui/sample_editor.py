@@ -16,12 +16,13 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QToolButton, QVBoxLayout, QWidget
 from scipy.signal import spectrogram
 
 from wandlab.dataset.model import Sample
 from wandlab.dataset.project import Project
 from wandlab.errors import WandlabError
+from wandlab.ui.elided_label import ElidedLabel
 from wandlab.ui.notify import Notifier
 
 AXIS_PENS = [pg.mkPen(c, width=1) for c in ("#d62728", "#2ca02c", "#1f77b4")]
@@ -40,23 +41,23 @@ class SampleEditor(QWidget):
         self._player: subprocess.Popen[bytes] | None = None
         self._syncing = False
 
-        self.title = QLabel("Select a take to review it")
+        self.title = ElidedLabel("Select a take to review it")  # a long title must not widen the window
         self.title.setStyleSheet("font-weight: bold;")
         self.label_edit = QComboBox(editable=True, toolTip="New label for the selected takes")
-        self.label_edit.setMinimumWidth(140)
-        self.relabel_button = QPushButton("Relabel", toolTip="Give the selected takes this label (undoable)")
+        self.label_edit.setMinimumWidth(110)
+        self.relabel_button = QToolButton(text="Relabel", toolTip="Give the selected takes this label (undoable)")
         self.relabel_button.clicked.connect(self.relabel)
-        self.auto_button = QPushButton("Auto-trim", toolTip="Crop to the motion / the voiced part again")
+        self.auto_button = QToolButton(text="Auto-trim", toolTip="Crop to the motion / the voiced part again")
         self.auto_button.clicked.connect(self.auto_trim)
-        self.marker_button = QPushButton(
-            "Add split marker", toolTip="Add a cut point (or double-click the plot); drag it into place"
+        self.marker_button = QToolButton(
+            text="Add split marker", toolTip="Add a cut point (or double-click the plot); drag it into place"
         )
         self.marker_button.clicked.connect(lambda: self.add_marker(None))
-        self.split_button = QPushButton("Split", toolTip="Cut this take into separate takes at the markers")
+        self.split_button = QToolButton(text="Split", toolTip="Cut this take into separate takes at the markers")
         self.split_button.clicked.connect(self.split)
-        self.delete_button = QPushButton("Delete", toolTip="Delete the selected takes (Ctrl+Z brings them back)")
+        self.delete_button = QToolButton(text="Delete", toolTip="Delete the selected takes (Ctrl+Z brings them back)")
         self.delete_button.clicked.connect(self.delete)
-        self.play_button = QPushButton("▶ Play", toolTip="Play the cropped part")
+        self.play_button = QToolButton(text="▶ Play", toolTip="Play the cropped part")
         self.player = next((p for p in PLAYERS if shutil.which(p)), None)
         if self.player is None:
             self.play_button.setToolTip(
@@ -74,7 +75,13 @@ class SampleEditor(QWidget):
         self.top = self.plots.addPlot(row=0, col=0)
         self.bottom = self.plots.addPlot(row=1, col=0)
         self.bottom.setXLink(self.top)
+        # Both plots in seconds (labelled once, below), g and °/s as written: pyqtgraph's automatic SI
+        # prefixes turned the lower axis into "ms" for a short take while the upper one stayed in seconds.
         self.bottom.setLabel("bottom", "time", units="s")
+        for plot in (self.top, self.bottom):
+            for axis in ("left", "bottom"):
+                plot.getAxis(axis).enableAutoSIPrefix(False)
+            plot.getAxis("left").setWidth(56)  # equal widths: the same instant sits at the same x in both plots
         self.regions = [pg.LinearRegionItem(brush=REGION_BRUSH) for _ in range(2)]
         for plot, region in zip((self.top, self.bottom), self.regions, strict=True):
             plot.showGrid(x=True, y=True, alpha=0.2)

@@ -46,6 +46,7 @@ class StatusBar(QStatusBar):
             self.addPermanentWidget(label)
             self.fields[key] = label
         notifier.posted.connect(self._message)
+        notifier.withdrawn.connect(self._withdraw)
         session.on_state(lambda state, detail: self.refresh())
         self._timer = QTimer(self, interval=REFRESH_MS)
         self._timer.timeout.connect(self.refresh)
@@ -54,6 +55,10 @@ class StatusBar(QStatusBar):
 
     def _message(self, level: str, text: str) -> None:
         self.showMessage(("⚠ " if level == ERROR else "") + text, MESSAGE_MS)
+
+    def _withdraw(self, text: str) -> None:
+        if self.currentMessage().endswith(text):
+            self.clearMessage()
 
     def refresh(self) -> None:
         session = self.session

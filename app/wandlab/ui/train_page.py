@@ -35,8 +35,10 @@ from PySide6.QtWidgets import (
 from wandlab.board.client import BoardClient, ConnectionState
 from wandlab.dataset.project import Project
 from wandlab.flows.train_flash_events import MIN_LABELS, STAGE_NAMES, STAGE_TITLES, StageEvent
+from wandlab.ui.evaluation_view import BEFORE as EVALUATION_BEFORE
 from wandlab.ui.evaluation_view import EvaluationView
 from wandlab.ui.notify import Notifier, TaskRunner
+from wandlab.ui.plain_errors import plain
 from wandlab.ui.project_menu import ProjectHolder
 from wandlab.ui.report_view import ReportView
 from wandlab.ui.session import DeviceSession
@@ -112,6 +114,12 @@ class StageList(QTreeWidget):
         return [s for s, st in self.states.items() if st == RUNNING]
 
 
+def _key(title: str, curves: tuple[tuple[str, str], ...]) -> str:
+    """A plot title that names its curves in their colours, e.g. "Accuracy  — training  — held-out"."""
+    names = "".join(f"&nbsp;&nbsp;<span style='color:{colour}'>━ {name}</span>" for colour, name in curves)
+    return f"<span style='color:#333'>{title}</span>{names}"
+
+
 class CurvesPlot(QWidget):
     """Loss and accuracy per epoch, drawn as the epochs arrive."""
 
@@ -123,7 +131,9 @@ class CurvesPlot(QWidget):
             plot.setMenuEnabled(False)
             plot.showGrid(x=True, y=True, alpha=0.25)
             plot.setLabel("bottom", "epoch")
-            plot.addLegend(offset=(-10, 10))
+        # The key to the colours is in the titles: a legend box inside the plot covered the curves.
+        self.loss_plot.setTitle(_key("Loss", (("#c0392b", "training"),)))
+        self.acc_plot.setTitle(_key("Accuracy", (("#3b6fb6", "training"), ("#2e8b57", "held-out"))))
         self.acc_plot.setYRange(0, 1.0, padding=0.02)
         self.loss_curve = self.loss_plot.plot(pen=pg.mkPen("#c0392b", width=2), name="training loss")
         self.acc_curve = self.acc_plot.plot(pen=pg.mkPen("#3b6fb6", width=2), name="training")
@@ -173,6 +183,7 @@ class TrainPage(QWidget):
         self.events: list[StageEvent] = []  # every StageEvent of the latest run (tests, debugging)
         self.outcome = ""  # "", DONE, FAILED, CANCELLED
         self._started_at = 0.0
+        self._evaluated = False  # the latest run showed its evaluation
 
         self.train_button = QPushButton("Train && Flash")
         self.train_button.setStyleSheet(BIG_BUTTON)
@@ -198,7 +209,7 @@ class TrainPage(QWidget):
                                    "border-radius: 4px; padding: 8px; font-weight: bold; }")
         self.failure.hide()
         self.stages = StageList()
-        self.stages.setMinimumWidth(300)
+        self.stages.setMinimumWidth(240)
         self.details = QLabel("")  # what the run did: data, model, keys (filled in as stages finish)
         self.details.setWordWrap(True)
         self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
@@ -229,7 +240,7 @@ class TrainPage(QWidget):
         split.addWidget(self.tabs)
         split.setStretchFactor(0, 0)
         split.setStretchFactor(1, 1)
-        split.setSizes([320, 900])
+        split.setSizes([300, 900])
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.progress)
@@ -240,9 +251,29 @@ class TrainPage(QWidget):
         self.shortcut.setContext(Qt.ShortcutContext.ApplicationShortcut)
         self.shortcut.activated.connect(self.start)
         session.on_state(lambda _s, _d: self.refresh())
-        projects.changed.connect(lambda _p: self.refresh())
+        projects.changed.connect(self._project_changed)
         projects.event.connect(lambda _e: self.refresh())
         self.refresh()
+
+    def _project_changed(self, _project: Project | None) -> None:
+        if not self.running:  # another project: the last run's stages, curves and report were not its own
+            self.clear()
+        self.refresh()
+
+    def clear(self, report: str = "", evaluation: str = "") -> None:
+        """Back to "no run yet" (or to the start of one): stages, details, curves, report, evaluation."""
+        self.events = []
+        self.outcome = ""
+        self.stages.reset()
+        self.detail_lines = {}
+        self.details.setText("")
+        self.curves.clear()
+        self.report.clear(report)
+        self.evaluation.show_message(evaluation or EVALUATION_BEFORE)
+        self.failure.hide()
+        self.try_button.hide()
+        self.progress.setValue(0)
+        self.progress.setFormat("")
 
     def default_pipeline(self, client: BoardClient, project: Project) -> AsyncIterator[StageEvent]:
         # Imported when first used: the pipeline pulls in ML helpers (never TensorFlow: that is the child's).
@@ -296,16 +327,10 @@ class TrainPage(QWidget):
             return
         client, project = self.session.client, self.projects.project
         assert client is not None and project is not None
-        self.events = []
-        self.outcome = ""
-        self.stages.reset()
-        self.detail_lines = {}
-        self.details.setText("")
-        self.curves.clear()
-        self.failure.hide()
-        self.try_button.hide()
+        self.clear("Training… the report appears when the model runs on the board.",
+                   "Training… the evaluation appears when the model has been verified.")
+        self._evaluated = False
         self.tabs.setCurrentWidget(self.curves)
-        self.progress.setValue(0)
         self.progress.setFormat("Starting…")
         self.headline.setText("Training and flashing… (you can keep using the other pages)")
         self.train_button.setEnabled(False)
@@ -368,8 +393,9 @@ class TrainPage(QWidget):
             if seconds is not None:
                 self.stages.set_seconds(stage, float(seconds))
             self._add_details(stage, message, data)
-            if stage != "report" and "evaluation" in data:  # the training's own evaluation
+            if stage != "report" and "evaluation" in data:  # the training's own evaluation (verify stage)
                 self.evaluation.show_evaluation(data["evaluation"])
+                self._evaluated = True
             if stage == "report":
                 self._show_report(data)
         elif kind == "failed":
@@ -397,6 +423,7 @@ class TrainPage(QWidget):
         self.tabs.setCurrentWidget(self.report)
 
     def _fail(self, stage: str, reason: str) -> None:
+        reason = plain(reason)
         self.stages.set_state(stage, FAILED, "")
         title = STAGE_TITLES.get(stage, stage)
         self.failure.setText(f"✗ {title} failed: {reason}")
@@ -422,4 +449,12 @@ class TrainPage(QWidget):
         else:
             self.progress.setFormat(f"{outcome.capitalize()} after {total:.0f} s")
             self.headline.setText(text)
+            stopped = "was cancelled" if outcome == CANCELLED else "stopped"
+            at = next((STAGE_TITLES.get(s, s) for s, st in self.stages.states.items() if st in (FAILED, CANCELLED)),
+                      "")
+            where = f" at “{at}”" if at else ""
+            self.report.clear(f"No report: the run {stopped}{where}, so no new model runs on the board.")
+            if not self._evaluated:  # a model verified before the stop keeps its evaluation: it is still true
+                self.evaluation.show_message(f"No evaluation: the run {stopped}{where} before the model was "
+                                             "verified and evaluated.")
             self.finished.emit(False)

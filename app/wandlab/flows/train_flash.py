@@ -102,8 +102,9 @@ class _Clock:
         payload = result.to_dict() if result is not None else dict(data or {})
         return self._event(DONE, 1.0, message, {**payload, "seconds": s}, result)
 
-    def failed(self, message: str) -> StageEvent:
-        return self._event(FAILED, 0.0, message, {"reason": message})
+    def failed(self, message: str, kept_model: str = "") -> StageEvent:
+        data = {"reason": message, **({"kept_model": kept_model} if kept_model else {})}
+        return self._event(FAILED, 0.0, message, data)
 
     @property
     def total_s(self) -> float:
@@ -179,11 +180,11 @@ async def train_and_flash(client: Any, project: Any, options: TrainFlashOptions 
                 yield event
     except TrainFlashError as exc:
         clock.stage = exc.stage
-        yield clock.failed(_with_kept(exc.reason, run.kept_model))
+        yield clock.failed(_with_kept(exc.reason, run.kept_model), run.kept_model)
         raise TrainFlashError(exc.stage, exc.reason, run.kept_model) from None
     except Exception as exc:  # anything else still ends in one FAILED event and a WandlabError
         reason = str(exc) if isinstance(exc, WandlabError) else f"{type(exc).__name__}: {exc}"
-        yield clock.failed(_with_kept(reason, run.kept_model))
+        yield clock.failed(_with_kept(reason, run.kept_model), run.kept_model)
         raise TrainFlashError(clock.stage, reason, run.kept_model) from exc
     finally:
         await run.stop()
@@ -210,11 +211,11 @@ async def send_kept_model(client: Any, project: Any, kept_model: str, options: T
             async for event in events:
                 yield event
     except TrainFlashError as exc:
-        yield run.clock.failed(_with_kept(exc.reason, kept_model))
+        yield run.clock.failed(_with_kept(exc.reason, kept_model), kept_model)
         raise TrainFlashError(exc.stage, exc.reason, kept_model) from None
     except Exception as exc:
         reason = str(exc) if isinstance(exc, WandlabError) else f"{type(exc).__name__}: {exc}"
-        yield run.clock.failed(_with_kept(reason, kept_model))
+        yield run.clock.failed(_with_kept(reason, kept_model), kept_model)
         raise TrainFlashError(run.clock.stage, reason, kept_model) from exc
     finally:
         await run.stop()

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pyqtgraph as pg
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -196,6 +198,15 @@ class TrainPage(QWidget):
         self.try_button.setToolTip("Open the Live test page: perform gestures, see what the board recognises")
         self.try_button.clicked.connect(self.wants_live_test.emit)
         self.try_button.hide()
+        # After a run that trained a model but could not deliver it (the board went away): send the kept
+        # model again without training.
+        self.kept_model = ""
+        self.send_button = QPushButton("Send to board")
+        self.send_button.setToolTip("Send the model this project trained last to the board, without training again")
+        self.send_button.clicked.connect(self.send_kept)
+        self.send_button.hide()
+        # Asked before the new model would drop something of the user's (the dialog; tests replace it).
+        self.confirm_losses: Callable[[list[str]], Awaitable[bool]] = self._ask_about_losses
         self.headline = QLabel()
         self.headline.setWordWrap(True)
         self.progress = QProgressBar()
@@ -228,6 +239,7 @@ class TrainPage(QWidget):
         top.addWidget(self.train_button)
         top.addWidget(self.cancel_button)
         top.addWidget(self.headline, 1)
+        top.addWidget(self.send_button)
         top.addWidget(self.try_button)
         left = QWidget()
         left_layout = QVBoxLayout(left)
@@ -279,7 +291,29 @@ class TrainPage(QWidget):
         # Imported when first used: the pipeline pulls in ML helpers (never TensorFlow: that is the child's).
         from wandlab.flows.train_flash import TrainFlashOptions, train_and_flash
 
-        return train_and_flash(client, project, self.options or TrainFlashOptions())
+        options = dataclasses.replace(self.options or TrainFlashOptions(), confirm_losses=self.confirm_losses)
+        return train_and_flash(client, project, options)
+
+    async def _ask_about_losses(self, lines: list[str]) -> bool:
+        """A question the user answers while the run waits: go on and drop these, or stop and keep them."""
+        box = QMessageBox(QMessageBox.Icon.Warning, "Train & Flash would drop your work",
+                          "The new model would drop:\n\n" + "\n".join(f"• {line}" for line in lines)
+                          + "\n\nRecord takes of a gesture you want to keep (Record page) and train again, "
+                          "or go on without it.", parent=self)
+        go_on = box.addButton("Go on and drop them", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton("Stop, keep everything", QMessageBox.ButtonRole.RejectRole)
+        answered: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+
+        def answer(_result: int) -> None:
+            if not answered.done():
+                answered.set_result(box.clickedButton() is go_on)
+
+        box.finished.connect(answer)
+        box.open()
+        try:
+            return await answered
+        finally:
+            box.deleteLater()
 
     # -- state ----------------------------------------------------------------------------------
     @property
@@ -301,6 +335,11 @@ class TrainPage(QWidget):
     def refresh(self) -> None:
         if self.running:
             return
+        connected = self.session.client is not None and self.session.state is ConnectionState.CONNECTED
+        self.send_button.setVisible(bool(self.kept_model))
+        self.send_button.setEnabled(bool(self.kept_model) and connected)
+        self.send_button.setToolTip("Send the model this project trained last to the board, without training "
+                                    "again" if connected else "Connect the board first, then send the kept model")
         why = self.blocker()
         self.train_button.setEnabled(not why)
         self.train_button.setToolTip(why or "Train on the project's takes, convert to int8, check it fits, send "
@@ -344,7 +383,9 @@ class TrainPage(QWidget):
             self.task.cancel()
 
     async def _run(self, client: BoardClient, project: Project) -> None:
-        stream = self.pipeline(client, project)
+        await self._run_stream(self.pipeline(client, project))
+
+    async def _run_stream(self, stream: AsyncIterator[StageEvent]) -> None:
         try:
             async for event in stream:
                 self.on_event(event)
@@ -399,7 +440,7 @@ class TrainPage(QWidget):
             if stage == "report":
                 self._show_report(data)
         elif kind == "failed":
-            self._fail(stage, message or "failed")
+            self._fail(stage, message or "failed", str(data.get("kept_model") or ""))
 
     def _add_details(self, stage: str, message: str, data: dict[str, Any]) -> None:
         """A line per finished stage worth remembering, under the stage list."""
@@ -422,14 +463,40 @@ class TrainPage(QWidget):
             self.stages.set_seconds(stage, seconds)
         self.tabs.setCurrentWidget(self.report)
 
-    def _fail(self, stage: str, reason: str) -> None:
+    def _fail(self, stage: str, reason: str, kept_model: str = "") -> None:
         reason = plain(reason)
         self.stages.set_state(stage, FAILED, "")
         title = STAGE_TITLES.get(stage, stage)
         self.failure.setText(f"✗ {title} failed: {reason}")
         self.failure.show()
+        if kept_model:
+            # Said once, on this page: the model is safe and one click sends it when the board is back.
+            self.kept_model = kept_model
+            self._end(FAILED, "The trained model is kept in the project: press <b>Send to board</b> when the "
+                      "board is back (no need to train again). The board keeps the model it had.")
+            self.refresh()
+            return
         self._end(FAILED, f"Stopped at “{title}”. The board keeps the model it had.")
         self.notifier.error(f"Train & Flash: {title} failed: {reason}")
+
+    def send_kept(self) -> None:
+        """Send the kept model (fit, upload, activate, HID map, report), as the end of a Train & Flash."""
+        client, project = self.session.client, self.projects.project
+        if self.running or not self.kept_model or client is None or project is None:
+            return
+        from wandlab.flows.train_flash import TrainFlashOptions, send_kept_model
+
+        kept, self.kept_model = self.kept_model, ""
+        options = dataclasses.replace(self.options or TrainFlashOptions(), confirm_losses=self.confirm_losses)
+        self.clear("Sending… the report appears when the model runs on the board.")
+        self._evaluated = False
+        self.headline.setText("Sending the kept model to the board…")
+        self.train_button.setEnabled(False)
+        self.send_button.hide()
+        self.cancel_button.setEnabled(True)
+        self._started_at = time.monotonic()
+        self.task = self.runner.run(self._run_stream(send_kept_model(client, project, kept, options)),
+                                    "Send to board")
 
     def _end(self, outcome: str, text: str) -> None:
         if self.outcome:

@@ -91,6 +91,7 @@ def test_it_asks_before_dropping_a_gesture_it_has_no_takes_of(tmp_path: Path) ->
 
 def test_a_board_lost_during_training_keeps_the_model_to_send_when_it_is_back(tmp_path: Path) -> None:
     from wandlab.board import BoardClient
+    from wandlab.errors import LinkError
     from wandlab.flows.train_flash import kept_models, send_kept_model
     from wandlab.link.serial_link import SerialLink
     from wandlab.protocol import SimUnplug
@@ -108,10 +109,22 @@ def test_a_board_lost_during_training_keeps_the_model_to_send_when_it_is_back(tm
                     async for ev in train_and_flash(client, p, TrainFlashOptions(epochs=2)):
                         if ev.stage == "verify" and ev.kind == "done":  # trained: now the cable is pulled
                             await client.request(SimUnplug(2000))
+                            for _ in range(300):  # the pipeline goes on only once the link is really gone
+                                if client.state.value == "disconnected":
+                                    break
+                                await asyncio.sleep(0.01)
                 except TrainFlashError as exc:
                     failed = exc
             kept = kept_models(p)
             await asyncio.sleep(2.5)  # the cable goes back in
+            for _ in range(50):  # under load the virtual wand may take a moment longer to come back
+                probe = SerialLink(port)
+                try:
+                    await probe.open()
+                    await probe.close()
+                    break
+                except LinkError:  # not there yet
+                    await asyncio.sleep(0.1)
             async with BoardClient(SerialLink(port), reconnect=False) as client:
                 events = [ev async for ev in send_kept_model(client, p, failed.kept_model)] if failed else []
                 active = await active_sha(client)

@@ -50,6 +50,7 @@ def test_hid_preset_round_trips_to_the_board(qtbot: QtBot, window: MainWindow, t
 
 
 def test_enroll_wizard_teaches_the_board_a_new_gesture(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    assert window.projects.open(tmp_path / "proj")
     connect_virtual(qtbot, window)
     push_model(qtbot, window, image(drop=("w",)))  # the board has never seen a "w"
     page = window.live_test_page
@@ -71,6 +72,8 @@ def test_enroll_wizard_teaches_the_board_a_new_gesture(qtbot: QtBot, window: Mai
     refs = run_on_loop(qtbot, window, list_refs(window.session.client))  # type: ignore[arg-type]
     new = [c for c in refs.classes if c.label == "w"]  # type: ignore[attr-defined]
     assert new and new[0].count == 3 and new[0].class_id == wizard.class_id
+    project = window.projects.project
+    assert project is not None and project.label_counts(kind="imu") == {"w": 3}  # next training includes it
 
     # Try it: perform it and the board says "w".
     qtbot.waitUntil(lambda: wizard.trying, timeout=2000)

@@ -62,9 +62,12 @@ def _big(text: str = "", size: int = 18) -> QLabel:
 
 class EnrollWizard(QDialog):
     def __init__(self, session: DeviceSession, runner: TaskRunner, notifier: Notifier,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, project: Any = None) -> None:
         super().__init__(parent)
         self.session, self.runner, self.notifier = session, runner, notifier
+        # The open project: the takes the board captures are saved in it, so the next Train & Flash
+        # learns the gesture instead of dropping it (None: enrol on the board only).
+        self.project = project
         self.setWindowTitle("Enroll a new gesture on the board")
         self.resize(560, 420)
         self.progress_log: list[EnrollProgress] = []
@@ -229,7 +232,13 @@ class EnrollWizard(QDialog):
         client = self.session.client
         assert client is not None
         try:
-            async for progress in enroll_gesture(client, label, shots):
+            if self.project is not None:
+                from wandlab.flows.enroll_takes import enroll_and_keep
+
+                steps = enroll_and_keep(client, self.project, label, shots)
+            else:
+                steps = enroll_gesture(client, label, shots)
+            async for progress in steps:
                 self.on_progress(progress)
                 if progress.state == EnrollState.WAITING and self.session.is_virtual and self.auto_perform.isChecked():
                     await asyncio.sleep(PERFORM_DELAY_S)

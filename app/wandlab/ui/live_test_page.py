@@ -445,7 +445,7 @@ class LiveTestPage(QWidget):
 
         self.enrolling = True
         self._stop()
-        wizard = EnrollWizard(self.session, self.runner, self.notifier, self)
+        wizard = EnrollWizard(self.session, self.runner, self.notifier, self, project=self.projects.project)
         wizard.finished.connect(self._wizard_closed)
         self.wizard = wizard
         wizard.open()

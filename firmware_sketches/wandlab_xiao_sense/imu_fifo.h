@@ -1,0 +1,45 @@
+// The XIAO Sense's LSM6DS3TR-C read through its FIFO: accel +-4 g and gyro +-2000 dps at the sensor's
+// ODR (26, 52, 104, 208 or 416 Hz - 26/25 of the rate the host asked for), resampled to exactly the
+// requested 25, 50, 100, 200 or 400 Hz (FrameResampler) and pushed into the board's IMU ring as
+// ax ay az gx gy gz. The FIFO (4 KB, ~0.8 s at 416 Hz) rides out a busy loop(); poll() empties it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "board.h"
+#include "frame_resampler.h"
+
+namespace wandlab {
+namespace xiao {
+
+// Datasheet sensitivities (LSM6DS3TR-C, table 3): 0.122 mg/LSB at +-4 g, 70 mdps/LSB at +-2000 dps.
+constexpr float kAccelRangeG = 4.0f;
+constexpr float kAccelScale = 0.000122f;
+constexpr float kGyroRangeDps = 2000.0f;
+constexpr float kGyroScale = 0.070f;
+
+class ImuFifo {
+ public:
+  // Powers the sensor and checks it answers; false if it does not (the board reports INTERNAL).
+  bool begin();
+  bool start(uint16_t rate_hz);
+  void stop();
+  // Moves what the FIFO holds into `ring` (call every loop()). Returns frames pushed.
+  size_t poll(board::ImuRing& ring);
+  bool running() const { return running_; }
+  // FIFO overruns seen (the sensor's own, before the board's ring).
+  uint32_t overruns() const { return overruns_; }
+
+ private:
+  bool write_register(uint8_t reg, uint8_t value);
+  bool read_registers(uint8_t reg, uint8_t* out, size_t n);
+
+  board::FrameResampler resampler_;
+  bool present_ = false;
+  bool running_ = false;
+  uint32_t overruns_ = 0;
+};
+
+}  // namespace xiao
+}  // namespace wandlab

@@ -16,12 +16,14 @@ from wandlab.errors import WandlabError
 # install (or an area still being built) does not break the rest of the CLI.
 COMMAND_MODULES = (
     "wandlab.commands.board",
+    "wandlab.commands.ble",
     "wandlab.commands.controller",
     "wandlab.commands.virtual",
     "wandlab.commands.dataset",
     "wandlab.commands.record",
     "wandlab.commands.ml",
     "wandlab.commands.train_flash",
+    "wandlab.commands.firmware",
     "wandlab.commands.bench",
 )
 

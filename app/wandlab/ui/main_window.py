@@ -18,6 +18,7 @@ from wandlab.link.serial_link import list_serial_ports
 from wandlab.ui.about import install_help_menu
 from wandlab.ui.dataset_page import DatasetPage
 from wandlab.ui.device_panel import DevicePanel, PortLister
+from wandlab.ui.firmware_dialog import install_board_menu
 from wandlab.ui.live_test_page import LiveTestPage
 from wandlab.ui.live_view import LivePage
 from wandlab.ui.notify import Banner, BannerRow, Notifier, TaskRunner
@@ -96,6 +97,7 @@ class MainWindow(QMainWindow):
         self.record_page.wants_focus.connect(lambda: self.pages.setCurrentWidget(self.record_page))
         self.record_page.open_sample.connect(self.review_sample)
         self.menu_actions = install_menus(self, self.projects)
+        self.firmware_dialog = install_board_menu(self, self.runner)
         self.about = install_help_menu(self)
         self.projects.changed.connect(
             lambda p: self.setWindowTitle("Wandlab" + (f" – {p.root}" if p is not None else "")))

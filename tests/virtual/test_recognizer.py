@@ -87,7 +87,8 @@ def test_hid_report_follows_an_accepted_class_with_an_action():
     for _ in range(3):
         sim.send(SimPerform("circle"))
         reports += [m for m in sim.run(GAP_S) if isinstance(m, HidReport)]
-    assert reports and all((r.class_id, r.kind, r.code, r.sent) == (circle, 2, 0xCD, 1) for r in reports)
+    # sent 0: this board has no radio, so no computer received the key (tests/virtual/test_ble_wand.py: sent 1)
+    assert reports and all((r.class_id, r.kind, r.code, r.sent) == (circle, 2, 0xCD, 0) for r in reports)
 
 
 def test_hid_enabled_board_recognises_without_any_host_request():
@@ -150,4 +151,4 @@ def test_recognition_over_the_pty_with_hid_map_round_trip():
     assert sum(s == t for s, t in zip(said, takes, strict=False)) >= 4, said
     assert all(e.latency_us > 0 and e.sample_index > 0 for e in events)
     reports = [m for m in decisions if isinstance(m, HidReport)]
-    assert (labels.index("flick_left"), 0x50, 1) in {(r.class_id, r.code, r.sent) for r in reports}
+    assert (labels.index("flick_left"), 0x50, 0) in {(r.class_id, r.code, r.sent) for r in reports}  # no BLE host

@@ -24,6 +24,7 @@ def register(sub: Any) -> None:
     parser = sub.add_parser("bench", help="run a benchmark and print a table (or --json)")
     bench_sub = parser.add_subparsers(dest="benchmark", metavar="BENCHMARK", required=True)
     # Importing the modules that own benchmarks makes them call add_benchmark().
+    import wandlab.commands.bench_hid  # noqa: F401
     import wandlab.commands.bench_streaming  # noqa: F401
     import wandlab.commands.bench_train_flash  # noqa: F401
     import wandlab.commands.bench_transfer  # noqa: F401

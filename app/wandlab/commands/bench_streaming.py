@@ -1,5 +1,6 @@
 """``wandlab bench streaming``: 16 kHz audio + 6-axis IMU from a virtual wand in another process,
-through a real pseudo-terminal and pyserial, counting every block.
+through a real pseudo-terminal and pyserial, counting every block (``--link ble``: over the in-process
+BLE radio instead, see ``bench_ble``).
 
 decode_realtime_factor is measured by decoding the exact bytes received during the run again in a
 tight loop: (samples decoded per CPU second) / (samples produced per real second). 50 means decoding
@@ -25,6 +26,9 @@ from wandlab.virtual.board import AUDIO_RATE_HZ
 
 
 def _configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--link", choices=("serial", "ble"), default="serial",
+                   help="serial: a virtual wand in another process on a pty; ble: the virtual wand on the in-process "
+                        "BLE radio (Bumble) through the app's BleLink (both ends in this process)")
     p.add_argument("--seconds", type=float, default=60.0)
     p.add_argument("--rate", type=int, default=400, help="IMU rate in Hz")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
@@ -83,6 +87,7 @@ async def run_streaming(seconds: float, imu_rate: int) -> dict[str, object]:
     decode_s, samples = decode_cost(bytes(raw))
     realtime_rate = AUDIO_RATE_HZ + imu_rate
     return {
+        "link": "serial",
         "seconds": round(wall, 2),
         "audio_hz": round(c.audio.rate_hz, 1),
         "imu_hz": round(c.imu.rate_hz, 1),
@@ -104,12 +109,18 @@ def imu_axes(client: BoardClient) -> int:
 
 
 def _main(args: argparse.Namespace) -> int:
-    result = asyncio.run(run_streaming(args.seconds, args.rate))
+    if args.link == "ble":
+        from wandlab.commands.bench_ble import streaming_over_ble
+
+        result = asyncio.run(streaming_over_ble(args.seconds, args.rate))
+    else:
+        result = asyncio.run(run_streaming(args.seconds, args.rate))
     if args.json:
         print(json.dumps(result))
     else:
-        print_table(result.items(), f"streaming: 16 kHz audio + IMU at {args.rate} Hz for {args.seconds:g} s")
+        print_table(result.items(), f"streaming over {args.link}: 16 kHz audio + IMU at {args.rate} Hz for "
+                                    f"{args.seconds:g} s")
     return 0
 
 
-add_benchmark("streaming", "audio + IMU through the pty: rates, losses, decode cost", _configure)
+add_benchmark("streaming", "audio + IMU through the pty (or --link ble): rates, losses, decode cost", _configure)

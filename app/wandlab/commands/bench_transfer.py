@@ -17,7 +17,8 @@ from wandlab.link.serial_link import SerialLink
 
 
 def _configure(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--link", choices=("serial",), default="serial", help="transport to measure")
+    p.add_argument("--link", choices=("serial", "ble"), default="serial",
+                   help="serial: the pty; ble: the in-process BLE radio, plus a push cut by a power loss and resumed")
     p.add_argument("--kbytes", type=int, default=256, help="model size to push, in KB")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_main)
@@ -68,7 +69,16 @@ def padded_image(size: int) -> bytes:
 
 
 def _main(args: argparse.Namespace) -> int:
-    result = asyncio.run(run_transfer(args.kbytes * 1000))
+    if args.link == "ble":
+        from wandlab.commands.bench_ble import transfer_over_ble
+        from wandlab.ml.bundle import load_bundle
+        from wandlab.ml.shipped import base_gesture_model
+        from wandlab.onboard.board_image import pack
+
+        old = pack(load_bundle(base_gesture_model(6)))
+        result = asyncio.run(transfer_over_ble(padded_image(args.kbytes * 1000), old))
+    else:
+        result = asyncio.run(run_transfer(args.kbytes * 1000))
     if args.json:
         print(json.dumps(result))
     else:
@@ -76,4 +86,4 @@ def _main(args: argparse.Namespace) -> int:
     return 0
 
 
-add_benchmark("transfer", "model upload throughput to a virtual wand over the pty", _configure)
+add_benchmark("transfer", "model upload throughput to a virtual wand over the pty (or --link ble)", _configure)

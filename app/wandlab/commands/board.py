@@ -34,6 +34,10 @@ def register(sub: Any) -> None:
     back = bsub.add_parser("rollback", help="activate the previously flashed model")
     back.add_argument("--port", default="virtual:")
     back.set_defaults(func=_rollback)
+    forget = bsub.add_parser("forget-hosts", help="make the wand forget every paired computer and app (its BLE bonds)")
+    forget.add_argument("--port", required=True, help="link spec; over USB (serial:...) it frees a wand that is "
+                        "paired with a computer that is gone")
+    forget.set_defaults(func=_forget_hosts)
 
     f = sub.add_parser("flash", help="push a model to the board; it checks that it can run it, then activates it")
     f.add_argument("--port", required=True, help="link spec, e.g. serial:/dev/ttyACM0")
@@ -146,6 +150,19 @@ def _rollback(args: argparse.Namespace) -> int:
         async with BoardClient(open_link(args.port), reconnect=False) as client:
             slot = await rollback(client)
             print(f"slot {'AB'[slot]} is active again")
+
+    asyncio.run(main())
+    return 0
+
+
+def _forget_hosts(args: argparse.Namespace) -> int:
+    from wandlab.protocol.controller import ForgetHosts
+
+    async def main() -> None:
+        async with BoardClient(open_link(args.port), reconnect=False) as client:
+            await client.request(ForgetHosts())
+            name = client.info.board_name if client.info else "the wand"
+            print(f"{name} forgot every paired computer and app: pair them again to use it over Bluetooth")
 
     asyncio.run(main())
     return 0

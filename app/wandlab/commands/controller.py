@@ -134,13 +134,17 @@ def _refs(args: argparse.Namespace) -> int:
     return asyncio.run(main())
 
 
+# HidReport.sent 0: HID output is off, or no bonded computer is connected over BLE to receive the key.
+NOT_SENT = "not sent: HID off or no paired computer connected"
+
+
 def format_decision(message: InferenceEvent | HidReport) -> str:
     from wandlab.board.hid_presets import describe
     from wandlab.protocol.controller import HidAction
 
     if isinstance(message, HidReport):
         action = HidAction(message.class_id, message.kind, message.code, message.modifiers)
-        return f"  -> HID {describe(action)} ({'sent' if message.sent else 'HID off'})"
+        return f"  -> HID {describe(action)} ({'sent' if message.sent else NOT_SENT})"
     name = message.label if message.class_id != NO_CLASS else f"none (nearest {message.label or '-'})"
     return (f"#{message.sample_index:<8} {name:<24} distance {message.distance:8.0f}  margin {message.margin:+8.0f}"
             f"  {message.latency_us / 1000:.2f} ms")

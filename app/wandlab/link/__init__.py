@@ -1,7 +1,8 @@
 """Byte transports to a board, opened from one spec string.
 
     serial:/dev/ttyACM0     a USB board (or any pyserial port name)
-    ble:AA:BB:CC:DD:EE:FF   a board over Bluetooth LE (see wandlab.link.ble)
+    ble:AA:BB:CC:DD:EE:FF   a board over Bluetooth LE, by address or advertised name (ble:My wand);
+                            see wandlab.link.ble_link
 
 The virtual wand (``virtual:``) lives above this layer; ``wandlab.flows.connect.open_link`` opens
 every spec, virtual ones included, and is what the app, the CLI and the tests use.
@@ -45,5 +46,13 @@ def open_link(spec: str) -> Link:
         raise LinkError("virtual: links are opened by wandlab.flows.connect.open_link (the virtual wand is "
                         "not a transport)")
     if scheme == "ble":
-        raise LinkError("BLE links are not available in this version yet; use serial: or virtual:")
+        from wandlab.link.ble_backend import SYSTEM, bumble_backend
+        from wandlab.link.ble_link import BleLink
+
+        # ?radio=inprocess: bleak on Bumble's in-process radio (a wand served in this process; tests).
+        radio = options.get("radio", "system")
+        if radio not in ("system", "inprocess"):
+            raise LinkError(f"ble:...?radio={radio} is unknown: use system (the computer's Bluetooth) or inprocess")
+        backend = SYSTEM if radio == "system" else bumble_backend(options.get("air", "default"), options.get("keys"))
+        return BleLink(target, backend)
     raise LinkError(f"unknown link type {scheme!r} in {spec!r}; use serial:, virtual: or ble:")

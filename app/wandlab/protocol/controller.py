@@ -130,3 +130,14 @@ class HidReport(Message):
     code: int = wire("u16")
     modifiers: int = wire("u8", enum=Modifier)
     sent: int = wire("u8")  # 1: sent over BLE HID; 0: HID is off or no host bonded
+
+
+@register
+@dataclass(frozen=True)
+class ForgetHosts(Message):
+    """Host -> board: delete every BLE bond (the paired computers and apps) and drop the links they
+    protected; the board answers Ack first. No fields. Over BLE it needs a bonded link like every
+    protected packet; over USB it is how a wand paired with a lost computer is freed."""
+
+    TYPE = 0x48
+    FAMILY = "controller"

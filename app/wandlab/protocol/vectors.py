@@ -46,6 +46,7 @@ from wandlab.protocol import (
 )
 from wandlab.protocol.codec import Struct
 from wandlab.protocol.controller import (
+    ForgetHosts,
     HidAction,
     HidEnable,
     HidMap,
@@ -137,6 +138,7 @@ def examples() -> list[Message]:
         RecognizeStop(),
         InferenceEvent(123456, 0, "circle", 812.0, 388.0, 4210),
         HidReport(0, 2, 0xCD, 0, 1),
+        ForgetHosts(),
     ]
 
 

@@ -67,21 +67,26 @@ class VirtualWandThread:
         self._ready.clear()
 
 
+def config_from_options(options: dict[str, str]) -> VirtualWandConfig:
+    """The wand a ``virtual:?rate=..&person=..`` spec describes."""
+    try:
+        config = VirtualWandConfig(
+            imu_rate_hz=int(options.get("rate", 100)),
+            axes=int(options.get("axes", 6)),
+            person=int(options.get("person", 0)),
+            seed=int(options.get("seed", 0)),
+            state_dir=options.get("state") or None,
+        )
+    except ValueError as exc:
+        raise LinkError(f"bad virtual wand option: {exc}") from None
+    if config.axes not in (3, 6):
+        raise LinkError("virtual wand axes must be 3 or 6")
+    return config
+
+
 class VirtualWandLink(StreamLink):
     def __init__(self, options: dict[str, str] | None = None) -> None:
-        options = options or {}
-        try:
-            self.config = VirtualWandConfig(
-                imu_rate_hz=int(options.get("rate", 100)),
-                axes=int(options.get("axes", 6)),
-                person=int(options.get("person", 0)),
-                seed=int(options.get("seed", 0)),
-                state_dir=options.get("state") or None,
-            )
-        except ValueError as exc:
-            raise LinkError(f"bad virtual wand option: {exc}") from None
-        if self.config.axes not in (3, 6):
-            raise LinkError("virtual wand axes must be 3 or 6")
+        self.config = config_from_options(options or {})
         self.spec = "virtual:"
         self.wand = VirtualWandThread(self.config)
         self._serial: SerialLink | None = None

@@ -57,6 +57,7 @@ const char* message_name(uint8_t type) {
     case RecognizeStop::kType: return "RecognizeStop";
     case InferenceEvent::kType: return "InferenceEvent";
     case HidReport::kType: return "HidReport";
+    case ForgetHosts::kType: return "ForgetHosts";
     case SimPerform::kType: return "SimPerform";
     case SimSay::kType: return "SimSay";
     case SimPerson::kType: return "SimPerson";
@@ -388,6 +389,9 @@ bool HidReport::write(Writer& w) const {
 bool HidReport::read(Reader& r) {
   return r.u8(&class_id) && r.u8(&kind) && r.u16(&code) && r.u8(&modifiers) && r.u8(&sent);
 }
+
+bool ForgetHosts::write(Writer& w) const { return w.ok(); }
+bool ForgetHosts::read(Reader& r) { return r.ok(); }
 
 // -- simulation -----------------------------------------------------------------------------------
 

@@ -609,6 +609,16 @@ struct HidReport {
   bool read(Reader& r);
 };
 
+// Host -> board: delete every BLE bond (the paired computers and apps) and drop the links they
+// protected; the board answers Ack first. No fields. Over BLE it needs a bonded link like every
+// protected packet; over USB it is how a wand paired with a lost computer is freed.
+struct ForgetHosts {
+  static constexpr uint8_t kType = 0x48;
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
 // -- simulation family (0x70-0x7F) ----------------------------------------------------------------
 // Simulation family: scripts the virtual wand. A real board answers Error UNSUPPORTED, but still
 // decodes these messages, so that it tells malformed ones apart.

@@ -113,6 +113,7 @@ bool with_message(uint8_t type, Fn&& fn) {
     case p::RecognizeStop::kType: fn(p::RecognizeStop{}); return true;
     case p::InferenceEvent::kType: fn(p::InferenceEvent{}); return true;
     case p::HidReport::kType: fn(p::HidReport{}); return true;
+    case p::ForgetHosts::kType: fn(p::ForgetHosts{}); return true;
     case p::SimPerform::kType: fn(p::SimPerform{}); return true;
     case p::SimSay::kType: fn(p::SimSay{}); return true;
     case p::SimPerson::kType: fn(p::SimPerson{}); return true;
@@ -313,6 +314,7 @@ ByteVec example_frame(uint8_t type, uint16_t seq) {
     case p::HidReport::kType:
       encode(p::HidReport{0, static_cast<uint8_t>(p::ActionKind::kConsumer), 0xCD, 0, 1});
       break;
+    case p::ForgetHosts::kType: encode(p::ForgetHosts{}); break;
     case p::SimPerform::kType: encode(p::SimPerform{p::Str::of("circle")}); break;
     case p::SimSay::kType: encode(p::SimSay{p::Str::of("hey wand")}); break;
     case p::SimPerson::kType: encode(p::SimPerson{3}); break;

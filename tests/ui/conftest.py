@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 import qasync
@@ -18,6 +19,11 @@ from pytestqt.qtbot import QtBot
 
 from wandlab.ui.main_window import MainWindow
 from wandlab.ui.session import DeviceSession
+from wandlab.ui.wand_scan import scan_wands
+
+if TYPE_CHECKING:
+    from wandlab.link.ble_backend import BleBackend
+    from wandlab.link.ble_scan import WandAdvert
 
 
 @pytest.fixture(scope="session")
@@ -50,10 +56,16 @@ def aio_loop(_qasync_loop: qasync.QEventLoop) -> Iterator[qasync.QEventLoop]:
         asyncio.set_event_loop(None)
 
 
+async def quiet_air(seconds: float, backend: BleBackend | None) -> list[WandAdvert]:
+    """Bluetooth scans for tests: nothing on the computer's radio (never touch a developer's adapter), the
+    real scan on the in-process radio (the virtual wand over Bluetooth)."""
+    return [] if backend is None else await scan_wands(seconds, backend)
+
+
 @pytest.fixture
 def window(qtbot: QtBot, aio_loop: qasync.QEventLoop) -> Iterator[MainWindow]:
     # No serial boards: the window must offer the virtual wand on its own.
-    win = MainWindow(DeviceSession(), list_ports=lambda: [])
+    win = MainWindow(DeviceSession(), list_ports=lambda: [], scanner=quiet_air)
     win.show()
     qtbot.waitExposed(win)
     yield win

@@ -204,3 +204,28 @@ def test_notifications_do_not_move_the_page(qtbot: QtBot, window: MainWindow) ->
     window.banner.dismiss()
     qtbot.wait(50)
     assert not window.banner.isVisible() and window.pages.mapTo(window, QPoint(0, 0)).y() == top
+
+
+def test_the_bluetooth_parts_fit_the_side_column(qtbot: QtBot, window: MainWindow) -> None:
+    at_1280(qtbot, window)
+    panel = window.device_panel
+    assert panel.virtual_ble_button.isVisible() and panel.bluetooth.isVisible()
+    assert cut_off(panel, window) == []
+    panel.virtual_ble_button.click()
+    qtbot.waitUntil(lambda: window.session.connected and window.computer_panel.isVisible(), timeout=8000)
+    computer = window.computer_panel
+    computer.pair_button.click()
+    qtbot.waitUntil(lambda: "Connected" in computer.state_label.text(), timeout=5000)
+    qtbot.waitUntil(lambda: any(r.wand.name == "Virtual wand" for r in panel.bluetooth.rows), timeout=3000)
+    for text in ("Play/Pause", "Ctrl+Shift+Page Down", "move +127 -127"):
+        computer.keys.insertItem(0, f"12:34:56   {text}")
+    qtbot.wait(100)
+    assert (window.width(), window.height()) == (WIDTH, HEIGHT)
+    assert window.minimumSizeHint().width() <= WIDTH - 40
+    for part in (panel, window.virtual_panel, computer):
+        assert cut_off(part, window) == [], type(part).__name__
+    viewport = window.side_scroll.viewport()
+    for button in (computer.pair_button, computer.forget_button, *[r.connect_button for r in panel.bluetooth.rows]):
+        right = button.mapTo(viewport, QPoint(button.width(), 0)).x()
+        assert right <= viewport.width(), f"{button.text()} is cut off at {right} > {viewport.width()}"
+    assert "MTU" in window.status.fields["link"].text()

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from bleak import BleakClient
 from bleak.backends.characteristic import BleakGATTCharacteristic
@@ -67,6 +68,9 @@ class BleLink(Link):
         self.board_name = ""
         self.att_mtu = DEFAULT_ATT_MTU
         self.pairings = 0  # times this link asked the OS to pair (or re-encrypt) after a refusal
+        # Told True when pairing starts (the OS may ask the user to accept it) and False when it is over,
+        # so an app can say what is going on instead of seeming to hang.
+        self.pairing_listeners: list[Callable[[bool], None]] = []
         self.received: list[bytes] | None = None  # set to a list to keep every fragment received (benchmarks)
         self._stats = ReassemblyStats()
         self._reassembler = Reassembler()
@@ -212,12 +216,22 @@ class BleLink(Link):
         if client is None:
             raise LinkError(f"{self.description} is not connected")
         self.pairings += 1
+        self._tell_pairing(True)
         try:
             await client.pair()
         except (BleakError, OSError) as exc:
             raise LinkError(f"pairing with {self.description} failed: {exc}. Accept the pairing if the computer "
                             f"asks; if the wand was paired before, remove it from the Bluetooth settings and "
                             f"connect again") from None
+        finally:
+            self._tell_pairing(False)
+
+    def _tell_pairing(self, pairing: bool) -> None:
+        for listener in tuple(self.pairing_listeners):
+            try:
+                listener(pairing)
+            except Exception:  # a listener's bug must not break the link
+                log.exception("pairing listener failed")
 
     def _refused(self, packet: Packet, code: int, after_pairing: bool) -> BleAccessRefused:
         what = f"{self.description} refused packet type 0x{packet.type:02X} (ATT error 0x{code:02X}"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
 import os
 import sys
@@ -20,14 +19,16 @@ import qasync
 from PySide6.QtWidgets import QApplication
 
 from wandlab.link.serial_link import list_serial_ports
-from wandlab.protocol import SimPerform, SimSay
-from wandlab.synth.gestures import GESTURES
+from wandlab.ui.demo import demo_gestures, demo_pair
 from wandlab.ui.main_window import MainWindow
 from wandlab.ui.session import DeviceSession
 
 log = logging.getLogger(__name__)
 DEMO_ENV = "WANDLAB_DEMO_GESTURES"  # "1": the virtual wand performs a gesture every ~2 s (screenshots, demos)
-DEMO_PERIOD_S = 2.0
+# "1": once the virtual wand runs over Bluetooth (--port virtual:?link=ble), give it the shipped gesture
+# model and the media-remote keys with HID on, and pair the paired computer: with WANDLAB_DEMO_GESTURES=1
+# its panel fills with keys by itself (screenshots, demos).
+DEMO_PAIR_ENV = "WANDLAB_DEMO_PAIR"
 START_PAGE_ENV = "WANDLAB_START_PAGE"  # e.g. "Dataset": open on that page (screenshots, demos)
 DEFAULT_PROJECT = Path.home() / "Wandlab" / "default-project"
 # Seconds after which the window closes itself, printing its title first: start-up checks of a wheel
@@ -49,20 +50,6 @@ def _application(argv: list[str] | None) -> QApplication:
     return app
 
 
-async def demo_gestures(session: DeviceSession, period_s: float = DEMO_PERIOD_S) -> None:
-    """Keep the virtual wand busy so plots show motion and speech (for demos and screenshots)."""
-    moves = [g for g in GESTURES if g != "idle"]
-    for i in itertools.count():
-        await asyncio.sleep(period_s / 2)
-        if not (session.connected and session.is_virtual):
-            continue
-        with contextlib.suppress(Exception):  # a demo must never take the app down
-            if i % 2 == 0:
-                await session.simulate(SimPerform(moves[(i // 2) % len(moves)]))
-            elif i % 4 == 1:
-                await session.simulate(SimSay("hey wand"))
-
-
 async def _main(window: MainWindow, port: str | None) -> int:
     closed = asyncio.Event()
     window.closed.connect(closed.set)
@@ -76,20 +63,24 @@ async def _main(window: MainWindow, port: str | None) -> int:
     window.show()
     if port:
         window.connect_to(port)
-    demo = None
+    demos: list[asyncio.Future[None]] = []
     if os.environ.get(QUIT_AFTER_ENV):
         print(f"window shown: {window.windowTitle()}", flush=True)
         asyncio.get_running_loop().call_later(float(os.environ[QUIT_AFTER_ENV]), window.close)
     if os.environ.get(DEMO_ENV) == "1":
-        demo = asyncio.ensure_future(demo_gestures(window.session))
+        demos.append(asyncio.ensure_future(demo_gestures(window.session)))
+    if os.environ.get(DEMO_PAIR_ENV) == "1":
+        demos.append(asyncio.ensure_future(demo_pair(window)))
     try:
         await closed.wait()
     finally:
-        if demo is not None:
+        for demo in demos:
             demo.cancel()
         # Ctrl+C in the terminal cancels us here: still release the port before the loop ends.
         with contextlib.suppress(Exception):
             await asyncio.wait_for(window.session.disconnect(), 5.0)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(window.power_off_simulated_radio(), 5.0)
     return 0
 
 

@@ -1,8 +1,10 @@
-"""Left-hand device panel: pick a port (or the virtual wand), connect, see the board's facts.
+"""Left-hand device panel: pick a port, a Bluetooth wand or the virtual wand, connect, see the board's facts.
 
 A view over DeviceSession: it writes user intent to the session (connect/disconnect) and redraws
 from the session's state callbacks. When no serial board is plugged in it says so and offers the
-virtual wand as one big button, so a first run never ends on an empty screen.
+virtual wand - over USB or over Bluetooth - as one big button each, so a first run never ends on an
+empty screen. Wands advertising over Bluetooth are listed below (``BluetoothBox``); while a Bluetooth
+link pairs, the panel says so ("Pairing with … – accept on the computer if asked").
 """
 
 from __future__ import annotations
@@ -26,12 +28,16 @@ from wandlab.board.client import ConnectionState
 from wandlab.link.serial_link import list_serial_ports
 from wandlab.protocol import Info, Message, SensorKind
 from wandlab.protocol.model import TransferResult
+from wandlab.ui.bluetooth_box import BluetoothBox
 from wandlab.ui.elided_label import ElidedLabel
 from wandlab.ui.meter_bars import kbytes
 from wandlab.ui.notify import TaskRunner
-from wandlab.ui.session import VIRTUAL_SPEC, DeviceSession
+from wandlab.ui.session import VIRTUAL_BLE_SPEC, VIRTUAL_SPEC, DeviceSession
+from wandlab.ui.wand_scan import WandScanner, scan_wands
 
 PortLister = Callable[[], list[tuple[str, str]]]
+VIRTUAL_ENTRIES = [(VIRTUAL_SPEC, "Virtual wand (simulated, USB)"),
+                   (VIRTUAL_BLE_SPEC, "Virtual wand (simulated, Bluetooth)")]
 RESCAN_MS = 2000  # USB boards come and go; re-listing ports is a cheap sysfs read
 
 _STATE_TEXT = {
@@ -80,11 +86,12 @@ def describe_info(info: Info) -> list[tuple[str, str]]:
 
 class DevicePanel(QWidget):
     def __init__(self, session: DeviceSession, runner: TaskRunner, list_ports: PortLister = list_serial_ports,
-                 parent: QWidget | None = None) -> None:
+                 scanner: WandScanner = scan_wands, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session, self.runner, self._list_ports = session, runner, list_ports
+        self._serial_found = False
         self.ports = QComboBox()
-        self.ports.setToolTip("Boards on USB serial ports, and the built-in virtual wand")
+        self.ports.setToolTip("Boards on USB serial ports, and the built-in virtual wand (over USB or Bluetooth)")
         self.ports.setMinimumContentsLength(14)
         rescan = QToolButton()
         rescan.setText("⟳")
@@ -100,16 +107,24 @@ class DevicePanel(QWidget):
 
         # The first-run offer: shown only while no serial board is plugged in and nothing is connected.
         self.no_board = QGroupBox("No board found")
-        hint = QLabel("Plug in a wand over USB, or try everything with the built-in virtual wand.",
-                      wordWrap=True)
-        self.virtual_button = QPushButton("Connect virtual wand")
-        self.virtual_button.setToolTip("Start a simulated wand on a virtual serial port and connect to it")
-        self.virtual_button.setMinimumHeight(40)
-        self.virtual_button.setStyleSheet("font-weight: bold;")
-        self.virtual_button.clicked.connect(lambda: self.connect_to(VIRTUAL_SPEC))
+        hint = QLabel("Plug in a wand over USB or switch one on nearby (Bluetooth, below), or try everything with "
+                      "the built-in virtual wand:", wordWrap=True)
+        self.virtual_button = QPushButton("Virtual wand over USB")
+        self.virtual_button.setToolTip("Start a simulated wand on a virtual serial port (USB) and connect to it")
+        self.virtual_ble_button = QPushButton("Virtual wand over Bluetooth")
+        self.virtual_ble_button.setToolTip("Start a simulated wand on a simulated Bluetooth radio and connect to it "
+                                           "as to a real one (scan, pair, fragments); a simulated computer can "
+                                           "pair with it and receive its key presses")
+        for button, spec in ((self.virtual_button, VIRTUAL_SPEC), (self.virtual_ble_button, VIRTUAL_BLE_SPEC)):
+            button.setMinimumHeight(34)
+            button.setStyleSheet("font-weight: bold;")
+            button.clicked.connect(lambda _=False, s=spec: self.connect_to(s))
         box = QVBoxLayout(self.no_board)
         box.addWidget(hint)
         box.addWidget(self.virtual_button)
+        box.addWidget(self.virtual_ble_button)
+        self.bluetooth = BluetoothBox(session, runner, scanner)
+        self.bluetooth.connect_requested.connect(self.connect_to)
 
         self.info_box = QGroupBox("Board")
         self.info_form = QFormLayout(self.info_box)
@@ -126,12 +141,14 @@ class DevicePanel(QWidget):
         layout.addWidget(self.detail_label)
         layout.addWidget(self.no_board)
         layout.addWidget(self.info_box)
+        layout.addWidget(self.bluetooth)
 
         self._rescan = QTimer(self, interval=RESCAN_MS)
         self._rescan.timeout.connect(self.refresh_ports)
         self._rescan.start()
         session.on_state(self._on_state)
         session.on_event(self._on_board_event)
+        session.on_pairing(lambda _text: self._on_state(session.state, session.detail))
         self.refresh_ports()
         self._on_state(session.state, session.detail)
 
@@ -143,12 +160,13 @@ class DevicePanel(QWidget):
             found = self._list_ports()
         except Exception:  # a flaky OS port list must not break the panel; offer the virtual wand
             found = []
-        entries = [*found, (VIRTUAL_SPEC, "Virtual wand (simulated)")]
+        self._serial_found = bool(found)
+        entries = [(spec, f"{description} ({spec.split(':', 1)[1]})") for spec, description in found]
+        entries += VIRTUAL_ENTRIES
         current = self.ports.currentData()
         if [self.ports.itemData(i) for i in range(self.ports.count())] != [s for s, _ in entries]:
             self.ports.clear()
-            for spec, description in entries:
-                label = description if spec == VIRTUAL_SPEC else f"{description} ({spec.split(':', 1)[1]})"
+            for spec, label in entries:
                 self.ports.addItem(label, spec)
             index = self.ports.findData(current)
             self.ports.setCurrentIndex(index if index >= 0 else 0)
@@ -173,14 +191,20 @@ class DevicePanel(QWidget):
     # -- session -> view ------------------------------------------------------------------------
     def _on_state(self, state: ConnectionState, detail: str) -> None:
         text, colour = state_text(state, detail)
+        if self.session.pairing:
+            text, colour = "Pairing…", "#c28a00"
+        elif state is ConnectionState.CONNECTED and self.session.is_ble:
+            text = "Connected over Bluetooth"
         self.state_label.setText(f"<span style='color:{colour}; font-size:14pt;'>●</span> <b>{text}</b>")
-        self.detail_label.setText(detail if state is not ConnectionState.CONNECTED else "")
+        # While pairing, the one thing to say is that the computer may ask the user to accept it.
+        self.detail_label.setText(self.session.pairing or (detail if state is not ConnectionState.CONNECTED else ""))
         self.detail_label.setVisible(bool(self.detail_label.text()))
         active = self.session.active
         self.connect_button.setText("Disconnect" if active else "Connect")
         self.ports.setEnabled(not active)
         self.virtual_button.setEnabled(not active)
-        self.no_board.setVisible(not active and self.ports.count() <= 1)
+        self.virtual_ble_button.setEnabled(not active)
+        self.no_board.setVisible(not active and not self._serial_found)
         if state is ConnectionState.CONNECTED and self.session.info is not None:
             self._show_info(self.session.info)
         elif not active:

@@ -55,6 +55,22 @@ ACCEPT, REJECT = "#2e8b57", "#8a8f98"
 MISSED_TITLE = "Missed it"
 
 
+def why_not_sent(hid_on: bool, session: DeviceSession) -> tuple[str, str]:
+    """(why, what to do) for a key the board did not send: ``HidReport.sent == 0`` means HID is off, or HID
+    is on and no paired computer was connected to receive it."""
+    if not hid_on:
+        return "HID is off", "Tick “HID on” (right) to let the board press keys on its own."
+    if session.is_virtual and session.is_ble:
+        return ("no computer is paired and connected",
+                "Press “Pair this computer” under Paired computer (left): it pairs like a laptop and shows each key.")
+    if session.is_virtual:
+        return ("no computer is paired (the virtual wand over USB has no Bluetooth)",
+                "Connect the virtual wand over Bluetooth and pair its computer to see the keys arrive.")
+    return ("no computer is paired and connected",
+            "Pair the wand in this computer's Bluetooth settings (it shows as a keyboard), or switch the paired "
+            "computer's Bluetooth on.")
+
+
 @dataclass
 class Decision:
     """One board decision as the page remembers it: the event, the key it led to, when."""
@@ -141,6 +157,7 @@ class LiveTestPage(QWidget):
         self.numbers = QLabel("", wordWrap=True)
         self.numbers.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.key = QLabel("", wordWrap=True)
+        self.key.setTextFormat(Qt.TextFormat.RichText)
         self.key.setAlignment(Qt.AlignmentFlag.AlignCenter)
         key_font = QFont()
         key_font.setPointSize(14)
@@ -332,12 +349,15 @@ class LiveTestPage(QWidget):
         now = self.hid_editor.board_actions.get(d.event.class_id)
         if not d.accepted:
             self.key.setText("no key")
+        elif d.key and d.sent:
+            self.key.setText(f"⌨ {escape(d.key)}  (sent)")
         elif d.key:
-            # sent=0 means HID is off *or* no computer is paired with the board: say which one it is.
-            why = "no computer is paired over Bluetooth" if self.hid_editor.hid_on.isChecked() else "HID is off"
-            self.key.setText(f"⌨ {d.key}" + ("  (sent)" if d.sent else f"  (not sent: {why})"))
+            # sent=0 means HID is off *or* no computer received it: say which one it is, and what to do.
+            why, todo = why_not_sent(self.hid_editor.hid_on.isChecked(), self.session)
+            self.key.setText(f"⌨ {escape(d.key)}  (not sent: {escape(why)})"
+                             f"<br><span style='font-size:10pt; color:#666;'>{escape(todo)}</span>")
         elif now is not None:  # mapped since this gesture was recognised
-            self.key.setText(f"⌨ {describe(now)} from now on (it had no key then)")
+            self.key.setText(f"⌨ {escape(describe(now))} from now on (it had no key then)")
         else:
             self.key.setText("no key mapped for this gesture")
 

@@ -2,14 +2,18 @@
 
 Pages are plain widgets added with ``add_page(name, widget)``; the Live page comes first. The
 window owns the one DeviceSession, Notifier and TaskRunner that every page shares. Closing it
-disconnects the board first (stops the stream, closes the port) and only then lets the window go.
+disconnects the board first (stops the stream, closes the port), switches the simulated Bluetooth
+devices off (the paired computer, the app's in-process adapter: Bumble needs the event loop to do it),
+and only then lets the window go.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sys
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QScrollArea, QTabWidget, QVBoxLayout, QWidget
 
@@ -22,12 +26,14 @@ from wandlab.ui.firmware_dialog import install_board_menu
 from wandlab.ui.live_test_page import LiveTestPage
 from wandlab.ui.live_view import LivePage
 from wandlab.ui.notify import Banner, BannerRow, Notifier, TaskRunner
+from wandlab.ui.paired_computer_panel import PairedComputerPanel
 from wandlab.ui.project_menu import ProjectHolder, install_menus
 from wandlab.ui.record_page import RecordPage
 from wandlab.ui.session import DeviceSession
 from wandlab.ui.status import StatusBar
 from wandlab.ui.train_page import TrainPage
 from wandlab.ui.virtual_panel import VirtualPanel
+from wandlab.ui.wand_scan import WandScanner, scan_wands
 
 CLOSE_TIMEOUT_S = 5.0  # never let a wedged port keep the window from closing
 SIDE_WIDTH = 285  # the device panel: narrow enough that every page still fits a 1280 px screen
@@ -37,7 +43,7 @@ class MainWindow(QMainWindow):
     closed = Signal()  # emitted once the board is released and the window is really closing
 
     def __init__(self, session: DeviceSession | None = None, list_ports: PortLister | None = None,
-                 project: str | None = None) -> None:
+                 project: str | None = None, scanner: WandScanner = scan_wands) -> None:
         super().__init__()
         self.session = session or DeviceSession()
         self.notifier = Notifier(self)
@@ -48,19 +54,25 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Wandlab")
         self.resize(1280, 800)
 
-        self.device_panel = DevicePanel(self.session, self.runner, list_ports or list_serial_ports)
+        self.device_panel = DevicePanel(self.session, self.runner, list_ports or list_serial_ports, scanner)
         self.virtual_panel = VirtualPanel(self.session, self.runner)
         self.virtual_panel.install_shortcuts(self)
+        self.computer_panel = PairedComputerPanel(self.session, self.runner)
         side = QWidget()
         side_layout = QVBoxLayout(side)
         side_layout.addWidget(self.device_panel)
         side_layout.addWidget(self.virtual_panel)
+        side_layout.addWidget(self.computer_panel)
         side_layout.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidget(side)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setFixedWidth(SIDE_WIDTH)
+        self.side_scroll = scroll
+        # Once the panel has its new size (the next turn of the event loop), bring all of it into view.
+        self.computer_panel.wants_view.connect(lambda: QTimer.singleShot(
+            0, lambda: scroll.ensureWidgetVisible(self.computer_panel, 0, 0)))
 
         self.banner = Banner(self.notifier)
         self.pages = QTabWidget()
@@ -107,6 +119,8 @@ class MainWindow(QMainWindow):
         connect_key.activated.connect(self.device_panel.toggle_connection)
         QShortcut(QKeySequence.StandardKey.Quit, self).activated.connect(self.close)
         self.session.on_state(self._on_state)
+        self._pairing_text = ""
+        self.session.on_pairing(self._on_pairing)
 
     def add_page(self, name: str, widget: QWidget, tooltip: str = "") -> int:
         """Add a page (tab) to the centre; returns its index. Ctrl+1.. switch pages in order."""
@@ -136,12 +150,25 @@ class MainWindow(QMainWindow):
             reconnected = bool(self.session.client and self.session.client.reconnects)
             self.notifier.info(f"Reconnected to {name}" if reconnected else f"Connected to {name}")
 
+    def _on_pairing(self, text: str) -> None:
+        # The banner says it too, the first time a link pairs: an operating system's pairing dialog may be
+        # waiting for the user. Later ones (a reconnection) only re-encrypt with the bond, in milliseconds;
+        # the device panel and the status bar show those.
+        ble = self.session.ble_link()
+        if text and ble is not None and ble.pairings <= 1:
+            self.notifier.info(text)
+            self._pairing_text = text
+        elif not text and self._pairing_text:
+            self.notifier.withdraw(self._pairing_text)
+            self._pairing_text = ""
+
     # -- closing --------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
         self.record_page.shutdown()  # a take in progress is kept, not lost
         self.live_test_page.shutdown()
         self.train_page.cancel()
-        if self._released or not self.session.active:
+        simulated_radio = self.computer_panel.model.computer is not None or _bumble_in_use()
+        if self._released or not (self.session.active or simulated_radio):
             self._released = True
             self.live_page.timer.stop()
             self.projects.close()
@@ -158,5 +185,19 @@ class MainWindow(QMainWindow):
         try:
             await asyncio.wait_for(self.session.disconnect(), CLOSE_TIMEOUT_S)
         finally:
+            with contextlib.suppress(Exception):  # closing must never hang on a simulated radio
+                await asyncio.wait_for(self.power_off_simulated_radio(), CLOSE_TIMEOUT_S)
             self._released = True
             self.close()
+
+    async def power_off_simulated_radio(self) -> None:
+        await self.computer_panel.shutdown()
+        if _bumble_in_use():
+            from wandlab.link.bleak_bumble import close_adapters
+
+            await close_adapters()
+
+
+def _bumble_in_use() -> bool:
+    """Whether the app's bleak-on-Bumble adapter may be powered (only ever loaded for the in-process radio)."""
+    return "wandlab.link.bleak_bumble.adapter" in sys.modules

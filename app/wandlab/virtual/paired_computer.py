@@ -149,17 +149,22 @@ class PairedComputer:
         connection = await asyncio.wait_for(device.connect(address, timeout=None), timeout_s)
         connection.on(Connection.EVENT_DISCONNECTION, lambda _reason: self._on_disconnection(connection))
         try:
-            await self._secure(connection)
-            peer = Peer(connection)
-            await peer.request_mtu(MAX_ATT_MTU)
-            await self._subscribe(peer)
+            # The wand may drop us at once (the app's request reached it first): then try again.
+            await bumble_radio.while_up(connection, self._set_up(connection))
         except BaseException:
-            with contextlib.suppress(Exception):
-                await connection.disconnect()
+            if bumble_radio.is_up(connection):
+                with contextlib.suppress(Exception):
+                    await connection.disconnect()
             raise
         self._connection = connection
         self.stats.connections += 1
         self._connected.set()
+
+    async def _set_up(self, connection: Connection) -> None:
+        await self._secure(connection)
+        peer = Peer(connection)
+        await peer.request_mtu(MAX_ATT_MTU)
+        await self._subscribe(peer)
 
     async def _secure(self, connection: Connection) -> None:
         """Encrypt with the stored bond, or pair and bond when there is none (or the wand lost it)."""

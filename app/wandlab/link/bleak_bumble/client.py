@@ -24,6 +24,7 @@ from bleak.exc import BleakDeviceNotFoundError, BleakError, BleakGATTProtocolErr
 from bumble import att, core, hci
 from bumble.device import Connection, Peer
 
+from wandlab.link import bumble_radio
 from wandlab.link.bleak_bumble.adapter import BumbleAdapter, BumbleArgs, get_adapter
 from wandlab.link.bleak_bumble.convert import BumbleDetails, service_collection
 
@@ -97,15 +98,8 @@ class BumbleClient(BaseBleakClient):
         connection.on(Connection.EVENT_DISCONNECTION, self._on_disconnection)
         try:
             with _bleak_errors("connection set-up"):
-                peer = Peer(connection)
-                mtu = int(self._args.get("mtu", REQUESTED_MTU))
-                if mtu > att.ATT_DEFAULT_MTU:
-                    await peer.request_mtu(mtu)
-                await peer.discover_services()
-                for service in peer.services:
-                    await service.discover_characteristics()
-                    for characteristic in service.characteristics:
-                        await characteristic.discover_descriptors()
+                # The wand may drop us at once (another central's request reached it first): stop then.
+                peer = await bumble_radio.while_up(connection, self._discover(connection))
             self._peer = peer
             self.services = service_collection(peer.services, self._wanted, lambda: self.mtu_size - 3)
             if pair:
@@ -113,6 +107,18 @@ class BumbleClient(BaseBleakClient):
         except BaseException:
             await self.disconnect()
             raise
+
+    async def _discover(self, connection: Connection) -> Peer:
+        peer = Peer(connection)
+        mtu = int(self._args.get("mtu", REQUESTED_MTU))
+        if mtu > att.ATT_DEFAULT_MTU:
+            await peer.request_mtu(mtu)
+        await peer.discover_services()
+        for service in peer.services:
+            await service.discover_characteristics()
+            for characteristic in service.characteristics:
+                await characteristic.discover_descriptors()
+        return peer
 
     def _on_disconnection(self, reason: int) -> None:
         self._connection = self._peer = None
@@ -124,6 +130,9 @@ class BumbleClient(BaseBleakClient):
     async def disconnect(self) -> None:
         connection = self._connection
         if connection is None:
+            return
+        if not bumble_radio.is_up(connection):  # dropped already (its callback may not have run yet)
+            self._connection = self._peer = None
             return
         self._leaving = True
         with contextlib.suppress(core.BaseBumbleError, hci.HCI_Error, asyncio.TimeoutError):

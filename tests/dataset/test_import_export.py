@@ -169,7 +169,7 @@ HOSTILE = {
     "absurd rate": (lambda s: _break_manifest(s, "samples/flick_0.csv,x,,,imu,1e9"), "out of range"),
     "wav rate mismatch": (
         lambda s: _break_manifest(s, "audio/yes_0.wav,x,,,audio,16000"),
-        "yes_0.wav: WAV is 8000",
+        "yes_0.wav: the audio is 8000 Hz",
     ),
     "bad kind": (lambda s: _break_manifest(s, "samples/flick_0.csv,x,,,video,100"), "kind must be"),
     "truncated wav": (

@@ -1,7 +1,8 @@
 """The labeled-folder format shared by ``../shared/data`` and ``wandlab dataset export``.
 
 A folder holds ``manifest.csv`` (columns ``file,label,subject,session,kind,rate_hz``) and the sample
-files it names: IMU as CSV with a header ``ax,ay,az[,gx,gy,gz]`` (g, deg/s), audio as 16-bit PCM WAV.
+files it names: IMU as CSV with a header ``ax,ay,az[,gx,gy,gz]`` (g, deg/s), audio as 16-bit PCM WAV
+or Opus, OGG, FLAC, MP3 (``audio_files``).
 Reading validates everything a hostile or broken folder could get wrong and raises DatasetError naming
 the file and the problem; nothing here writes. Which files, rates and labels are accepted at all is
 decided by ``input_rules``, as for every other import format.
@@ -12,15 +13,14 @@ from __future__ import annotations
 import csv
 import io
 import os
-import struct
 import warnings
-import wave
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from wandlab.dataset.audio_files import read_audio, read_wav  # noqa: F401 (read_wav: re-exported)
 from wandlab.dataset.input_rules import MAX_SAMPLE_SECONDS, check_file, check_label, check_rate, unreadable
 from wandlab.errors import DatasetError
 
@@ -112,38 +112,6 @@ def _parse_rows(body: str, width: int, name: str) -> np.ndarray:
     return np.asarray(rows, dtype=np.float64).reshape(-1, width).astype(np.float32)
 
 
-def read_wav(path: Path, name: str | None = None) -> tuple[np.ndarray, int]:
-    """Mono/stereo 16-bit PCM WAV -> (mono int16 samples, rate).
-
-    Importers pass only paths that ``input_rules.check_file`` accepted.
-    """
-    name = name or path.name
-    try:
-        with wave.open(str(path), "rb") as w:
-            channels, width = w.getnchannels(), w.getsampwidth()
-            rate, frames = w.getframerate(), w.getnframes()
-            if width != 2:
-                raise DatasetError(f"{name}: {8 * width}-bit WAV; only 16-bit PCM is supported")
-            check_rate("audio", rate, name)
-            if frames > rate * MAX_SAMPLE_SECONDS:
-                raise DatasetError(f"{name}: longer than {MAX_SAMPLE_SECONDS} s")
-            raw = w.readframes(frames)
-    except (wave.Error, EOFError, ValueError, struct.error) as exc:
-        if isinstance(exc, DatasetError):
-            raise
-        raise DatasetError(f"{name}: not a valid WAV file ({exc})") from None
-    except OSError as exc:
-        raise unreadable(name, exc) from None
-    expected = frames * channels * width
-    if len(raw) != expected:
-        raise DatasetError(f"{name}: truncated WAV ({len(raw)} of {expected} data bytes)")
-    data = np.frombuffer(raw, dtype="<i2").reshape(-1, channels)
-    mono = data[:, 0] if channels == 1 else data.mean(axis=1).astype(np.int16)
-    if len(mono) == 0:
-        raise DatasetError(f"{name}: no samples")
-    return mono.astype(np.int16), rate
-
-
 def read_manifest(root: Path) -> list[dict[str, str]]:
     if not os.path.lexists(root / MANIFEST):
         raise DatasetError(f"{root}: no {MANIFEST} found; a labeled folder lists its files in one")
@@ -188,9 +156,9 @@ def read_row(root: Path, row: Mapping[str, str], line_no: int) -> SampleRecord:
     if kind == "imu":
         data = read_imu_csv(path, rate, name)
     else:
-        data, wav_rate = read_wav(path, name)
-        if wav_rate != rate:
-            raise DatasetError(f"{name}: WAV is {wav_rate} Hz but the manifest says {rate:g} Hz")
+        data, file_rate = read_audio(path, name)
+        if file_rate != rate:
+            raise DatasetError(f"{name}: the audio is {file_rate} Hz but the manifest says {rate:g} Hz")
     known = set(MANIFEST_COLUMNS)
     return SampleRecord(
         file=name,

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from wandlab.dataset.folder import parse_imu_csv, read_text, read_wav
+from wandlab.dataset.audio_files import read_audio
+from wandlab.dataset.folder import parse_imu_csv, read_text
 from wandlab.dataset.input_rules import MAX_SAMPLE_SECONDS, check_rate
 from wandlab.errors import DatasetError
 
@@ -45,8 +46,8 @@ def read_plain_csv(path: Path, name: str, rate_hz: float | None) -> tuple[np.nda
     return table, rate
 
 
-def read_plain_wav(path: Path, name: str) -> tuple[np.ndarray, float]:
-    data, rate = read_wav(path, name)
+def read_plain_audio(path: Path, name: str) -> tuple[np.ndarray, float]:
+    data, rate = read_audio(path, name)
     return data, float(rate)
 
 

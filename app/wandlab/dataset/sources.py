@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from wandlab.dataset import edge_impulse as ei
+from wandlab.dataset.audio_files import AUDIO_SUFFIXES, is_audio_name
 from wandlab.dataset.folder import IMU_COLUMNS, MANIFEST, read_manifest, read_row
 from wandlab.dataset.input_rules import check_file, check_label, check_rate
 from wandlab.dataset.model import AUDIO_AXES, SPLITS, check_text, check_trim
-from wandlab.dataset.plain import read_plain_csv, read_plain_wav
+from wandlab.dataset.plain import read_plain_audio, read_plain_csv
 from wandlab.dataset.project import Draft
 from wandlab.errors import DatasetError
 
@@ -38,7 +39,7 @@ class ImportOptions:
 
 
 Item = tuple[str, Callable[[], Draft]]  # (name for messages, reader)
-EXTENSIONS = {"edge-impulse": (".json",), "files": (".csv", ".wav")}
+EXTENSIONS = {"edge-impulse": (".json",), "files": (".csv", *AUDIO_SUFFIXES)}
 
 
 @dataclass
@@ -88,8 +89,12 @@ def list_items(src: Path, fmt: str, options: ImportOptions) -> Listing:
             else:
                 listing.items.append((rel, _plain_reader(base, rel, options)))
         else:
-            listing.ignored.append(f"{rel} (not a {' or '.join(extensions)} file)")
+            listing.ignored.append(f"{rel} (not a {_one_of(extensions)} file)")
     return listing
+
+
+def _one_of(extensions: tuple[str, ...]) -> str:
+    return extensions[0] if len(extensions) == 1 else f"{', '.join(extensions[:-1])} or {extensions[-1]}"
 
 
 def _walk(src: Path) -> tuple[list[tuple[str, bool]], list[str]]:
@@ -194,8 +199,8 @@ def _ei_reader(
 def _plain_reader(base: Path, rel: str, options: ImportOptions) -> Callable[[], Draft]:
     def read() -> Draft:
         path = check_file(base, rel)
-        if rel.lower().endswith(".wav"):
-            data, rate = read_plain_wav(path, rel)
+        if is_audio_name(rel):
+            data, rate = read_plain_audio(path, rel)
             kind = "audio"
         else:
             data, rate = read_plain_csv(path, rel, options.rate_hz)

@@ -49,7 +49,7 @@ COLUMN_SAMPLES = ("", "flick_right", "audio", "10.00 s", "person 10", "2025-01-1
                   "2025-01-14 10:32:00")
 FILTER_CHARS = len("(all)")
 ANY = "(all)"
-IMPORT_FILE_FILTER = "Takes (*.csv *.wav *.json);;All files (*)"
+IMPORT_FILE_FILTER = "Takes (*.csv *.wav *.opus *.ogg *.flac *.mp3 *.json);;All files (*)"
 
 
 def column_widths(table: QTableView) -> list[int]:

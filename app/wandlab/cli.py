@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "wandlab.commands.virtual",
     "wandlab.commands.dataset",
     "wandlab.commands.record",
+    "wandlab.commands.csv_probe",
     "wandlab.commands.ml",
     "wandlab.commands.train_flash",
     "wandlab.commands.firmware",

@@ -3,6 +3,8 @@
     serial:/dev/ttyACM0     a USB board (or any pyserial port name)
     ble:AA:BB:CC:DD:EE:FF   a board over Bluetooth LE, by address or advertised name (ble:My wand);
                             see wandlab.link.ble_link
+    csv:/dev/ttyACM0        a board running its own sketch that prints sensor values as text lines,
+                            seen as a Wandlab board; see wandlab.link.csv_link
 
 The virtual wand (``virtual:``) lives above this layer; ``wandlab.flows.connect.open_link`` opens
 every spec, virtual ones included, and is what the app, the CLI and the tests use.
@@ -28,7 +30,8 @@ def parse_spec(spec: str) -> tuple[str, str, dict[str, str]]:
         spec = "serial:" + spec
     scheme, sep, rest = spec.partition(":")
     if not sep or not scheme:
-        raise LinkError(f"link spec {spec!r} must look like serial:/dev/ttyACM0, virtual: or ble:ADDRESS")
+        raise LinkError(f"link spec {spec!r} must look like serial:/dev/ttyACM0, virtual:, ble:ADDRESS or "
+                        "csv:/dev/ttyACM0")
     target, _, query = rest.partition("?")
     return scheme.lower(), target, dict(parse_qsl(query))
 
@@ -55,4 +58,10 @@ def open_link(spec: str) -> Link:
             raise LinkError(f"ble:...?radio={radio} is unknown: use system (the computer's Bluetooth) or inprocess")
         backend = SYSTEM if radio == "system" else bumble_backend(options.get("air", "default"), options.get("keys"))
         return BleLink(target, backend)
-    raise LinkError(f"unknown link type {scheme!r} in {spec!r}; use serial:, virtual: or ble:")
+    if scheme == "csv":
+        if not target:
+            raise LinkError("csv: needs a port, e.g. csv:/dev/ttyACM0")
+        from wandlab.link.csv_link import CsvLink
+
+        return CsvLink(target, options)
+    raise LinkError(f"unknown link type {scheme!r} in {spec!r}; use serial:, virtual:, ble: or csv:")

@@ -4,11 +4,14 @@ A view over DeviceSession: it writes user intent to the session (connect/disconn
 from the session's state callbacks. When no serial board is plugged in it says so and offers the
 virtual wand - over USB or over Bluetooth - as one big button each, so a first run never ends on an
 empty screen. Wands advertising over Bluetooth are listed below (``BluetoothBox``); while a Bluetooth
-link pairs, the panel says so ("Pairing with … – accept on the computer if asked").
+link pairs, the panel says so ("Pairing with … – accept on the computer if asked"). A USB board that
+does not answer the handshake may run its own sketch: the panel then offers to read it as a text (CSV)
+board (``TextBoardOffer``), and lists it so afterwards.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer
@@ -25,10 +28,13 @@ from PySide6.QtWidgets import (
 )
 
 from wandlab.board.client import ConnectionState
+from wandlab.errors import BoardError, LinkError
+from wandlab.link import parse_spec
 from wandlab.link.serial_link import list_serial_ports
 from wandlab.protocol import Info, Message, SensorKind
 from wandlab.protocol.model import TransferResult
 from wandlab.ui.bluetooth_box import BluetoothBox
+from wandlab.ui.csv_board import TextBoardOffer
 from wandlab.ui.elided_label import ElidedLabel
 from wandlab.ui.meter_bars import kbytes
 from wandlab.ui.notify import TaskRunner
@@ -61,6 +67,10 @@ def _kind_name(kind: int) -> str:
         return f"sensor {kind}"
 
 
+def _text_board_label(port: str) -> str:
+    return f"Text (CSV) board ({port})"
+
+
 def describe_info(info: Info) -> list[tuple[str, str]]:
     """The board facts a user cares about, as (label, value) rows."""
     sensors = []
@@ -75,7 +85,8 @@ def describe_info(info: Info) -> list[tuple[str, str]]:
         ("Firmware", info.firmware_version),
         ("Protocol", f"v{info.protocol_version}"),
         ("Sensors", "\n".join(sensors)),
-        ("Model slots", f"{info.model_slots} × up to {kbytes(info.max_model_bytes)}"),
+        ("Model slots", f"{info.model_slots} × up to {kbytes(info.max_model_bytes)}" if info.model_slots
+         else "none (runs its own sketch)"),
         ("Tensor arena", kbytes(info.arena_bytes)),
         ("Free RAM", kbytes(info.free_ram_bytes)),
         ("Active model", info.active_model_id or "none"),
@@ -90,6 +101,7 @@ class DevicePanel(QWidget):
         super().__init__(parent)
         self.session, self.runner, self._list_ports = session, runner, list_ports
         self._serial_found = False
+        self._text_boards: dict[str, str] = {}  # port -> the csv: spec it was last connected with
         self.ports = QComboBox()
         self.ports.setToolTip("Boards on USB serial ports, and the built-in virtual wand (over USB or Bluetooth)")
         self.ports.setMinimumContentsLength(14)
@@ -123,6 +135,8 @@ class DevicePanel(QWidget):
         box.addWidget(hint)
         box.addWidget(self.virtual_button)
         box.addWidget(self.virtual_ble_button)
+        self.text_board = TextBoardOffer(runner)
+        self.text_board.connect_requested.connect(self.connect_to)
         self.bluetooth = BluetoothBox(session, runner, scanner)
         self.bluetooth.connect_requested.connect(self.connect_to)
 
@@ -139,6 +153,7 @@ class DevicePanel(QWidget):
         layout.addWidget(self.connect_button)
         layout.addWidget(self.state_label)
         layout.addWidget(self.detail_label)
+        layout.addWidget(self.text_board)
         layout.addWidget(self.no_board)
         layout.addWidget(self.info_box)
         layout.addWidget(self.bluetooth)
@@ -161,7 +176,12 @@ class DevicePanel(QWidget):
         except Exception:  # a flaky OS port list must not break the panel; offer the virtual wand
             found = []
         self._serial_found = bool(found)
-        entries = [(spec, f"{description} ({spec.split(':', 1)[1]})") for spec, description in found]
+        entries = []
+        for spec, description in found:
+            port = spec.split(":", 1)[1]
+            entries.append((spec, f"{description} ({port})"))
+            if port in self._text_boards:
+                entries.append((self._text_boards[port], _text_board_label(port)))
         entries += VIRTUAL_ENTRIES
         current = self.ports.currentData()
         if [self.ports.itemData(i) for i in range(self.ports.count())] != [s for s, _ in entries]:
@@ -186,7 +206,32 @@ class DevicePanel(QWidget):
         index = self.ports.findData(spec)
         if index >= 0:
             self.ports.setCurrentIndex(index)
-        self.runner.run(self.session.connect(spec), f"Connecting to {spec}")
+        self.text_board.hide()
+        task = self.runner.run(self.session.connect(spec), f"Connecting to {spec}")
+        task.add_done_callback(lambda t: self._connect_finished(spec, t))
+
+    def _connect_finished(self, spec: str, task: asyncio.Task[object]) -> None:
+        if task.cancelled():
+            return
+        try:
+            scheme, port, _ = parse_spec(spec)
+        except LinkError:
+            return  # the runner has said what is wrong with it
+        failure = task.exception()
+        if failure is None and scheme == "csv":
+            client = self.session.client  # its link's spec names what detection found, if it ran
+            self._list_text_board(port, client.link.spec if client is not None else spec)
+        # The port opened but nothing answered the handshake ("no Pong from the board within 2.0 s"): maybe
+        # a sketch of its own, printing text. A board that answers with another protocol version is not.
+        elif isinstance(failure, BoardError) and scheme == "serial" and "from the board within" in str(failure):
+            self.text_board.offer(port)
+
+    def _list_text_board(self, port: str, spec: str) -> None:
+        """Keep a confirmed text board in the list, after its port's entry: reconnecting needs no detection."""
+        self._text_boards[port] = spec
+        if self.ports.findData(spec) < 0:
+            self.ports.insertItem(self.ports.findData(f"serial:{port}") + 1, _text_board_label(port), spec)
+        self.ports.setCurrentIndex(self.ports.findData(spec))
 
     # -- session -> view ------------------------------------------------------------------------
     def _on_state(self, state: ConnectionState, detail: str) -> None:

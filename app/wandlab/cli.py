@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "wandlab.commands.board",
     "wandlab.commands.ble",
     "wandlab.commands.controller",
+    "wandlab.commands.words",
     "wandlab.commands.virtual",
     "wandlab.commands.dataset",
     "wandlab.commands.record",

@@ -43,6 +43,12 @@ def with_room(pcm: np.ndarray, seed: int, pad_s: float = 0.4) -> np.ndarray:
     return np.clip(np.round(x), -32768, 32767).astype(np.int16)
 
 
+def with_peaks_at_full_scale(pcm: np.ndarray, every: int) -> np.ndarray:
+    out = pcm.copy()
+    out[::every] = 32767
+    return out
+
+
 @pytest.fixture(scope="module")
 def embedder() -> ww.Embedder:
     return ww.Embedder(MODEL)
@@ -76,16 +82,62 @@ def test_tflm_bit_identical_to_litert() -> None:
 
 def test_enrollment_rejects_bad_takes_with_clear_messages(embedder: ww.Embedder) -> None:
     good = tone(0.6, 0.3)
-    cases = {
-        "too quiet": np.zeros(16000, dtype=np.int16),
-        "clipped": tone(0.6, 1.5),
-        "too short": with_room(tone(0.08, 0.3, noise=0), seed=2),
-    }
-    for expected, bad in cases.items():
-        with pytest.raises(ww.EnrollmentError, match=f"take 2: {expected}"):
+    cases = [
+        ("too quiet", "speak louder", np.zeros(16000, dtype=np.int16)),  # digital silence
+        ("too quiet", "speak louder", with_room(tone(0.6, 0.0014, noise=0), seed=2)),  # -60 dBFS
+        ("clipped", "speak softer", tone(0.6, 1.5)),
+        ("clipped", "speak softer", with_peaks_at_full_scale(tone(0.6, 0.3), every=60)),  # 1.7 %
+        ("too short", "whole word", with_room(tone(0.04, 0.3, noise=0), seed=2)),  # a click, a tap
+        ("too long", "short word", with_room(tone(3.0, 0.3), seed=2)),
+    ]
+    for reason, advice, bad in cases:
+        with pytest.raises(ww.EnrollmentError, match=f"take 2: {reason} .*{advice}") as info:
             ww.enroll("word", [good, bad, good], embedder)
+        assert info.value.reason == reason
     with pytest.raises(ww.EnrollmentError, match="exactly 3"):
         ww.enroll("word", [good, good], embedder)
+
+
+def test_checks_accept_what_real_speakers_record() -> None:
+    """Takes like the ones the old checks refused on real data sets (see docs/audio.md)."""
+    fine = {
+        "quiet speaker, -45 dBFS (FSDD)": with_room(tone(0.5, 0.0079, noise=3), seed=2),
+        "quick word cut tight, 0.12 s (FSDD)": tone(0.12, 0.3, noise=0),
+        "a few flattened peaks, 0.4 %": with_peaks_at_full_scale(tone(0.6, 0.3), every=250),
+        "slow two-syllable word, 1.8 s (dspspeech20)": with_room(tone(1.8, 0.3), seed=3),
+    }
+    for name, take in fine.items():
+        assert len(ww.check_utterance(take)) > 0, name
+
+
+def test_trim_ignores_clicks_and_breaths_away_from_the_word() -> None:
+    take = with_room(tone(0.5, 0.3, noise=0), seed=4, pad_s=0.7)  # word at 0.7..1.2 s
+    take[160:480] = tone(0.02, 0.5, 1000.0, noise=0)  # the record button at 10 ms
+    take[-6400:-3200] += tone(0.2, 0.02, 600.0, noise=0)  # a breath 28 dB under the word, 0.3 s later
+    start, stop = ww.voiced_span(take)
+    assert abs(start - int(0.7 * 16000)) <= ww.VAD_PAD + 160
+    assert abs(stop - int(1.2 * 16000)) <= ww.VAD_PAD + 160
+    assert ww.voiced_seconds(take) == pytest.approx(0.5, abs=0.03)
+    loud_second_word = take.copy()
+    loud_second_word[-6400:-3200] = tone(0.2, 0.2, 600.0, noise=0)  # "hey ... wand": it is speech
+    assert ww.voiced_span(loud_second_word)[1] >= len(take) - 3200
+
+
+def test_agreement_names_the_take_of_another_word() -> None:
+    def unit(angle: float) -> np.ndarray:
+        return np.array([np.cos(angle), np.sin(angle), 0.0])
+
+    def refs(*angles: float) -> np.ndarray:
+        return np.stack([unit(a) for a in angles])
+
+    # Cosine distance 1 - cos(angle): 0.2 rad apart ~ 0.02; 1.2 rad ~ 0.64.
+    ww.check_agreement(refs(0.0, 0.2, 0.45))  # a sloppy but real set (0.1 from the closest)
+    ww.check_agreement(refs(0.0, 0.6, 1.2))  # spread out evenly: no take is the odd one
+    with pytest.raises(ww.EnrollmentError, match="take 2 sounds like a different word.*record take 2 again"):
+        ww.check_agreement(refs(0.0, 1.3, 0.1))
+    with pytest.raises(ww.EnrollmentError, match="too different.*same word the same way") as info:
+        ww.check_agreement(refs(0.0, 1.0, 2.0))  # no two takes agree
+    assert info.value.reason == "too different"
 
 
 def test_trim_finds_the_word() -> None:
@@ -114,6 +166,9 @@ def test_enrol_and_detect_in_stream(embedder: ww.Embedder) -> None:
     other = ww.trim_voiced(with_room(speak("marmalade", 150, 50), seed=8))
     assert word.accepts(embedder.embed(again)), (word.distance(embedder.embed(again)), word.threshold)
     assert not word.accepts(embedder.embed(other)), (word.distance(embedder.embed(other)), word.threshold)
+    odd_one = [with_room(speak("marmalade", s, p), seed=i) for i, (s, p) in enumerate([(140, 45), (160, 55)])]
+    with pytest.raises(ww.EnrollmentError, match="take 3 sounds like a different word"):
+        ww.enroll("marmalade", [*odd_one, with_room(speak("zoo", 150, 50), seed=2)], embedder)
 
     gap = np.zeros(12000, dtype=np.int16)
     target = speak("lighthouse", 155, 48)

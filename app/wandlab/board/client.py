@@ -351,6 +351,12 @@ class BoardClient:
     def streaming(self) -> bool:
         return self._streaming is not None
 
+    @property
+    def stream_request(self) -> StreamStart | None:
+        """What this client asked the board to stream (None: nothing); a view that needs another sensor
+        for a while starts it, and puts this back afterwards."""
+        return self._streaming
+
     async def blocks(self, maxsize: int = 2000) -> AsyncIterator[SampleBlock]:
         """Iterate over sample blocks as they arrive (until the iterator is closed)."""
         queue: asyncio.Queue[SampleBlock] = asyncio.Queue(maxsize)

@@ -28,6 +28,8 @@ def register(sub: Any) -> None:
     import wandlab.commands.bench_streaming  # noqa: F401
     import wandlab.commands.bench_train_flash  # noqa: F401
     import wandlab.commands.bench_transfer  # noqa: F401
+    import wandlab.commands.bench_wake_latency  # noqa: F401
+    import wandlab.commands.bench_wakeword  # noqa: F401
 
     for name, (help_text, configure) in sorted(_BENCHMARKS.items()):
         configure(bench_sub.add_parser(name, help=help_text))

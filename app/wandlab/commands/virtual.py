@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
+import sys
 from typing import Any
 
 
@@ -18,6 +19,10 @@ def register(sub: Any) -> None:
     p.add_argument("--port-path", help="where to create the port's symlink (default: a temp path)")
     p.add_argument("--state", help="folder where the board keeps its models across restarts (like flash)")
     p.add_argument("--max-model-kbytes", type=int, default=256, help="largest model the board accepts, in KB")
+    p.add_argument("--mic", nargs="?", const="default", metavar="DEVICE",
+                   help="hear this computer's microphone instead of synthetic room noise: the default input, "
+                        "or DEVICE (a number or part of its name; a 16-bit WAV file plays as the microphone). "
+                        "Needs PortAudio (Debian/Ubuntu: libportaudio2)")
     p.set_defaults(func=_run)
 
     v = sub.add_parser("virtual-takes", help="write virtual-wand gestures by simulated people as a labeled folder "
@@ -28,6 +33,9 @@ def register(sub: Any) -> None:
     v.add_argument("--people", default="21-26", help="simulated people, e.g. 21-26 or 3,5,8 (base models saw 1-16)")
     v.add_argument("--seed", type=int, default=2024)
     v.add_argument("--untrimmed", action="store_true", help="keep the rest before and after each gesture")
+    v.add_argument("--everyday", type=float, metavar="SECONDS",
+                   help="instead of gestures: SECONDS of everyday handling of the wand per person (waving, "
+                        "pointing, lifting, twisting, walking; label 'everyday'), e.g. for bench open-set")
     v.set_defaults(func=_virtual_takes)
 
 
@@ -36,8 +44,10 @@ def _run(args: argparse.Namespace) -> int:
     from wandlab.virtual.pty_server import PtyWandServer
 
     config = VirtualWandConfig(imu_rate_hz=args.rate, axes=args.axes, person=args.person, seed=args.seed,
-                               state_dir=args.state, max_model_bytes=args.max_model_kbytes * 1000)
-    server = PtyWandServer(VirtualBoard(config), args.port_path)
+                               state_dir=args.state, max_model_bytes=args.max_model_kbytes * 1000,
+                               microphone=args.mic)
+    board = VirtualBoard(config)  # a microphone that cannot be opened stops here, with the reason
+    server = PtyWandServer(board, args.port_path)
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
@@ -46,6 +56,9 @@ def _run(args: argparse.Namespace) -> int:
         task = asyncio.create_task(server.serve())
         await server.wait_plugged()
         print(server.spec, flush=True)
+        if board.audio.source is not None:
+            # stderr: scripts read the port from the first line of stdout
+            print(f"microphone: {board.audio.source.name} ({board.audio.source.rate_hz} Hz)", file=sys.stderr)
         await task
 
     asyncio.run(main())
@@ -75,6 +88,18 @@ def _virtual_takes(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and any(out.iterdir()):
         raise WandlabError(f"{out} is not empty: choose a new folder")
+    if args.everyday is not None:
+        import numpy as np
+
+        from wandlab.synth.everyday import everyday_motion
+
+        if not 1 <= args.everyday <= 600:
+            raise WandlabError(f"--everyday takes 1-600 seconds per person, not {args.everyday:g}")
+        people = _people(args.people)
+        write_folder(out, [Take(everyday_motion(args.everyday, 100.0, p, args.seed).astype(np.float32), 100.0,
+                                "everyday", f"virtual-{p}") for p in people])
+        print(f"{args.everyday:g} s of everyday motion by each of {len(people)} people in {out}")
+        return 0
     try:
         labels = gesture_names(args.classes)
     except ValueError as exc:

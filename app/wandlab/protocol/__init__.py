@@ -17,6 +17,7 @@ from wandlab.errors import ProtocolError
 from wandlab.protocol import controller as _controller_family  # noqa: F401  (registers the family)
 from wandlab.protocol import enroll as _enroll_family  # noqa: F401
 from wandlab.protocol import model as _model_family  # noqa: F401
+from wandlab.protocol import words as _word_family  # noqa: F401
 from wandlab.protocol.framing import (
     MAX_PAYLOAD,
     DecoderStats,

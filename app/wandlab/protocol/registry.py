@@ -17,6 +17,7 @@ FAMILIES: dict[str, range] = {
     "model": range(0x20, 0x30),
     "enroll": range(0x30, 0x40),
     "controller": range(0x40, 0x50),
+    "word": range(0x50, 0x60),
     "simulation": range(0x70, 0x80),
 }
 

@@ -82,6 +82,7 @@ from wandlab.protocol.model import (
     TransferResult,
     TransferStatus,
 )
+from wandlab.protocol.words import WakeEvent, WordClear, WordInfo, WordList, WordListReply, WordUpload
 
 
 def examples() -> list[Message]:
@@ -139,6 +140,11 @@ def examples() -> list[Message]:
         InferenceEvent(123456, 0, "circle", 812.0, 388.0, 4210),
         HidReport(0, 2, 0xCD, 0, 1),
         ForgetHosts(),
+        WordUpload(255, "hey wand", 0.0625, 0xE07FEB32, 4, bytes([0, 24, 127, 128, 61, 0, 255, 3])),
+        WordList(),
+        WordListReply(0xE07FEB32, 32, (WordInfo(0, "hey wand", 3, 0.0625), WordInfo(2, "lumos", 3, 0.09375))),
+        WordClear(255),
+        WakeEvent(0, "hey wand", 0.03125, 0.0625, 123456, 2150),
     ]
 
 

@@ -19,7 +19,7 @@ import qasync
 from PySide6.QtWidgets import QApplication
 
 from wandlab.link.serial_link import list_serial_ports
-from wandlab.ui.demo import demo_gestures, demo_pair
+from wandlab.ui.demo import demo_gestures, demo_pair, demo_word
 from wandlab.ui.main_window import MainWindow
 from wandlab.ui.session import DeviceSession
 
@@ -29,6 +29,9 @@ DEMO_ENV = "WANDLAB_DEMO_GESTURES"  # "1": the virtual wand performs a gesture e
 # model and the media-remote keys with HID on, and pair the paired computer: with WANDLAB_DEMO_GESTURES=1
 # its panel fills with keys by itself (screenshots, demos).
 DEMO_PAIR_ENV = "WANDLAB_DEMO_PAIR"
+# A word, e.g. "lumos": once the virtual wand is connected, the wake word wizard enrols it (the wand says it
+# three times) and stays at its test step, where the wand says it again now and then (screenshots, demos).
+DEMO_WORD_ENV = "WANDLAB_DEMO_WORD"
 START_PAGE_ENV = "WANDLAB_START_PAGE"  # e.g. "Dataset": open on that page (screenshots, demos)
 DEFAULT_PROJECT = Path.home() / "Wandlab" / "default-project"
 # Seconds after which the window closes itself, printing its title first: start-up checks of a wheel
@@ -71,6 +74,8 @@ async def _main(window: MainWindow, port: str | None) -> int:
         demos.append(asyncio.ensure_future(demo_gestures(window.session)))
     if os.environ.get(DEMO_PAIR_ENV) == "1":
         demos.append(asyncio.ensure_future(demo_pair(window)))
+    if os.environ.get(DEMO_WORD_ENV):
+        demos.append(asyncio.ensure_future(demo_word(window, os.environ[DEMO_WORD_ENV])))
     try:
         await closed.wait()
     finally:

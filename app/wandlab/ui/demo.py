@@ -68,3 +68,30 @@ async def _teach(session: DeviceSession) -> None:
     mapping = map_labels(preset(DEMO_PRESET), list(enumerate(bundle.labels)))
     await set_hid_map(client, [action for action, _ in mapping])
     await enable_hid(client, True)
+
+
+async def demo_word(window: MainWindow, word: str, repeats: int = 6) -> None:
+    """Once the virtual wand is connected: the wake word wizard enrols ``word`` (the wand says it three times,
+    mapped to Play/Pause), then at the test step the wand says it again every few seconds."""
+    from wandlab.protocol.controller import ActionKind, HidAction
+    from wandlab.ui.word_pages import TEST
+
+    session = window.session
+    while not (session.connected and session.is_virtual):
+        await asyncio.sleep(0.2)
+    window.pages.setCurrentWidget(window.live_test_page)
+    window.live_test_page.open_word_wizard()
+    wizard = window.live_test_page.word_wizard
+    if wizard is None:
+        return
+    wizard.ui.name.setText(word)
+    wizard.ui.key.set_action(HidAction(0, int(ActionKind.CONSUMER), 0xCD, 0))
+    while not wizard.ui.start_button.isEnabled():
+        await asyncio.sleep(0.2)  # the board's words are being read
+    wizard.ui.start_button.click()
+    while wizard.isVisible() and wizard.ui.pages.currentIndex() != TEST:
+        await asyncio.sleep(0.2)
+    for _ in range(repeats):
+        await asyncio.sleep(3.0)
+        if wizard.isVisible():
+            wizard.ui.test_say_button.click()

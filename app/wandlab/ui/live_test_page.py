@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QColor, QFont, QHideEvent, QPainter, QPaintEvent, QPen, QShowEvent
@@ -47,6 +49,9 @@ from wandlab.ui.plain_errors import plain
 from wandlab.ui.project_menu import ProjectHolder
 from wandlab.ui.session import DeviceSession
 from wandlab.ui.stream_tail import StreamTail, motion_take
+
+if TYPE_CHECKING:  # the wizard's module imports this one (DistanceBar)
+    from wandlab.ui.word_wizard import WordWizard
 
 HISTORY_MAX = 200
 WINDOW_S = 3.0  # the board's segments are at most 3 s (virtual.segmenter.MAX_SEGMENT_S)
@@ -143,6 +148,7 @@ class LiveTestPage(QWidget):
         self.ask_label = self._ask_label
         self.last_saved = ""  # id of the take saved last
         self.wizard: QWidget | None = None
+        self.word_wizard: WordWizard | None = None
 
         self.status = QLabel()
         self.status.setWordWrap(True)
@@ -175,6 +181,10 @@ class LiveTestPage(QWidget):
         self.enroll_button = QPushButton("Enroll a new gesture…")
         self.enroll_button.setToolTip("Teach the board a gesture from 3-5 takes, on the board, without retraining")
         self.enroll_button.clicked.connect(self.open_enroll_wizard)
+        self.word_button = QPushButton("Enroll a wake word…")
+        self.word_button.setToolTip("Teach the board your own wake word from three utterances (Ctrl+Shift+W)")
+        self.word_button.clicked.connect(self.open_word_wizard)
+        self.virtual_person: Callable[[], int] = lambda: 0  # the virtual wand's person, for the wizard's voice
         self.hid_editor = HidEditor(session, runner, notifier)
         self.hid_editor.on_board.connect(self._keys_changed)  # a key saved now shows for the latest gesture
 
@@ -192,6 +202,7 @@ class LiveTestPage(QWidget):
         row.addWidget(self.missed_button)
         row.addStretch(1)
         row.addWidget(self.enroll_button)
+        row.addWidget(self.word_button)
         left.addLayout(row)
         layout = QHBoxLayout(self)
         layout.addLayout(left, 3)
@@ -301,6 +312,7 @@ class LiveTestPage(QWidget):
         self.missed_button.setEnabled(ok)
         self.wrong_button.setEnabled(ok and bool(self.history))
         self.enroll_button.setEnabled(self.session.connected)
+        self.word_button.setEnabled(self.session.connected)
 
     # -- the board's decisions ---------------------------------------------------------------------
     def _on_block(self, block: SampleBlock) -> None:
@@ -469,3 +481,16 @@ class LiveTestPage(QWidget):
         wizard.finished.connect(self._wizard_closed)
         self.wizard = wizard
         wizard.open()
+
+    def open_word_wizard(self) -> None:
+        from wandlab.ui.word_wizard import WordWizard
+
+        wizard = WordWizard(self.session, self.runner, self.notifier, self, project=self.projects.project,
+                            person=self.virtual_person())
+        wizard.finished.connect(self._word_wizard_closed)
+        self.word_wizard = wizard
+        wizard.open()
+
+    def _word_wizard_closed(self) -> None:
+        if self.session.connected:  # the wizard may have given words keys: the map changed
+            self.runner.run(self.hid_editor.load_from_board(), "Reading the HID map")

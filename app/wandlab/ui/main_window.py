@@ -34,6 +34,7 @@ from wandlab.ui.status import StatusBar
 from wandlab.ui.train_page import TrainPage
 from wandlab.ui.virtual_panel import VirtualPanel
 from wandlab.ui.wand_scan import WandScanner, scan_wands
+from wandlab.ui.word_wizard import install_word_menu
 
 CLOSE_TIMEOUT_S = 5.0  # never let a wedged port keep the window from closing
 SIDE_WIDTH = 285  # the device panel: narrow enough that every page still fits a 1280 px screen
@@ -110,6 +111,8 @@ class MainWindow(QMainWindow):
         self.record_page.open_sample.connect(self.review_sample)
         self.menu_actions = install_menus(self, self.projects)
         self.firmware_dialog = install_board_menu(self, self.runner)
+        install_word_menu(self, self.live_test_page.open_word_wizard)
+        self.live_test_page.virtual_person = self.virtual_panel.person.value
         self.about = install_help_menu(self)
         self.projects.changed.connect(
             lambda p: self.setWindowTitle("Wandlab" + (f" – {p.root}" if p is not None else "")))

@@ -34,6 +34,7 @@ from wandlab.protocol import Info, Message, SensorKind
 if TYPE_CHECKING:  # bleak and Bumble load only once a Bluetooth link is opened
     from wandlab.link.ble_backend import BleBackend
     from wandlab.link.ble_link import BleLink
+    from wandlab.virtual.board import VirtualBoard
     from wandlab.virtual.inprocess_ble import VirtualBleWandLink
 
 StateListener = Callable[[ConnectionState, str], None]
@@ -134,6 +135,17 @@ class DeviceSession:
 
         link = self.client.link
         return link if isinstance(link, VirtualBleWandLink) else None
+
+    def virtual_board(self) -> VirtualBoard | None:
+        """The board of the virtual wand this process runs (over USB or Bluetooth), or None (a real board,
+        the C++ firmware's): what only a simulator can change, its microphone, is changed there."""
+        if self.client is None or not self.is_virtual:
+            return None
+        from wandlab.virtual.board import VirtualBoard
+
+        link = self.client.link
+        board = getattr(getattr(link, "wand", None), "board", None) or getattr(link, "board", None)
+        return board if isinstance(board, VirtualBoard) else None
 
     def inprocess_backend(self) -> BleBackend | None:
         """The bleak backend on this process's in-process radio, while a link uses it (to scan it too)."""

@@ -1,14 +1,19 @@
-"""Remote control for the virtual wand: perform gestures, switch person, say words, pull the cable.
+"""Remote control for the virtual wand: perform gestures, switch person, say words, pull the cable, and
+choose what its microphone hears (synthetic room and voices, or this computer's microphone).
 
 Each control sends one simulation message through the session; it is enabled only while the
-virtual wand is connected, since a real board would refuse these commands.
+virtual wand is connected, since a real board would refuse these commands. The microphone is not a
+message: the virtual wand runs in this process, so the panel hands its board a ``MicSource`` directly.
 """
 
 from __future__ import annotations
 
+import asyncio
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QComboBox,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -25,9 +30,11 @@ from wandlab.protocol import Message, SimButton, SimPerform, SimPerson, SimSay, 
 from wandlab.synth.gestures import GESTURES
 from wandlab.ui.notify import TaskRunner
 from wandlab.ui.session import DeviceSession
+from wandlab.virtual.mic_source import MicrophoneError, list_microphones, microphone_problem, open_microphone
 
 UNPLUG_MS = 2000
 SHORTCUT_KEYS = "123456789"  # the first nine gestures; enough for a demo without a mouse
+SYNTHETIC = "Synthetic voice"
 
 
 def gesture_title(name: str) -> str:
@@ -64,6 +71,18 @@ class VirtualPanel(QGroupBox):
         self.unplug_button = QPushButton("Unplug 2 s")
         self.unplug_button.setToolTip("Pull the virtual USB cable for two seconds to see the app reconnect")
         self.unplug_button.clicked.connect(self.unplug)
+        self.mic = QComboBox()
+        self.mic.addItem(SYNTHETIC, None)
+        self.mic.setToolTip("What the virtual wand's microphone hears: synthetic room noise and the words it is "
+                            "told to say, or this computer's microphone (enrol your own voice without a board)")
+        # Device names can be long ("HDA Intel PCH: ALC257 Analog (hw:0,0)"): never let one widen the panel.
+        self.mic.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.mic.setMinimumContentsLength(8)
+        self.mic.activated.connect(self._mic_chosen)
+        self.mic_note = QLabel("", wordWrap=True)
+        self.mic_note.setStyleSheet("color: #6b7280;")
+        self.mic_note.hide()
+        self._mics_listed = False
 
         person_row = QHBoxLayout()
         person_row.addWidget(QLabel("Person"))
@@ -71,6 +90,9 @@ class VirtualPanel(QGroupBox):
         say_row = QHBoxLayout()
         say_row.addWidget(self.word, 1)
         say_row.addWidget(self.say_button)
+        mic_row = QHBoxLayout()
+        mic_row.addWidget(QLabel("Microphone"))
+        mic_row.addWidget(self.mic, 1)
         misc_row = QHBoxLayout()
         misc_row.addWidget(self.press_button)
         misc_row.addWidget(self.unplug_button)
@@ -78,6 +100,8 @@ class VirtualPanel(QGroupBox):
         layout.addLayout(grid)
         layout.addLayout(person_row)
         layout.addLayout(say_row)
+        layout.addLayout(mic_row)
+        layout.addWidget(self.mic_note)
         layout.addLayout(misc_row)
 
         self._controls = [*self.gesture_buttons.values(), self.person, self.word, self.say_button,
@@ -116,9 +140,70 @@ class VirtualPanel(QGroupBox):
     def _send(self, message: Message, what: str) -> None:
         self.runner.run(self.session.simulate(message), what)
 
+    # -- the microphone -------------------------------------------------------------------------
+    def list_microphones(self) -> None:
+        """Offer this computer's input devices, or say in the note why there are none to offer."""
+        self._mics_listed = True
+        problem = microphone_problem()
+        chosen = self.mic.currentData()
+        self.mic.clear()
+        self.mic.addItem(SYNTHETIC, None)
+        if not problem:
+            for mic in list_microphones():
+                self.mic.addItem(mic.name, str(mic.index))
+                self.mic.setItemData(self.mic.count() - 1, f"{mic.name} ({mic.default_rate_hz} Hz)",
+                                     Qt.ItemDataRole.ToolTipRole)
+        index = self.mic.findData(chosen)
+        self.mic.setCurrentIndex(max(0, index))
+        self.mic.setEnabled(self.mic.count() > 1 and self._usable())
+        self._note(problem)
+
+    def use_microphone(self, device: str | None) -> None:
+        """Let the virtual wand hear ``device`` (an index, a name, a WAV file) or synthetic sound (None)."""
+        index = self.mic.findData(device)
+        if index < 0 and device is not None:
+            self.mic.addItem(device, device)
+            index = self.mic.count() - 1
+        self.mic.setCurrentIndex(max(0, index))
+        self._mic_chosen(self.mic.currentIndex())
+
+    def _mic_chosen(self, index: int) -> None:
+        device = self.mic.itemData(index)
+        self.runner.run(self._apply_microphone(device), "Switching the virtual wand's microphone")
+
+    async def _apply_microphone(self, device: str | None) -> None:
+        board = self.session.virtual_board()
+        if board is None:
+            self._note("Only the Python virtual wand can hear this computer's microphone.")
+            return
+        try:
+            # Opening a sound card can take a moment (PortAudio probes it): not on the window's thread.
+            source = await asyncio.to_thread(open_microphone, device) if device is not None else None
+        except MicrophoneError as exc:
+            self.mic.setCurrentIndex(0)
+            self._note(f"{str(exc)[:1].upper()}{str(exc)[1:]}; the virtual wand hears synthetic sound.")
+            return
+        board.audio.set_source(source)
+        self._note(f"The virtual wand hears {source.name}: speak to this computer." if source else "")
+
+    def _note(self, text: str) -> None:
+        self.mic_note.setText(text)
+        self.mic_note.setVisible(bool(text))
+
+    def _usable(self) -> bool:
+        return self.session.connected and self.session.virtual_board() is not None
+
     # -- session -> view ------------------------------------------------------------------------
     def _on_state(self, state: ConnectionState, detail: str) -> None:
         self.setVisible(self.session.is_virtual and self.session.active)
         enabled = state is ConnectionState.CONNECTED and self.session.is_virtual
         for control in self._controls:
             control.setEnabled(enabled)
+        if enabled and not self._mics_listed:
+            self.list_microphones()  # first needed now: the app starts without touching the sound system
+        self.mic.setEnabled(self.mic.count() > 1 and self._usable())
+        board = self.session.virtual_board() if enabled else None
+        if enabled and board is None:  # the C++ firmware's board (virtual:?firmware=native) has its own audio
+            self._note("Only the Python virtual wand can hear this computer's microphone.")
+        if board is not None and self.mic.currentData() is not None and board.audio.source is None:
+            self._mic_chosen(self.mic.currentIndex())  # a new connection is a new wand: give it the microphone

@@ -3,7 +3,8 @@
 It runs inside the real-time streaming server, which asks for blocks of a few hundred samples, so the
 per-call work is only slicing and adding: noise is generated ahead in ~1 s chunks with numpy/scipy.
 Timing is sample-exact (``events`` says where each utterance landed) so tests can check that the host
-trimmed, detected or recorded the right part of the stream.
+trimmed, detected or recorded the right part of the stream. ``set_source`` swaps the synthetic room for
+the PC's microphone (``wandlab.virtual.mic_source``), so a person can speak to the virtual wand.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections import deque
 import numpy as np
 from scipy.signal import lfilter
 
+from wandlab.virtual.mic_source import MicSource
 from wandlab.virtual.speech import synthesize_speech, voice_for
 
 # Paul Kellet's 3-pole pink-noise filter: -3 dB/octave within ~1 dB over the speech band; room noise
@@ -80,6 +82,7 @@ class AudioSynth:
         self._clip_off = 0
         self._events: list[tuple[int, int, str]] = []
         self._takes: dict[tuple[int, str], int] = {}
+        self._source: MicSource | None = None  # the PC's microphone as the room, instead of synthetic noise
         # The stream thread calls next() while the control channel queues clips.
         self._lock = threading.Lock()
 
@@ -129,6 +132,20 @@ class AudioSynth:
             self._queued = 0
             self._clip = None
 
+    def set_source(self, source: MicSource | None) -> None:
+        """Hear ``source`` (the PC's microphone) instead of synthetic room noise; None: back to the noise.
+
+        Words queued with ``say``/``play`` still mix in on top. The previous source is closed.
+        """
+        with self._lock:
+            old, self._source = self._source, source
+        if old is not None and old is not source:
+            old.close()
+
+    @property
+    def source(self) -> MicSource | None:
+        return self._source
+
     @property
     def busy(self) -> bool:
         """True while a clip is playing or waiting."""
@@ -152,8 +169,8 @@ class AudioSynth:
         with self._lock:
             if self._clip is None and not self._queue:  # fast path: nothing to mix, noise is ready-made int16
                 self._pos += n
-                return self._take_noise(n, as_int16=True)
-            out = self._take_noise(n, as_int16=False)
+                return self._room(n, as_int16=True)
+            out = self._room(n, as_int16=False)
             done = 0
             # A clip queued while idle starts at the first sample of this block.
             while done < n and (self._clip is not None or self._queue):
@@ -175,6 +192,13 @@ class AudioSynth:
         np.maximum(out, -32768.0, out=out)
         np.minimum(out, 32767.0, out=out)
         return out.astype(np.int16)
+
+    def _room(self, n: int, as_int16: bool) -> np.ndarray:
+        """What the microphone hears besides queued clips: the PC's microphone if set, else room noise."""
+        if self._source is None:
+            return self._take_noise(n, as_int16)
+        heard = self._source.read(n)  # never blocks: silence where the card has not delivered yet
+        return heard if as_int16 else heard.astype(np.float32)
 
     def _take_noise(self, n: int, as_int16: bool) -> np.ndarray:
         """The next n noise samples (a fresh array), refilling the precomputed chunk as needed."""

@@ -53,8 +53,10 @@ from wandlab.synth.motion import ACCEL_RANGE_G, GYRO_RANGE_DPS, MotionSynth
 from wandlab.virtual.audio import AudioSynth
 from wandlab.virtual.bonds import forget_bonds
 from wandlab.virtual.image_check import check_image, fit_text
+from wandlab.virtual.mic_source import open_microphone
 from wandlab.virtual.model_store import ModelStore
 from wandlab.virtual.recognizer import BoardRecognizer
+from wandlab.virtual.word_detector import BoardWords
 
 AUDIO_RATE_HZ = 16_000
 AUDIO_BLOCK = 256  # 16 ms: small enough for a live level meter, big enough to keep framing cheap
@@ -74,6 +76,7 @@ class VirtualWandConfig:
     state_dir: str | None = None  # where slots persist across power cycles (None: in memory)
     max_model_bytes: int = 256 * 1024
     arena_bytes: int = ARENA_BYTES  # TFLM tensor arena: a model whose tensors do not fit is refused
+    microphone: str | None = None  # the PC's microphone as the board's ("": default input; see mic_source)
 
 
 class _Stream:
@@ -96,6 +99,8 @@ class VirtualBoard:
         self.uid = uid
         self.motion = MotionSynth(self.config.imu_rate_hz, self.config.person, self.config.seed)
         self.audio = AudioSynth(AUDIO_RATE_HZ, self.config.person, self.config.seed)
+        if self.config.microphone is not None:
+            self.audio.set_source(open_microphone(self.config.microphone))
         self.imu: _Stream | None = None
         self.mic: _Stream | None = None
         self._last_stats = 0.0
@@ -106,6 +111,11 @@ class VirtualBoard:
         # board recognises without a PC); None while nobody needs samples.
         self.brain = BoardRecognizer(self.config.state_dir, self.config.arena_bytes, self.config.axes)
         self._sense: _Stream | None = None
+        # Wake words: the board hears its microphone on its own clock while it holds words and the host
+        # streams no audio (None while nobody needs it), as it samples the IMU for gestures.
+        self.words = BoardWords(self.config.state_dir, self.brain)
+        self._hear: _Stream | None = None
+        self.brain.outbox += [Log(int(LogLevel.WARNING), fit_text(note)) for note in self.words.notes]
         self._model_key = ""
         self.brain.outbox += [Log(int(LogLevel.WARNING), fit_text(note)) for note in self.models.notes]
         self.brain.outbox += self._sync_model()
@@ -162,6 +172,8 @@ class VirtualBoard:
             return [Ack(seq)]
         if message.FAMILY in ("enroll", "controller"):
             return self.brain.handle(seq, message, now)
+        if message.FAMILY == "word":
+            return self.words.handle(seq, message)
         return self._simulate(seq, message)
 
     def _sync_model(self) -> list[Message]:
@@ -253,11 +265,23 @@ class VirtualBoard:
         else:
             self._sense = None
         if mic is not None:
+            self._hear = None
             for _ in range(mic.due_blocks(now)):
                 samples = self.audio.next(mic.block)
                 out.append(AudioBlock(mic.seq, mic.emitted & 0xFFFFFFFF, AUDIO_RATE_HZ, samples))
+                out += self.words.feed(samples, mic.emitted)  # the detector hears what the host gets
                 mic.seq += 1
                 mic.emitted += mic.block
+        elif self.words.listening:
+            if self._hear is None:
+                self._hear = _Stream(AUDIO_RATE_HZ, AUDIO_BLOCK, now)
+            for _ in range(self._hear.due_blocks(now)):
+                # Numbered by the microphone's own sample count (AudioSynth.position) without a host stream.
+                first = self.audio.position
+                out += self.words.feed(self.audio.next(self._hear.block), first)
+                self._hear.emitted += self._hear.block
+        else:
+            self._hear = None
         if (imu or mic) and now - self._last_stats >= 1.0:
             self._last_stats = now
             out.append(self.stats())

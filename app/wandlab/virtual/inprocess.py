@@ -2,7 +2,8 @@
 
 The host side is a plain SerialLink, so everything above the link is exercised exactly as with a
 USB board. Options in the spec: ``virtual:?rate=400&person=3&axes=6&seed=1&state=DIR`` (``state``: a
-folder where the board keeps its model slots across power cycles, like flash).
+folder where the board keeps its model slots across power cycles, like flash; ``mic``: the PC's microphone
+as the wand's, ``default``, a device number or part of its name).
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ class VirtualWandThread:
             self._loop.call_soon_threadsafe(fn, *args)
 
     def stop(self) -> None:
+        self.board.audio.set_source(None)  # let go of the PC's microphone (the app picks it again on connect)
         if self._loop is not None and self.server is not None and self._thread is not None:
             self._loop.call_soon_threadsafe(self.server.stop)
             self._thread.join(timeout=5)
@@ -76,6 +78,7 @@ def config_from_options(options: dict[str, str]) -> VirtualWandConfig:
             person=int(options.get("person", 0)),
             seed=int(options.get("seed", 0)),
             state_dir=options.get("state") or None,
+            microphone=options.get("mic"),  # virtual:?mic=default, ?mic=2, ?mic=USB: the PC's microphone
         )
     except ValueError as exc:
         raise LinkError(f"bad virtual wand option: {exc}") from None

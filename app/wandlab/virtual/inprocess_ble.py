@@ -66,6 +66,7 @@ class VirtualBleWandLink(Link):
         await self.ble.open()
 
     async def close(self) -> None:
+        self.board.audio.set_source(None)  # let go of the PC's microphone (the app picks it again on connect)
         await self.ble.close()
         serving, self._serving = self._serving, None
         if self.server is not None and serving is not None:

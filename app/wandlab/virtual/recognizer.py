@@ -163,13 +163,20 @@ class BoardRecognizer:
         out = []
         if self.recognizing and self.events:
             out.append(InferenceEvent(seg.end_index & 0xFFFFFFFF, class_id, label, dist, margin, int(latency)))
-        action = self.hid.action_for(class_id) if class_id != NO_CLASS else None
-        if action is not None:
-            self.reports_sent += int(self.hid.enabled)
-            sent = self.hid.enabled and self.press is not None and self.press(action)
-            if self.recognizing and self.events:
-                out.append(HidReport(class_id, action.kind, action.code, action.modifiers, int(sent)))
+        report = self.act(class_id) if class_id != NO_CLASS else None
+        if report is not None and self.recognizing and self.events:
+            out.append(report)
         return out
+
+    def act(self, class_id: int) -> HidReport | None:
+        """Press ``class_id``'s action (over BLE HID when it is on and a bonded host listens); the report
+        for the host, or None when the class has no action. Gestures and wake words both come here."""
+        action = self.hid.action_for(class_id)
+        if action is None:
+            return None
+        self.reports_sent += int(self.hid.enabled)
+        sent = self.hid.enabled and self.press is not None and self.press(action)
+        return HidReport(class_id, action.kind, action.code, action.modifiers, int(sent))
 
     def decide(self, emb: np.ndarray) -> tuple[int, str, float, float]:
         """(class id or NO_CLASS, label of the nearest class, squared distance, threshold - distance)."""

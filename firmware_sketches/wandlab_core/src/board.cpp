@@ -75,6 +75,9 @@ Direction request_kind(const wp::Packet& packet, wp::WireError* error) {
     case wp::RecognizeStart::kType: *error = decode_as<wp::RecognizeStart>(packet); break;
     case wp::RecognizeStop::kType: *error = decode_as<wp::RecognizeStop>(packet); break;
     case wp::ForgetHosts::kType: *error = decode_as<wp::ForgetHosts>(packet); break;
+    case wp::WordUpload::kType: *error = decode_as<wp::WordUpload>(packet); break;
+    case wp::WordList::kType: *error = decode_as<wp::WordList>(packet); break;
+    case wp::WordClear::kType: *error = decode_as<wp::WordClear>(packet); break;
     case wp::SimPerform::kType: *error = decode_as<wp::SimPerform>(packet); break;
     case wp::SimSay::kType: *error = decode_as<wp::SimSay>(packet); break;
     case wp::SimPerson::kType: *error = decode_as<wp::SimPerson>(packet); break;

@@ -11,6 +11,7 @@ Family family_of(uint8_t type) {
   if (type >= 0x20 && type <= 0x2F) return Family::kModel;
   if (type >= 0x30 && type <= 0x3F) return Family::kEnroll;
   if (type >= 0x40 && type <= 0x4F) return Family::kController;
+  if (type >= 0x50 && type <= 0x5F) return Family::kWord;
   if (type >= 0x70 && type <= 0x7F) return Family::kSimulation;
   return Family::kNone;
 }
@@ -58,6 +59,11 @@ const char* message_name(uint8_t type) {
     case InferenceEvent::kType: return "InferenceEvent";
     case HidReport::kType: return "HidReport";
     case ForgetHosts::kType: return "ForgetHosts";
+    case WordUpload::kType: return "WordUpload";
+    case WordList::kType: return "WordList";
+    case WordListReply::kType: return "WordListReply";
+    case WordClear::kType: return "WordClear";
+    case WakeEvent::kType: return "WakeEvent";
     case SimPerform::kType: return "SimPerform";
     case SimSay::kType: return "SimSay";
     case SimPerson::kType: return "SimPerson";
@@ -392,6 +398,58 @@ bool HidReport::read(Reader& r) {
 
 bool ForgetHosts::write(Writer& w) const { return w.ok(); }
 bool ForgetHosts::read(Reader& r) { return r.ok(); }
+
+// -- word -----------------------------------------------------------------------------------------
+
+bool WordUpload::write(Writer& w) const {
+  return w.u8(word_id) && w.str(label) && w.f32(threshold) && w.u32(model_crc) && w.u8(dim) &&
+         w.bytes(embeddings);
+}
+
+bool WordUpload::read(Reader& r) {
+  return r.u8(&word_id) && r.str(&label) && r.f32(&threshold) && r.u32(&model_crc) && r.u8(&dim) &&
+         r.bytes(&embeddings);
+}
+
+bool WordList::write(Writer& w) const { return w.ok(); }
+bool WordList::read(Reader& r) { return r.ok(); }
+
+bool WordInfo::write(Writer& w) const {
+  return w.u8(word_id) && w.str(label) && w.u8(count) && w.f32(threshold);
+}
+
+bool WordInfo::read(Reader& r) {
+  return r.u8(&word_id) && r.str(&label) && r.u8(&count) && r.f32(&threshold);
+}
+
+bool WordListReply::write(Writer& w) const {
+  if (word_count > kMaxWords) {
+    w.count(0x100);  // records kTooMany
+    return false;
+  }
+  bool ok = w.u32(model_crc) && w.u8(dim) && w.count(word_count);
+  for (size_t i = 0; ok && i < word_count; ++i) ok = words[i].write(w);
+  return ok;
+}
+
+bool WordListReply::read(Reader& r) {
+  bool ok = r.u32(&model_crc) && r.u8(&dim) && r.count(&word_count, kMaxWords);
+  for (size_t i = 0; ok && i < word_count; ++i) ok = words[i].read(r);
+  return ok;
+}
+
+bool WordClear::write(Writer& w) const { return w.u8(word_id); }
+bool WordClear::read(Reader& r) { return r.u8(&word_id); }
+
+bool WakeEvent::write(Writer& w) const {
+  return w.u8(word_id) && w.str(label) && w.f32(distance) && w.f32(threshold) &&
+         w.u32(audio_sample_index) && w.u32(latency_us);
+}
+
+bool WakeEvent::read(Reader& r) {
+  return r.u8(&word_id) && r.str(&label) && r.f32(&distance) && r.f32(&threshold) &&
+         r.u32(&audio_sample_index) && r.u32(&latency_us);
+}
 
 // -- simulation -----------------------------------------------------------------------------------
 

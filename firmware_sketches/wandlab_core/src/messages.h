@@ -2,8 +2,8 @@
 // `python -m wandlab.protocol.cpp_codegen` (tests/protocol/test_cpp_codegen.py checks it is current).
 //
 // Wire messages of protocol version 1: one struct per registered message of
-// app/wandlab/protocol/{session,stream,model,enroll,controller,simulation}.py, with the same fields
-// in the same order (docs/protocol.md has the table).
+// app/wandlab/protocol/{session,stream,model,enroll,controller,words,simulation}.py, with the same
+// fields in the same order (docs/protocol.md has the table).
 //
 // Each struct has kType, write(Writer&) and read(Reader&). Use the templates at the bottom:
 //
@@ -29,7 +29,8 @@ namespace protocol {
 constexpr uint16_t kProtocolVersion = 1;
 
 // Type-byte ranges (registry.py FAMILIES). Types outside every range are never assigned.
-enum class Family : uint8_t { kSession, kStream, kModel, kEnroll, kController, kSimulation, kNone };
+enum class Family : uint8_t { kSession, kStream, kModel, kEnroll, kController, kWord, kSimulation,
+                              kNone };
 Family family_of(uint8_t type);
 // The message's name ("StreamStart"), or nullptr for a type no message has.
 const char* message_name(uint8_t type);
@@ -41,6 +42,7 @@ constexpr size_t kMaxEnrolledLabels = 32;  // Info.enrolled_labels
 constexpr size_t kMaxModelSlots = 4;  // ModelSlots.slots (boards have 2: A/B)
 constexpr size_t kMaxClassRefs = 32;  // RefListReply.classes
 constexpr size_t kMaxHidActions = 32;  // HidMapSet.actions, HidMap.actions
+constexpr size_t kMaxWords = 16;  // WordListReply.words (words a board holds: ids 0-15)
 
 // -- session family (0x00-0x0F) -------------------------------------------------------------------
 // Session family: handshake, board description, liveness, acknowledgements, errors, logs.
@@ -614,6 +616,83 @@ struct HidReport {
 // protected packet; over USB it is how a wand paired with a lost computer is freed.
 struct ForgetHosts {
   static constexpr uint8_t kType = 0x48;
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// -- word family (0x50-0x5F) ----------------------------------------------------------------------
+// Word family: personal wake words the board detects on its own microphone.
+
+// WordUpload.word_id: the board picks (the word with that label, else a free id);
+// WordClear.word_id: every word.
+constexpr uint8_t kAnyWord = 255;
+// HID map class id of word N: kWordClassBase + N (gesture classes stay below it).
+constexpr uint8_t kWordClassBase = 128;
+
+// Host -> board: store a wake word (replaces the word with that id); the board persists it and
+// answers Ack, or Error saying why not (e.g. another speech model).
+struct WordUpload {
+  static constexpr uint8_t kType = 0x50;
+  uint8_t word_id = 0;  // kAnyWord: the board picks (the word with this label, else a free id)
+  Str label;
+  float threshold = 0.0f;  // cosine distance at or under which a hop is this word
+  uint32_t model_crc = 0;  // CRC-32 of the speech model flatbuffer the embeddings came from
+  uint8_t dim = 0;
+  Bytes embeddings;  // count * dim int8 values: the speech model's raw int8 outputs
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// Host -> board: which words are stored? The board answers WordListReply. No fields.
+struct WordList {
+  static constexpr uint8_t kType = 0x51;
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+struct WordInfo {
+  uint8_t word_id = 0;
+  Str label;
+  uint8_t count = 0;  // reference embeddings stored (the enrolment's utterances)
+  float threshold = 0.0f;
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+struct WordListReply {
+  static constexpr uint8_t kType = 0x52;
+  uint32_t model_crc = 0;  // CRC-32 of the board's speech model (0: the board has none)
+  uint8_t dim = 0;  // its embedding size
+  WordInfo words[kMaxWords];
+  size_t word_count = 0;
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// Host -> board: forget a word (Ack, or Error for a word the board does not have).
+struct WordClear {
+  static constexpr uint8_t kType = 0x53;
+  uint8_t word_id = 0;  // kAnyWord clears every word
+
+  bool write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// Board -> host: a stored word was heard. Sent whenever it happens (the board always listens for
+// its words); a HidReport follows when the word has an action in the HID map.
+struct WakeEvent {
+  static constexpr uint8_t kType = 0x54;
+  uint8_t word_id = 0;
+  Str label;
+  float distance = 0.0f;  // cosine distance to the word's nearest reference
+  float threshold = 0.0f;
+  uint32_t audio_sample_index = 0;  // audio sample at which the board decided (last of the window)
+  uint32_t latency_us = 0;  // features + embedding + 1-NN of the deciding hop, on the board
 
   bool write(Writer& w) const;
   bool read(Reader& r);

@@ -227,6 +227,7 @@ bool is_request(uint8_t type) {
     case wp::RefClear::kType: case wp::RefUpload::kType: case wp::RefDownload::kType:
     case wp::HidMapSet::kType: case wp::HidMapGet::kType: case wp::HidEnable::kType:
     case wp::RecognizeStart::kType: case wp::RecognizeStop::kType: case wp::ForgetHosts::kType:
+    case wp::WordUpload::kType: case wp::WordList::kType: case wp::WordClear::kType:
     case wp::SimPerform::kType: case wp::SimSay::kType: case wp::SimPerson::kType:
     case wp::SimUnplug::kType: case wp::SimButton::kType:
       return true;

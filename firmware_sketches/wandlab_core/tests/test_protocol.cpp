@@ -114,6 +114,11 @@ bool with_message(uint8_t type, Fn&& fn) {
     case p::InferenceEvent::kType: fn(p::InferenceEvent{}); return true;
     case p::HidReport::kType: fn(p::HidReport{}); return true;
     case p::ForgetHosts::kType: fn(p::ForgetHosts{}); return true;
+    case p::WordUpload::kType: fn(p::WordUpload{}); return true;
+    case p::WordList::kType: fn(p::WordList{}); return true;
+    case p::WordListReply::kType: fn(p::WordListReply{}); return true;
+    case p::WordClear::kType: fn(p::WordClear{}); return true;
+    case p::WakeEvent::kType: fn(p::WakeEvent{}); return true;
     case p::SimPerform::kType: fn(p::SimPerform{}); return true;
     case p::SimSay::kType: fn(p::SimSay{}); return true;
     case p::SimPerson::kType: fn(p::SimPerson{}); return true;
@@ -216,6 +221,19 @@ p::RefListReply ref_list_reply_example() {
   return m;
 }
 
+constexpr uint32_t kSpeechModelCrcExample = 0xE07FEB32;
+constexpr uint8_t kWordEmbeddingsExample[] = {0, 24, 127, 128, 61, 0, 255, 3};
+
+p::WordListReply word_list_reply_example() {
+  p::WordListReply m;
+  m.model_crc = kSpeechModelCrcExample;
+  m.dim = 32;
+  m.words[0] = {0, p::Str::of("hey wand"), 3, 0.0625f};
+  m.words[1] = {2, p::Str::of("lumos"), 3, 0.09375f};
+  m.word_count = 2;
+  return m;
+}
+
 constexpr p::HidAction kPlayPause{0, static_cast<uint8_t>(p::ActionKind::kConsumer), 0xCD, 0, 0, 0};
 
 p::HidMapSet hid_map_set_example() {
@@ -315,6 +333,16 @@ ByteVec example_frame(uint8_t type, uint16_t seq) {
       encode(p::HidReport{0, static_cast<uint8_t>(p::ActionKind::kConsumer), 0xCD, 0, 1});
       break;
     case p::ForgetHosts::kType: encode(p::ForgetHosts{}); break;
+    case p::WordUpload::kType:
+      encode(p::WordUpload{p::kAnyWord, p::Str::of("hey wand"), 0.0625f, kSpeechModelCrcExample, 4,
+                           bytes_of(kWordEmbeddingsExample, sizeof(kWordEmbeddingsExample))});
+      break;
+    case p::WordList::kType: encode(p::WordList{}); break;
+    case p::WordListReply::kType: encode(word_list_reply_example()); break;
+    case p::WordClear::kType: encode(p::WordClear{p::kAnyWord}); break;
+    case p::WakeEvent::kType:
+      encode(p::WakeEvent{0, p::Str::of("hey wand"), 0.03125f, 0.0625f, 123456, 2150});
+      break;
     case p::SimPerform::kType: encode(p::SimPerform{p::Str::of("circle")}); break;
     case p::SimSay::kType: encode(p::SimSay{p::Str::of("hey wand")}); break;
     case p::SimPerson::kType: encode(p::SimPerson{3}); break;

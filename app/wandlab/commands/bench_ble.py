@@ -10,24 +10,18 @@ docs/ble.md.
 from __future__ import annotations
 
 import asyncio
-import resource
 import time
 
 from wandlab.board.blocks import StreamCounters, to_sample_block
 from wandlab.board.client import BoardClient
 from wandlab.board.transfer import model_slots, upload_model
+from wandlab.commands.bench_streaming import cpu_seconds, streaming_result
 from wandlab.errors import BoardError, LinkError
 from wandlab.link.bleak_bumble import close_adapters
-from wandlab.protocol import AudioBlock, ImuBlock, MessageDecoder, SensorKind
+from wandlab.protocol import AudioBlock, ImuBlock, MessageDecoder
 from wandlab.protocol.fragments import Reassembler
 from wandlab.protocol.model import ChunkAck
-from wandlab.virtual.board import AUDIO_RATE_HZ
 from wandlab.virtual.inprocess_ble import VirtualBleWandLink
-
-
-def _cpu_seconds() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
 
 
 def decode_cost_fragments(fragments: list[bytes], repeat: int = 3) -> tuple[float, int]:
@@ -51,33 +45,18 @@ async def streaming_over_ble(seconds: float, imu_rate: int) -> dict[str, object]
         await client.connect()
         fragments: list[bytes] = []
         link.ble.received = fragments
-        cpu0, wall0 = _cpu_seconds(), time.monotonic()
+        cpu0, wall0 = cpu_seconds(), time.monotonic()
         await client.start_stream(imu=True, audio=True, imu_rate_hz=imu_rate)
         await asyncio.sleep(seconds)
         await client.stop_stream()
-        cpu, wall = _cpu_seconds() - cpu0, time.monotonic() - wall0
+        cpu, wall = cpu_seconds() - cpu0, time.monotonic() - wall0
         await client.close()
     finally:
         await link.close()
         await close_adapters()
-    c = client.counters
     decode_s, samples = decode_cost_fragments(fragments)
-    sensors = list(client.info.sensors) if client.info else []
-    motion = [s for s in sensors if s.kind in (SensorKind.ACCEL, SensorKind.GYRO)]
-    return {
-        "link": "ble",
-        "seconds": round(wall, 2),
-        "audio_hz": round(c.audio.rate_hz, 1),
-        "imu_hz": round(c.imu.rate_hz, 1),
-        "imu_axes": 3 * len(motion),
-        "blocks_sent": c.board_imu_sent + c.board_audio_sent,
-        "blocks_received": c.imu.blocks + c.audio.blocks,
-        "blocks_lost": c.lost,
-        "board_dropped": c.board_imu_dropped + c.board_audio_dropped,
-        "decode_errors": client.stats()["decode_errors"],
-        "bytes": sum(len(f) for f in fragments),
-        "decode_realtime_factor": round(samples / decode_s / (AUDIO_RATE_HZ + imu_rate), 1) if decode_s > 0 else None,
-        "host_cpu_percent": round(100 * cpu / wall, 2),
+    nbytes = sum(len(f) for f in fragments)
+    return streaming_result(client, "ble", wall, cpu, nbytes, decode_s, samples, imu_rate) | {
         "att_mtu": link.ble.att_mtu,
         "notifications": len(fragments),
     }

@@ -35,7 +35,7 @@ def _configure(p: argparse.ArgumentParser) -> None:
     p.set_defaults(func=_main)
 
 
-def _cpu_seconds() -> float:
+def cpu_seconds() -> float:
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
 
@@ -74,20 +74,25 @@ async def run_streaming(seconds: float, imu_rate: int) -> dict[str, object]:
         link.read_bytes = recording_read  # type: ignore[method-assign]
         client = BoardClient(link, reconnect=False)
         await client.connect()
-        cpu0, wall0 = _cpu_seconds(), time.monotonic()
+        cpu0, wall0 = cpu_seconds(), time.monotonic()
         await client.start_stream(imu=True, audio=True, imu_rate_hz=imu_rate)
         await asyncio.sleep(seconds)
         await client.stop_stream()
-        cpu, wall = _cpu_seconds() - cpu0, time.monotonic() - wall0
+        cpu, wall = cpu_seconds() - cpu0, time.monotonic() - wall0
         await client.close()
     finally:
         wand.terminate()
         wand.wait(timeout=10)
-    c = client.counters
     decode_s, samples = decode_cost(bytes(raw))
-    realtime_rate = AUDIO_RATE_HZ + imu_rate
+    return streaming_result(client, "serial", wall, cpu, len(raw), decode_s, samples, imu_rate)
+
+
+def streaming_result(client: BoardClient, link: str, wall: float, cpu: float, nbytes: int, decode_s: float,
+                     samples: int, imu_rate: int) -> dict[str, object]:
+    """The figures both links report, from the client's counters and the recorded bytes' decode cost."""
+    c = client.counters
     return {
-        "link": "serial",
+        "link": link,
         "seconds": round(wall, 2),
         "audio_hz": round(c.audio.rate_hz, 1),
         "imu_hz": round(c.imu.rate_hz, 1),
@@ -97,8 +102,10 @@ async def run_streaming(seconds: float, imu_rate: int) -> dict[str, object]:
         "blocks_lost": c.lost,
         "board_dropped": c.board_imu_dropped + c.board_audio_dropped,
         "decode_errors": client.stats()["decode_errors"],
-        "bytes": len(raw),
-        "decode_realtime_factor": round(samples / decode_s / realtime_rate, 1) if decode_s > 0 else None,
+        "bytes": nbytes,
+        "decode_realtime_factor": (
+            round(samples / decode_s / (AUDIO_RATE_HZ + imu_rate), 1) if decode_s > 0 else None
+        ),
         "host_cpu_percent": round(100 * cpu / wall, 2),
     }
 

@@ -13,7 +13,7 @@ import shutil
 import struct
 import subprocess
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -271,26 +271,7 @@ def test_core_sources_follow_the_firmware_style() -> None:
 @pytest.mark.parametrize("kind", ["plain", "san"])
 def test_cpp_imu_features_match_the_golden_vectors(tmp_path: Path, kind: str) -> None:
     exe = tmp_path / "test_imu_features"
-    build = subprocess.run(
-        [
-            "g++",
-            *WARNINGS,
-            *(["-O2"] if kind == "plain" else SANITIZE),
-            f"-I{CORE / 'src'}",
-            "-o",
-            str(exe),
-            str(CORE / "tests" / "test_imu_features.cpp"),
-            *(str(CORE / "src" / f"{s}.cpp") for s in IMU_SOURCES),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    if build.returncode != 0 and kind == "san":
-        missing = "asan" in build.stderr.lower() or "ubsan" in build.stderr.lower()
-        assert missing, f"g++ with sanitizers failed:\n{build.stderr}"
-        pytest.skip(f"sanitizer runtime not available: {build.stderr.strip()[-200:]}")
-    assert build.returncode == 0, f"g++ failed:\n{build.stderr}"
+    _build_test(exe, kind, "test_imu_features.cpp", IMU_SOURCES)
     # stretch and centre, accel and accel+gyro
     assert [p.name for p in IMU_VECTORS] == [
         "imu_features_accel.json",
@@ -335,7 +316,8 @@ def test_imu_window_header_sits_beside_the_generated_one(tmp_path: Path) -> None
 # -- board image validator: the C++ twin of the layout half of wandlab.onboard.board_image.unpack ---------------
 
 
-def _build_board_image_test(exe: Path, kind: str) -> None:
+def _build_test(exe: Path, kind: str, test_source: str, sources: Iterable[str]) -> None:
+    """Compile one C++ test with the core sources it needs; skip the sanitizer build where g++ lacks them."""
     build = subprocess.run(
         [
             "g++",
@@ -344,8 +326,8 @@ def _build_board_image_test(exe: Path, kind: str) -> None:
             f"-I{CORE / 'src'}",
             "-o",
             str(exe),
-            str(CORE / "tests" / "test_board_image.cpp"),
-            *(str(CORE / "src" / f"{s}.cpp") for s in BOARD_IMAGE_SOURCES),
+            str(CORE / "tests" / test_source),
+            *(str(CORE / "src" / f"{s}.cpp") for s in sources),
         ],
         capture_output=True,
         text=True,
@@ -356,6 +338,10 @@ def _build_board_image_test(exe: Path, kind: str) -> None:
         assert missing, f"g++ with sanitizers failed:\n{build.stderr}"
         pytest.skip(f"sanitizer runtime not available: {build.stderr.strip()[-200:]}")
     assert build.returncode == 0, f"g++ failed:\n{build.stderr}"
+
+
+def _build_board_image_test(exe: Path, kind: str) -> None:
+    _build_test(exe, kind, "test_board_image.cpp", BOARD_IMAGE_SOURCES)
 
 
 @pytest.mark.parametrize("kind", ["plain", "san"])

@@ -178,3 +178,37 @@ def test_enrol_and_detect_in_stream(embedder: ww.Embedder) -> None:
     target_at = (0.5 * 16000 + len(speak("marmalade", 150, 50)) + len(gap) + len(target) / 2) / 16000
     assert len(events) == 1, events
     assert abs(events[0][0] - target_at) < 0.4, (events, target_at)
+
+
+def _unit(rows):
+    rows = np.asarray(rows, dtype=np.float32)
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+def test_a_negatives_bank_close_to_the_word_tightens_its_threshold():
+    rng = np.random.default_rng(0)
+    refs = _unit(np.eye(32)[0] + 0.05 * rng.normal(size=(3, 32)))
+    loose = ww.calibrate_threshold(refs, 0.5)
+    far_bank = _unit(rng.normal(size=(500, 32)) + 5 * np.eye(32)[1])
+    near_bank = _unit(np.eye(32)[0] + 0.04 * rng.normal(size=(500, 32)))
+    assert ww.calibrate_threshold(refs, 0.5, ww.bank_limits(refs, far_bank)) == pytest.approx(loose)
+    tight = ww.calibrate_threshold(refs, 0.5, ww.bank_limits(refs, near_bank))
+    assert ww.THRESHOLD_MIN / 2 <= tight < loose
+    # strict lets less of the bank in than lenient
+    limits = ww.bank_limits(refs, near_bank)
+    assert ww.calibrate_threshold(refs, 0.0, limits) <= tight <= ww.calibrate_threshold(refs, 1.0, limits)
+
+
+def test_a_bank_made_by_another_model_is_ignored(tmp_path):
+    np.savez(tmp_path / ww.NEGATIVES_FILE, embeddings=np.ones((4, 32), np.int8), model_crc=123)
+    assert ww.load_negatives(tmp_path / ww.NEGATIVES_FILE, 456) is None
+    bank = ww.load_negatives(tmp_path / ww.NEGATIVES_FILE, 123)
+    assert bank.shape == (4, 32) and np.allclose(np.linalg.norm(bank, axis=1), 1)
+
+
+def test_the_shipped_model_comes_with_its_bank_and_enrolment_uses_it():
+    embedder = ww.Embedder()
+    assert embedder.negatives is not None and len(embedder.negatives) >= 500
+    refs = embedder.negatives[:3]  # a "word" sitting inside the bank: the bank must cap its threshold
+    limits = ww.bank_limits(refs, embedder.negatives)
+    assert ww.calibrate_threshold(refs, 0.5, limits) <= max(limits)

@@ -187,10 +187,13 @@ class Embedder:
         self._out = self._interp.get_output_details()[0]
         scale, zero = self._in["quantization"]
         if self._in["dtype"] != np.int8 or abs(scale - 1 / 128) > 1e-9 or zero != 0:
-            raise ModelError(
-                f"speech model input must be int8 with scale 1/128, zero 0 (got {scale}, {zero})"
-            )
+            raise ModelError(f"speech model input must be int8 with scale 1/128, zero 0 (got {scale}, {zero})")
         self.out_scale, self.out_zero = self._out["quantization"]
+        self.negatives = (
+            load_negatives(Path(model).with_name(NEGATIVES_FILE), self.model_crc)
+            if not isinstance(model, bytes)
+            else None
+        )
 
     def embed_features(self, q: np.ndarray) -> np.ndarray:
         """(49, 40) int8 features -> float embedding (unit length up to int8 rounding)."""
@@ -211,6 +214,35 @@ class Embedder:
         return self.embed_features(af.clip_features(pcm))
 
 
+NEGATIVES_FILE = "negatives.npz"
+# Share of the negatives bank a word's threshold may let in, strict .. lenient: a bank clip inside the
+# threshold is another word (or someone else) that would wake the board.
+BANK_ACCEPT = (0.002, 0.03)
+
+
+def load_negatives(path: Path, model_crc: int) -> np.ndarray | None:
+    """The bank of negative-speech embeddings shipped beside a model (unit float rows), or None.
+
+    A bank made by another network would calibrate against the wrong space: it is ignored, not used."""
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path) as z:
+            if int(z["model_crc"]) != model_crc:
+                return None
+            raw = z["embeddings"].astype(np.float32)
+    except (OSError, KeyError, ValueError):
+        raise ModelError(f"{path}: not a readable negatives bank; reinstall Wandlab") from None
+    return raw / np.maximum(np.linalg.norm(raw, axis=1, keepdims=True), 1e-6)
+
+
+def bank_limits(refs: np.ndarray, bank: np.ndarray) -> list[float]:
+    """The distance at which the bank starts to be accepted, for sensitivity 0, 0.1, .. 1 (11 values)."""
+    nearest = np.sort(np.min(cosine_distance(bank, refs), axis=1))
+    shares = np.geomspace(BANK_ACCEPT[0], BANK_ACCEPT[1], 11)
+    return [float(nearest[min(len(nearest) - 1, int(share * len(nearest)))]) for share in shares]
+
+
 def cosine_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return 1.0 - np.asarray(a) @ np.asarray(b).T
 
@@ -225,11 +257,19 @@ def sensitivity_margin(sensitivity: float) -> float:
     return 0.8 + 0.4 * sensitivity
 
 
-def calibrate_threshold(refs: np.ndarray, sensitivity: float = 0.5) -> float:
+def calibrate_threshold(refs: np.ndarray, sensitivity: float = 0.5, limits: list[float] | None = None) -> float:
+    """The spread rule (how far a genuine repeat lands), capped by the negatives bank when there is one
+    (``limits`` from ``bank_limits``): three takes alone say nothing about how close the user's other
+    words come, the bank of other people's words does."""
     d = cosine_distance(refs, refs)
     np.fill_diagonal(d, np.inf)
     spread = float(np.max(np.min(d, axis=1)))  # the worst leave-one-out nearest-sibling distance
-    return float(np.clip(spread, THRESHOLD_MIN, THRESHOLD_MAX) * sensitivity_margin(sensitivity))
+    threshold = float(np.clip(spread, THRESHOLD_MIN, THRESHOLD_MAX) * sensitivity_margin(sensitivity))
+    if limits:
+        # Never below half the floor: a word whose neighbourhood is crowded gets strict, not deaf.
+        at = float(np.interp(sensitivity, np.linspace(0, 1, len(limits)), limits))
+        threshold = max(min(threshold, at), THRESHOLD_MIN / 2)
+    return threshold
 
 
 @dataclass
@@ -251,7 +291,11 @@ class WakeWord:
 
     def with_sensitivity(self, sensitivity: float) -> WakeWord:
         return WakeWord(
-            self.label, self.refs, calibrate_threshold(self.refs, sensitivity), sensitivity, self.meta
+            self.label,
+            self.refs,
+            calibrate_threshold(self.refs, sensitivity, self.meta.get("bank_limits")),
+            sensitivity,
+            self.meta,
         )
 
     def to_json(self) -> str:
@@ -292,9 +336,13 @@ def enroll(label: str, takes: list[np.ndarray], embedder: Embedder, sensitivity:
     refs = np.stack([embedder.embed(w) for w in words])
     check_agreement(refs)
     d = cosine_distance(refs, refs)
-    threshold = calibrate_threshold(refs, sensitivity)
+    limits = bank_limits(refs, embedder.negatives) if embedder.negatives is not None else None
+    threshold = calibrate_threshold(refs, sensitivity, limits)
     seconds = [round(voiced_seconds(t), 2) for t in takes]
-    return WakeWord(label, refs, threshold, sensitivity, {"spread": float(d.max()), "seconds": seconds})
+    meta: dict[str, Any] = {"spread": float(d.max()), "seconds": seconds}
+    if limits is not None:
+        meta["bank_limits"] = limits
+    return WakeWord(label, refs, threshold, sensitivity, meta)
 
 
 def check_agreement(refs: np.ndarray) -> None:
@@ -399,10 +447,7 @@ class DtwWakeWord:
     @classmethod
     def enroll(cls, label: str, words: list[np.ndarray], margin: float = DTW_MARGIN) -> DtwWakeWord:
         templates = [mfcc(w) for w in words]
-        loo = [
-            min(dtw_distance(t, u) for j, u in enumerate(templates) if j != i)
-            for i, t in enumerate(templates)
-        ]
+        loo = [min(dtw_distance(t, u) for j, u in enumerate(templates) if j != i) for i, t in enumerate(templates)]
         return cls(label, templates, max(loo) * margin)
 
     def distance(self, word: np.ndarray) -> float:

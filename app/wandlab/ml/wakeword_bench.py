@@ -416,7 +416,9 @@ def run_bench(
         windows = np.concatenate([clips[i].windows for i in tests])
         owners = np.cumsum([0] + [len(clips[i].windows) for i in tests[:-1]])
         score = np.minimum.reduceat(np.min(ww.cosine_distance(windows, refs), axis=1), owners)
-        threshold = ww.calibrate_threshold(refs, config.sensitivity)
+        bank = embedder.negatives
+        limits = ww.bank_limits(refs, bank) if bank is not None else None
+        threshold = ww.calibrate_threshold(refs, config.sensitivity, limits)
         n_pos = len(pair.positives)
         pos.append(score[:n_pos])
         neg.append(score[n_pos:])

@@ -55,7 +55,8 @@ def test_every_package_folder_and_the_models_are_in_the_wheel(wheel: Path) -> No
     for init in (ROOT / "app").rglob("__init__.py"):
         assert str(init.relative_to(ROOT / "app")) in names, f"{init.parent.name} is missing from [tool.setuptools]"
     for model in ("gesture_accel", "gesture_accel_gyro"):
-        for part in ("manifest.json", "model.tflite", "recognizer.json", "labels.json", "features.json"):
+        for part in ("manifest.json", "model.tflite", "recognizer.json", "labels.json", "features.json",
+                     "negatives.npz"):
             assert f"wandlab/models/{model}/{part}" in names
     assert "wandlab/models/speech_embedding/model.tflite" in names
 

@@ -18,6 +18,7 @@ from wandlab.board.transfer import upload_model
 from wandlab.errors import BoardError
 from wandlab.flows.connect import open_link
 from wandlab.onboard.board_image import pack
+from wandlab.onboard.open_set import shot_spread
 from wandlab.protocol import Log, SimPerform
 from wandlab.protocol.controller import NO_CLASS, InferenceEvent, RecognizeStart
 from wandlab.protocol.enroll import ALL_CLASSES, EnrollCancel, EnrollProgress, EnrollStart, EnrollState
@@ -189,7 +190,12 @@ def test_enrolled_threshold_follows_the_spread_of_the_takes():
     tight = (centre + rng.integers(-3, 4, (3, 32))).astype(np.int8)
     loose = (centre + rng.integers(-20, 21, (3, 32))).astype(np.int8)
     far = [np.full((1, 32), -100, np.int8)]
-    assert enrolled_threshold(tight, far, 3000) == 3000  # floored at the model's own threshold
-    assert enrolled_threshold(loose, far, 3000) > 3000  # looser takes, wider class
+
+    def threshold(shots: np.ndarray, others: list[np.ndarray]) -> int:
+        return enrolled_threshold(shots, others, None, 3000).value  # 3000: the model's typical spread
+
+    # A user who repeats very precisely still gets room: three shots are shrunk towards the model's spread.
+    assert threshold(tight, far) > 2 * shot_spread(tight)
+    assert threshold(loose, far) > threshold(tight, far)  # looser takes, wider class
     near = [(centre + 4).astype(np.int8)[None]]
-    assert enrolled_threshold(loose, near, 3000) < enrolled_threshold(loose, far, 3000)  # capped by a neighbour
+    assert threshold(loose, near) < threshold(loose, far)  # capped by a neighbour

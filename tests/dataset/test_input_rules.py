@@ -199,13 +199,15 @@ def test_files_left_alone_are_reported(project: Project, tmp_path: Path) -> None
     assert len(result.added) == 1
     summary = result.summary()
     assert "ignored 3 file(s)" in summary
-    assert "README.md (not a .csv, .wav, .opus, .ogg, .flac or .mp3 file)" in summary and ".DS_Store (hidden)" in summary
+    assert "README.md (not a .csv, .wav, .opus, .ogg, .flac or .mp3 file)" in summary
+    assert ".DS_Store (hidden)" in summary
     assert ".git/ (hidden)" in summary
 
 
 def test_a_single_file_of_another_kind_says_why_nothing_was_imported(project: Project, tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("circle")
-    _refused(project, tmp_path / "notes.txt", "ignored 1 file(s): notes.txt (not a .csv, .wav, .opus, .ogg, .flac or .mp3 file)")
+    why = "ignored 1 file(s): notes.txt (not a .csv, .wav, .opus, .ogg, .flac or .mp3 file)"
+    _refused(project, tmp_path / "notes.txt", why)
 
 
 # -- sample rates: sane for the kind -------------------------------------------------------------------

@@ -43,7 +43,9 @@ def image(drop: tuple[str, ...] = ()) -> bytes:
     rows = np.isin(k.ref_class, keep)
     ref_class = np.searchsorted(np.asarray(keep), k.ref_class[rows])
     labels = [k.labels[c] for c in keep]
-    knn = KnnRecognizer(labels, k.references[rows], ref_class, k.thresholds[keep], k.k, k.default_threshold)
+    margins = k.margins[keep] if k.margins is not None else None
+    knn = KnnRecognizer(labels, k.references[rows], ref_class, k.thresholds[keep], k.k, k.default_threshold,
+                        margins=margins, bank=k.bank)
     return pack_parts(bundle.tflite, bundle.features, labels, knn)
 
 

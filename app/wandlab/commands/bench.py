@@ -25,6 +25,7 @@ def register(sub: Any) -> None:
     bench_sub = parser.add_subparsers(dest="benchmark", metavar="BENCHMARK", required=True)
     # Importing the modules that own benchmarks makes them call add_benchmark().
     import wandlab.commands.bench_hid  # noqa: F401
+    import wandlab.commands.bench_open_set  # noqa: F401
     import wandlab.commands.bench_streaming  # noqa: F401
     import wandlab.commands.bench_train_flash  # noqa: F401
     import wandlab.commands.bench_transfer  # noqa: F401

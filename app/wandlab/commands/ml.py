@@ -28,6 +28,10 @@ def register(sub: Any) -> None:
     p.add_argument("--val-session", action="append", default=[], help="hold out this session for validation")
     p.add_argument("--json", action="store_true", help="print progress as JSON lines")
     p.add_argument("--report", metavar="DIR", help="also write the evaluation report (JSON + HTML + SVG) here")
+    p.add_argument("--margin", type=float, default=0.5,
+                   help="open-set margin of every class: 0 strict (fewer false presses) .. 1 lenient (default 0.5)")
+    p.add_argument("--class-margin", action="append", default=[], metavar="LABEL=M",
+                   help="open-set margin of one class (repeatable), e.g. --class-margin circle=0.8")
     p.set_defaults(func=_train)
 
     e = sub.add_parser("evaluate", help="evaluation report of a model bundle on labeled takes (JSON + HTML/SVG)")
@@ -46,6 +50,8 @@ def register(sub: Any) -> None:
     b.add_argument("--out", help="bundle path (default models/gesture_accel[_gyro])")
     b.add_argument("--data-root", default=None, help="folder holding cyberry_wand/ (default ../shared/data)")
     b.add_argument("--epochs", type=int, default=40)
+    b.add_argument("--negatives-only", action="store_true",
+                   help="no training: rebuild the existing model's negatives bank and open-set thresholds")
     b.set_defaults(func=_train_base)
 
     h = sub.add_parser("model-header", help="write a bundle's model.tflite as a C/C++ array header")
@@ -84,6 +90,22 @@ def _print_event(ev: dict[str, Any], as_json: bool) -> None:
             print(f"report: {ev['report_path']}", flush=True)
 
 
+def margins_from(args: argparse.Namespace) -> dict[str, float]:
+    """--margin for every label ("*"), --class-margin LABEL=M on top; a bad value is an error."""
+    from wandlab.onboard.open_set import check_margin
+
+    margins = {"*": check_margin(args.margin)}
+    for item in args.class_margin:
+        label, sep, value = item.rpartition("=")
+        try:
+            margins[label] = check_margin(float(value))
+        except ValueError:
+            sep = ""
+        if not sep or not label:
+            raise ModelError(f"--class-margin {item!r}: write LABEL=M with M between 0 and 1")
+    return margins
+
+
 def _train(args: argparse.Namespace) -> int:
     from wandlab.ml.train import TrainRequest, run_request
 
@@ -96,6 +118,7 @@ def _train(args: argparse.Namespace) -> int:
         val_sessions=args.val_session,
         base=args.base,
         report_dir=args.report,
+        margins=margins_from(args),
     )
     for ev in run_request(req):
         _print_event(ev, args.json)
@@ -189,11 +212,19 @@ def _fmt(v: float | None) -> str:
 
 
 def _train_base(args: argparse.Namespace) -> int:
-    from wandlab.flows.base_recipe import build_base
+    from wandlab.flows.base_recipe import build_base, negatives_recipe
 
     out = Path(args.out) if args.out else base_gesture_model(args.channels)
     # From a checkout, ../shared/data beside the repository (docs/ml.md says where such data comes from).
     root = Path(args.data_root) if args.data_root else models_dir().parent.parent / "shared" / "data"
+    if args.negatives_only:
+        for ev in negatives_recipe(args.channels, out, root):
+            if ev["event"] == "open_set":
+                print(f"bank {ev['bank']} {ev['bank_sources']}, typical spread {ev['typical_spread']}, "
+                      f"thresholds {ev['thresholds']} limited by {ev['limited_by']}", flush=True)
+            elif ev["event"] == "saved":
+                print(f"saved {ev['path']}", flush=True)
+        return 0
     for ev in build_base(args.channels, out, root, epochs=args.epochs):
         _print_event(ev, as_json=False)
     return 0

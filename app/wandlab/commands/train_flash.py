@@ -31,6 +31,10 @@ def register(sub: Any) -> None:
     p.add_argument("--no-base", action="store_true", help="train from scratch, not from the shipped base model")
     p.add_argument("--out", metavar="BUNDLE", help="also save the model bundle here (folder or .zip)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--margin", type=float, default=0.5,
+                   help="open-set margin of every gesture: 0 strict (fewer false presses) .. 1 lenient (default 0.5)")
+    p.add_argument("--class-margin", action="append", default=[], metavar="LABEL=M",
+                   help="open-set margin of one gesture (repeatable), e.g. --class-margin circle=0.8")
     p.add_argument("--record-virtual", type=int, default=0, metavar="N",
                    help=f"first record N takes of each of {VIRTUAL_GESTURES} virtual-wand gestures into the project")
     p.add_argument("--json", action="store_true", help="print every stage event as a JSON line")
@@ -44,8 +48,10 @@ def _options(args: argparse.Namespace) -> Any:
     from wandlab.flows.train_flash import TrainFlashOptions
 
     hid = None if args.hid_preset.strip().lower() == "none" else preset(args.hid_preset).name  # typo: fail now
+    from wandlab.commands.ml import margins_from
+
     return TrainFlashOptions(epochs=args.epochs, seed=args.seed, base=None if args.no_base else "auto",
-                             hid_preset=hid, bundle_out=args.out,
+                             hid_preset=hid, bundle_out=args.out, margins=margins_from(args),
                              confirm_losses=_confirmer(getattr(args, "yes", False)))
 
 

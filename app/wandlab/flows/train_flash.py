@@ -357,7 +357,7 @@ async def train(run: _Running, prepared: Prepared) -> Events:
     c = run.clock
     request = TrainRequest(data_dirs=[prepared.data_dir], out=str(run.work / "bundle"), channels=prepared.channels,
                            epochs=prepared.epochs, seed=run.options.seed, val_fraction=run.options.val_fraction,
-                           base=prepared.base)
+                           base=prepared.base, margins=dict(run.options.margins))
     yield c.start("train", f"training {prepared.epochs} epochs in a child process")
     run.proc = TrainingProcess(request, run.options.python)
     events = run.proc.events()
@@ -415,7 +415,9 @@ def _accuracy_text(trained: Trained) -> str:
     text = (f"float {trained.float_accuracy:.3f} / int8 {trained.int8_accuracy:.3f} on held-out takes"
             if trained.float_accuracy is not None and trained.int8_accuracy is not None else "no held-out takes")
     if trained.calibration:
-        text += f"; thresholds from {trained.calibration['inputs']} calibration inputs"
+        cal = trained.calibration
+        text += (f"; open-set thresholds from {cal.get('positives', 0)} training takes and {cal.get('bank', 0)} "
+                 "negatives")
     return text
 
 

@@ -84,6 +84,8 @@ class TrainFlashOptions:
     model_id: str | None = None  # default: project folder name + time
     bundle_out: str | None = None  # also keep the model bundle here (folder or .zip)
     val_fraction: float = 0.2
+    # Open-set margin per label, 0 strict .. 1 lenient; "*" for every label not named (default 0.5 each).
+    margins: dict[str, float] = field(default_factory=dict)
     python: str | None = None  # interpreter for the training child (default: this one)
     # Asked, before anything changes, with one line per thing of the user's that the new model would
     # drop (a gesture enrolled on the board that the project has no takes of, a key mapped to a gesture

@@ -8,6 +8,8 @@
     model_spec.json   architecture, so weights.npz can seed further training
     weights.npz       float weights (optional; plain arrays, loaded with allow_pickle=False)
     report.json       VerifyReport (optional)
+    negatives.npz     feature windows of motion that is no gesture (optional; ``ml.open_set``): a model
+                      trained from this one embeds them again for its own negatives bank
 
 Loading verifies every hash and refuses unknown/missing files; a zip is read member by member by exact
 name, never extracted, so hostile paths inside it cannot write anywhere. No TensorFlow here.
@@ -31,7 +33,7 @@ from wandlab.onboard.knn import KnnRecognizer
 BUNDLE_FORMAT = "wandlab-model-bundle"
 BUNDLE_VERSION = 1
 REQUIRED = ("model.tflite", "labels.json", "features.json", "recognizer.json")
-OPTIONAL = ("model_spec.json", "weights.npz", "report.json")
+OPTIONAL = ("model_spec.json", "weights.npz", "report.json", "negatives.npz")
 MAX_BUNDLE_FILE = 16 * 1024 * 1024
 
 
@@ -47,6 +49,7 @@ class ModelBundle:
     report: dict[str, Any] | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
+    negatives: bytes | None = None  # negatives.npz content
 
     def files(self) -> dict[str, bytes]:
         out = {
@@ -61,6 +64,8 @@ class ModelBundle:
             out["weights.npz"] = self.weights
         if self.report is not None:
             out["report.json"] = _json(self.report)
+        if self.negatives is not None:
+            out["negatives.npz"] = self.negatives
         return out
 
     def manifest(self) -> dict[str, Any]:
@@ -176,6 +181,7 @@ def load_bundle(path: str | Path) -> ModelBundle:
             report=json.loads(files["report.json"]) if "report.json" in files else None,
             metrics=dict(manifest.get("metrics") or {}),
             versions=dict(manifest.get("versions") or {}),
+            negatives=files.get("negatives.npz"),
         )
     except (KeyError, TypeError, ValueError, UnicodeDecodeError) as exc:
         if isinstance(exc, ModelError):

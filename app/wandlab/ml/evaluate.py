@@ -140,7 +140,7 @@ def evaluate(
     result["float_vs_int8"] = _float_vs_int8(
         knn, val_emb, truth, known, float_embeddings, float_references, int8_references, seed
     )
-    result["kshot"] = kshot_accuracy(val_emb, truth, val_x, knn.default_threshold, shots, episodes, seed)
+    result["kshot"] = kshot_accuracy(val_emb, truth, val_x, knn.default_threshold, shots, episodes, seed, knn.bank)
     result["embedding_map"] = embedding_map(val_emb, truth, open_pred, idle_emb, knn, seed)
     result["budget"] = budget_section(bundle.report, len(bundle.tflite), latency_budget_ms)
     result["seconds"] = round(time.perf_counter() - t0, 3)
@@ -344,12 +344,15 @@ def kshot_accuracy(
     shots: Sequence[int] = SHOTS,
     episodes: int = KSHOT_EPISODES,
     seed: int = 0,
+    bank: Any = None,
 ) -> dict[str, Any]:
     """K-shot enrollment on the validation takes: each episode enrolls K random takes per class (classes
     with more than K takes) as the only references - what enrolling on the board does - and classifies
-    the rest with the board's k-NN; closed set, and open set with every class at ``threshold``.
-    Raw 1-NN (z-normalised windows) on the same episodes as the baseline."""
+    the rest with the board's k-NN; closed set, and open set with the thresholds enrollment on the board
+    sets (``onboard.open_set``'s rule with the model's negatives ``bank``; without one, every class at
+    ``threshold``). Raw 1-NN (z-normalised windows) on the same episodes as the baseline."""
     from wandlab.ml.baselines import raw_1nn
+    from wandlab.ml.open_set import apply_rule
 
     labels = np.asarray(labels).astype(str)
     rng = np.random.default_rng(seed + 11)
@@ -369,6 +372,9 @@ def kshot_accuracy(
             e, t = np.asarray(enroll), np.asarray(test)
             knn = KnnRecognizer.fit(emb[e], labels[e], max_refs_per_class=k)
             knn.thresholds[:] = threshold
+            if bank is not None:
+                knn.bank, knn.default_threshold = bank, threshold
+                apply_rule(knn)
             acc.append(float(np.mean(_names(knn.predict(emb[t], False)) == labels[t])))
             acc_open.append(float(np.mean(_names(knn.predict(emb[t], True)) == labels[t])))
             if x is not None:
@@ -386,8 +392,9 @@ def kshot_accuracy(
         )
     return {
         "protocol": "episodes on the validation takes: K random takes per class enrolled as the only k-NN "
-        "references (no training), the other takes classified; open set uses the model's "
-        "default threshold for every enrolled class",
+        "references (no training), the other takes classified; open set with "
+        + ("the thresholds enrollment on the board sets (open-set rule with the model's negatives bank)"
+           if bank is not None else "the model's default threshold for every enrolled class"),
         "threshold": int(threshold),
         "results": results,
         "skipped": skipped,

@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from wandlab.errors import ModelError
+
+if TYPE_CHECKING:
+    from wandlab.onboard.open_set import NegativesBank
 
 KNN_VERSION = 1
 EMBEDDING_SCALE = 128  # int8 L2_NORMALIZATION output: value / 128
@@ -68,6 +71,18 @@ class KnnRecognizer:
     k: int = 1
     default_threshold: int = UNCALIBRATED_THRESHOLD
     calibration: dict[str, float] = field(default_factory=dict)
+    # Open set (``open_set``): each class's margin (0 strict .. 1 lenient; None = all at the default) and
+    # the negatives bank its thresholds were computed with. Both travel in the board image (REFS), so a
+    # board enrolling a class applies the same rule as the host.
+    margins: np.ndarray | None = None  # (n_classes,) float
+    bank: NegativesBank | None = None
+
+    def __post_init__(self) -> None:
+        from wandlab.onboard.open_set import DEFAULT_MARGIN
+
+        if self.margins is None or len(self.margins) != len(self.labels):
+            self.margins = np.full(len(self.labels), DEFAULT_MARGIN, np.float64)
+        self.margins = np.asarray(self.margins, np.float64)
 
     # ---- building ------------------------------------------------------------------------------
 
@@ -106,6 +121,20 @@ class KnnRecognizer:
         c = self.labels.index(label)
         self.references = np.concatenate([self.references, shots])
         self.ref_class = np.concatenate([self.ref_class, np.full(len(shots), c, np.int64)])
+        assert self.margins is not None
+        if len(self.margins) < len(self.labels):
+            from wandlab.onboard.open_set import DEFAULT_MARGIN
+
+            self.margins = np.append(self.margins, DEFAULT_MARGIN)
+
+    @property
+    def typical_spread(self) -> int:
+        """The model's typical 3-shot spread (the bank's); without a bank, what the default threshold implies."""
+        from wandlab.onboard.open_set import SPREAD_FACTOR
+
+        if self.bank is not None:
+            return self.bank.typical_spread
+        return max(1, int(self.default_threshold / SPREAD_FACTOR))
 
     def calibrate(self, emb: np.ndarray, labels: list[str] | np.ndarray, none_emb: np.ndarray | None = None) -> None:
         """Per-class thresholds from held-out data: for each class, the threshold that maximises
@@ -157,7 +186,9 @@ class KnnRecognizer:
     # ---- storage --------------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        from wandlab.onboard.open_set import DEFAULT_MARGIN
+
+        d: dict[str, object] = {
             "version": KNN_VERSION,
             "metric": "sq_l2_int8",
             "dim": int(self.references.shape[1]),
@@ -169,6 +200,11 @@ class KnnRecognizer:
             "default_threshold": int(self.default_threshold),
             "calibration": self.calibration,
         }
+        margins = [float(m) for m in (self.margins if self.margins is not None else [])]
+        # Optional, so images and bundles made before the open-set rule read and write unchanged.
+        if self.bank is not None or any(m != DEFAULT_MARGIN for m in margins):
+            d["open_set"] = {"margins": margins, "bank": self.bank.to_dict() if self.bank is not None else None}
+        return d
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict())
@@ -192,6 +228,7 @@ class KnnRecognizer:
                 or (len(ref_class) and (ref_class.min() < 0 or ref_class.max() >= len(labels)))
             ):
                 raise ModelError("references, classes and thresholds do not match")
+            margins, bank = _open_set_from(d.get("open_set"), len(labels), refs.shape[1])
             return cls(
                 labels,
                 refs.astype(np.int8),
@@ -200,6 +237,8 @@ class KnnRecognizer:
                 int(d["k"]),
                 int(d["default_threshold"]),
                 dict(d.get("calibration") or {}),
+                margins,
+                bank,
             )
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, ModelError):
@@ -209,3 +248,19 @@ class KnnRecognizer:
     @classmethod
     def from_json(cls, text: str) -> KnnRecognizer:
         return cls.from_dict(json.loads(text))
+
+
+def _open_set_from(raw: Any, n_classes: int, dim: int) -> tuple[np.ndarray | None, NegativesBank | None]:
+    from wandlab.onboard.open_set import NegativesBank, check_margin
+
+    if raw is None:
+        return None, None
+    if not isinstance(raw, dict):
+        raise ModelError("recogniser open_set must be an object")
+    margins = np.asarray([check_margin(m) for m in raw.get("margins") or []], np.float64)
+    if len(margins) != n_classes:
+        raise ModelError(f"recogniser has {n_classes} classes but {len(margins)} margins")
+    bank = NegativesBank.from_dict(raw["bank"]) if raw.get("bank") is not None else None
+    if bank is not None and bank.embeddings.shape[1] != dim and n_classes:
+        raise ModelError(f"negatives bank is {bank.embeddings.shape[1]}-D, the references {dim}-D")
+    return margins, bank

@@ -30,6 +30,7 @@ class MotionEvent:
     kind: str  # 'start' (data: the pre-roll), 'data', 'stop' or 'discard' (data: the take's last frames)
     data: np.ndarray  # (frames, axes) float32, to append to the take in order
     frame: int  # stream frame index (counted from the first block fed) where the event happened
+    quiet_frames: int = 0  # 'start' only: frames below the start level since the previous take ended
 
 
 class MotionDetector:
@@ -79,7 +80,7 @@ class MotionDetector:
             if not self.active:
                 if s >= self.start_threshold:
                     self.active, self._take_frames, self._still = True, 1, 0
-                    events.append(MotionEvent("start", self._pre_roll(block, i), self._frame + i))
+                    events.append(MotionEvent("start", self._pre_roll(block, i), self._frame + i, self._idle))
                     taken = i
                 else:
                     self._idle += 1

@@ -24,6 +24,7 @@ from wandlab.errors import ModelError
 from wandlab.onboard.board_image import BoardImage
 from wandlab.onboard.imu_features import quantize_input, take_features
 from wandlab.onboard.knn import sq_distances
+from wandlab.onboard.open_set import DEFAULT_MARGIN
 from wandlab.onboard.segmenter import Segment, Segmenter
 from wandlab.protocol import Ack, Error, ErrorCode, Log, LogLevel, Message
 from wandlab.protocol.controller import (
@@ -72,6 +73,7 @@ class BoardRecognizer:
         self.segmenter: Segmenter | None = None
         self.outbox: list[Message] = []
         self.latencies_us: list[int] = []  # of every decision, for benchmarks and tests
+        self.segments_skipped = 0  # segments not decided on (Segment.decidable), for benchmarks and tests
         self.reports_sent = 0  # presses (HID on), whether or not a host received them: HidReport.sent says
         # Sends one action's input reports over BLE HID, True if a bonded, encrypted host got them; set by
         # the BLE server (virtual/ble_server.py). None: no radio, so nothing is ever sent.
@@ -157,6 +159,9 @@ class BoardRecognizer:
             return out
         if not (self.recognizing or self.hid.enabled):
             return []
+        if not seg.decidable:  # still moving after MAX_SEGMENT_S, or no held wand before: not a gesture
+            self.segments_skipped += 1
+            return []
         class_id, label, dist, margin = self.decide(emb)
         latency = (time.perf_counter_ns() - t0) // 1000
         self.latencies_us.append(int(latency))
@@ -218,12 +223,17 @@ class BoardRecognizer:
         refs = merged_shots(existing.embeddings if existing is not None else None, s.shots)
         other_classes = [c for c in self.refs.classes() if c.class_id != r.class_id]
         others = [c.embeddings for c in other_classes]
-        threshold = enrolled_threshold(refs, others, self.refs.default_threshold)
+        margin = existing.margin if existing is not None else DEFAULT_MARGIN
+        chosen = enrolled_threshold(refs, others, self.refs.bank, self.refs.typical_spread, margin)
+        threshold = chosen.value
         note = _confusable(np.stack(s.shots), other_classes)
-        problem = self.refs.put(RefClass(r.class_id, r.label, threshold, refs, ENROLLED))
+        warning = chosen.warning(r.label)
+        note += f"; {warning}" if warning else ""
+        problem = self.refs.put(RefClass(r.class_id, r.label, threshold, refs, ENROLLED, margin))
         if problem:
             return s.fail(f"could not store '{r.label}': {problem}")
-        return s.succeed(f"'{r.label}' is class {r.class_id}: {len(refs)} references, threshold {threshold}{note}")
+        return s.succeed(fit_text(f"'{r.label}' is class {r.class_id}: {len(refs)} references, threshold "
+                                  f"{threshold}{note}"))
 
     def _channels_problem(self) -> str:
         need = self.image.features.channels if self.image else 0

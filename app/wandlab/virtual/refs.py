@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from wandlab.onboard.board_image import BoardImage
-from wandlab.onboard.knn import KnnRecognizer, sq_distances
+from wandlab.onboard.knn import KnnRecognizer
+from wandlab.onboard.open_set import DEFAULT_MARGIN, NegativesBank, Threshold, class_threshold, shot_spread
 from wandlab.protocol.controller import NO_CLASS
 
 MODEL, ENROLLED, UPLOADED = 0, 1, 2  # ClassRefs.source
@@ -45,6 +46,7 @@ class RefClass:
     threshold: int  # squared int8 distance (KnnRecognizer units)
     embeddings: np.ndarray  # (count, dim) int8; count 0 = tombstone
     source: int = ENROLLED
+    margin: float = DEFAULT_MARGIN  # open set: 0 strict .. 1 lenient (onboard.open_set)
 
 
 class RefStore:
@@ -55,6 +57,8 @@ class RefStore:
         self.model: list[RefClass] = []
         self.k = 1
         self.default_threshold = 16384
+        # The model's negatives bank (in its image): what enrollment's thresholds are measured against.
+        self.bank: NegativesBank | None = None
         self._model_key = ""
         self._network = ""  # sha256 of the network (TFLM flatbuffer) the board's own classes were made by
         self._cache: tuple[KnnRecognizer, list[int]] | None = None
@@ -67,12 +71,13 @@ class RefStore:
         notes: list[str] = []
         self._cache = None
         if image is None:
-            self.model = []
+            self.model, self.bank = [], None
             return notes
         knn = image.recognizer
-        self.k, self.default_threshold = knn.k, int(knn.default_threshold)
+        self.k, self.default_threshold, self.bank = knn.k, int(knn.default_threshold), knn.bank
+        margins = knn.margins if knn.margins is not None else np.full(len(knn.labels), DEFAULT_MARGIN)
         self.model = [
-            RefClass(c, label, int(knn.thresholds[c]), knn.references[knn.ref_class == c], MODEL)
+            RefClass(c, label, int(knn.thresholds[c]), knn.references[knn.ref_class == c], MODEL, float(margins[c]))
             for c, label in enumerate(knn.labels)
         ]
         if key != self._model_key:
@@ -132,6 +137,15 @@ class RefStore:
         used = {c.class_id for c in self.model} | set(self.board)
         return next(i for i in range(NO_CLASS) if i not in used)
 
+    @property
+    def typical_spread(self) -> int:
+        """The model's typical 3-shot spread (from its bank; without one, what its default threshold implies)."""
+        from wandlab.onboard.open_set import SPREAD_FACTOR
+
+        if self.bank is not None:
+            return self.bank.typical_spread
+        return max(1, int(self.default_threshold / SPREAD_FACTOR))
+
     def recognizer(self) -> tuple[KnnRecognizer, list[int]] | None:
         """k-NN over every class, and the class id of each of its label indices (None: no classes)."""
         if self._cache is None:
@@ -141,7 +155,8 @@ class RefStore:
             refs = np.concatenate([c.embeddings for c in classes]).astype(np.int8)
             ref_class = np.concatenate([np.full(len(c.embeddings), i) for i, c in enumerate(classes)])
             knn = KnnRecognizer([c.label for c in classes], refs, ref_class.astype(np.int64),
-                                np.array([c.threshold for c in classes], np.int64), self.k, self.default_threshold)
+                                np.array([c.threshold for c in classes], np.int64), self.k, self.default_threshold,
+                                margins=np.array([c.margin for c in classes]), bank=self.bank)
             self._cache = (knn, [c.class_id for c in classes])
         return self._cache
 
@@ -185,7 +200,8 @@ class RefStore:
         self.dir.mkdir(parents=True, exist_ok=True)
         classes = [
             {"class_id": c.class_id, "label": c.label, "threshold": c.threshold, "source": c.source,
-             "embeddings": c.embeddings.astype(np.int8).tobytes().hex(), "count": len(c.embeddings)}
+             "embeddings": c.embeddings.astype(np.int8).tobytes().hex(), "count": len(c.embeddings),
+             "margin": c.margin}
             for c in self.board.values()
         ]
         doc = {"version": REFS_VERSION, "dim": self.dim, "model": self._model_key, "network": self._network,
@@ -203,33 +219,22 @@ class RefStore:
                 raw = np.frombuffer(bytes.fromhex(c["embeddings"]), np.int8)
                 emb = raw.reshape(int(c["count"]), -1) if int(c["count"]) else np.zeros((0, 1), np.int8)
                 board[int(c["class_id"])] = RefClass(int(c["class_id"]), str(c["label"]), int(c["threshold"]),
-                                                     emb, int(c["source"]))
+                                                     emb, int(c["source"]), float(c.get("margin", DEFAULT_MARGIN)))
             self.board, self.dim, self._model_key = board, int(doc["dim"]), str(doc["model"])
             self._network = str(doc.get("network", ""))  # older files: unknown, so the next model keeps them
         except (OSError, ValueError, KeyError, TypeError):
             return  # nothing stored yet, or a file from elsewhere: start empty rather than crash at boot
 
 
-def enrolled_threshold(shots: np.ndarray, others: list[np.ndarray], floor: int) -> int:
-    """The acceptance threshold for a class enrolled from a few takes, without held-out data.
+def enrolled_threshold(shots: np.ndarray, others: list[np.ndarray], bank: NegativesBank | None, typical: int,
+                       margin: float = DEFAULT_MARGIN) -> Threshold:
+    """The threshold of a class enrolled on the board from a few takes: ``onboard.open_set``'s rule (the
+    shots' spread shrunk towards the model's typical spread, the model's negatives bank, the nearest
+    other class), as training and ``bench open-set`` compute it.
 
-    - spread: for each shot, the squared distance to its nearest sibling shot (leave-one-out: how far a
-      new take of the same gesture may land from the stored ones); the threshold is 2 x the largest,
-      because three takes under-sample a person's variation;
-    - floored at ``floor``, the model's own median calibrated threshold, so a user who repeats a gesture
-      very precisely does not get a class that rejects every later take;
-    - capped at the squared distance from the shots to the nearest reference of any other class: a
-      window farther away than that is more likely something else (open set), and beyond it the
-      threshold would stop meaning anything.
-    """
+    Before (issue 12): 2 x the shots' spread, floored at the model's median threshold and capped only by
+    the other classes, so nothing kept a class from swallowing unknown gestures and everyday motion."""
     shots = np.asarray(shots, np.int8)
-    spread = 0
-    if len(shots) > 1:
-        d = sq_distances(shots, shots).astype(np.float64)
-        np.fill_diagonal(d, np.inf)
-        spread = int(d.min(axis=1).max())
-    threshold = max(2 * spread, floor)
-    if others:
-        nearest_other = int(sq_distances(shots, np.concatenate(others)).min())
-        threshold = min(threshold, max(nearest_other, floor // 2))
-    return int(threshold)
+    return class_threshold(shots, spread=shot_spread(shots), count=len(shots), typical=typical,
+                           others=np.concatenate(others) if others else None,
+                           bank=bank.embeddings if bank is not None else None, margin=margin)

@@ -38,9 +38,9 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "app"))
 
 from wandlab.dataset.folder import iter_folder  # noqa: E402
+from wandlab.ml import speech_model as sm  # noqa: E402
 from wandlab.ml import wakeword as ww  # noqa: E402
 from wandlab.onboard import audio_features as af  # noqa: E402
-from wandlab.ml import speech_model as sm  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 TRAIN_SETS = ("arabic_commands", "dspspeech20", "fsdd", "picovoice_wwb")
@@ -198,8 +198,6 @@ def features(clips: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
     return np.concatenate(out)
 
 
-
-
 # --- real corpora -----------------------------------------------------------------------------------
 
 
@@ -257,7 +255,7 @@ def training_set() -> tuple[list[np.ndarray], list[str], dict[str, int]]:
         doc = real_corpus(name)
         held = held_out_speakers(name, doc["speakers"])
         n0 = len(clips)
-        for clip, label, speaker in zip(unpack(doc), doc["labels"], doc["speakers"]):
+        for clip, label, speaker in zip(unpack(doc), doc["labels"], doc["speakers"], strict=True):
             if label in NOT_WORDS or speaker in held or len(clip) < 1600:
                 continue
             clips.append(clip)
@@ -307,13 +305,18 @@ def evaluate(embed_fn, name: str, shots: int = 3, max_neg: int = 400, seed: int 
     rng = np.random.default_rng(seed)
     pos, neg = [], []
     pairs = 0
-    groups = {(s, w): np.nonzero((spk == s) & (lab == w))[0] for s, w in set(zip(spk, lab)) if w not in NOT_WORDS}
+    groups = {
+        (s, w): np.nonzero((spk == s) & (lab == w))[0] for s, w in set(zip(spk, lab, strict=True)) if w not in NOT_WORDS
+    }
     groups = {k: v for k, v in groups.items() if k[0] and len(v) >= shots + 1}
     if not groups:
         # No speaker said a word shots + 1 times (wuw2: two takes per caller): enrol three callers'
         # takes of a word instead, which measures the word across speakers and recording conditions.
-        groups = {(f"any{i}", w): rng.permutation(np.nonzero(lab == w)[0])[:40]
-                  for w in sorted(set(lab) - set(NOT_WORDS)) for i in range(10)}
+        groups = {
+            (f"any{i}", w): rng.permutation(np.nonzero(lab == w)[0])[:40]
+            for w in sorted(set(lab) - set(NOT_WORDS))
+            for i in range(10)
+        }
     for (s, w), mine in sorted(groups.items()):
         pairs += 1
         enrol = rng.choice(mine, shots, replace=False)
@@ -372,8 +375,9 @@ def train(epochs: int, seed: int = 0) -> tuple[object, np.ndarray, dict[str, obj
         hist = head.fit(af.model_input(x)[..., None], y, batch_size=128, epochs=1, shuffle=True, verbose=0)
         line = f"epoch {epoch + 1}/{epochs} loss {hist.history['loss'][-1]:.3f} ({time.time() - t0:.0f} s)"
         if (epoch + 1) % 4 == 0 or epoch + 1 == epochs:
-            line += " " + json.dumps({n: round(evaluate(keras_embed_fn(embed), n)["tar_at_far1"], 3)
-                                      for n in ("arabic_commands", "wuw2")})
+            line += " " + json.dumps(
+                {n: round(evaluate(keras_embed_fn(embed), n)["tar_at_far1"], 3) for n in ("arabic_commands", "wuw2")}
+            )
         print(line, flush=True)
     calib = sm_subset(x, rng)
     meta = {"clips": counts, "classes": len(classes), "epochs": epochs, "train_seconds": round(time.time() - t0)}

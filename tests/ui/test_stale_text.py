@@ -109,7 +109,7 @@ def test_live_test_never_says_recognition_is_off_while_shown(qtbot: QtBot, windo
     page.status.setText = record  # type: ignore[method-assign]
     connect_virtual(qtbot, window)
     push_model(qtbot, window, image())  # a model arrives while the page is shown: it starts by itself
-    qtbot.waitUntil(lambda: page.recognising and "recognising" in page.status.text(), timeout=4000)
+    qtbot.waitUntil(lambda: page.recognising and "recognising" in page.status.text(), timeout=10000)
     assert seen and not [t for t in seen if "Recognition is off" in t], seen
 
 
@@ -119,7 +119,7 @@ def test_a_key_saved_replaces_no_key_mapped(qtbot: QtBot, window: MainWindow, tm
     page = window.live_test_page
     window.pages.setCurrentWidget(page)
     editor = page.hid_editor
-    qtbot.waitUntil(lambda: page.recognising and editor.table.rowCount() == 10 and not editor.busy, timeout=4000)
+    qtbot.waitUntil(lambda: page.recognising and editor.table.rowCount() == 10 and not editor.busy, timeout=10000)
     run_on_loop(qtbot, window, _clear_keys(editor))
     perform(qtbot, window, "circle")
     qtbot.waitUntil(lambda: bool(page.history) and page.history[0].accepted, timeout=6000)

@@ -92,6 +92,9 @@ def _mono_int16(block: Any) -> np.ndarray:
     return np.clip(np.rint(a.astype(np.float64)), -32768, 32767).astype(np.int16)
 
 
+FILE_WAIT_S = 1.0
+
+
 class MicSource:
     """16 kHz int16 samples on demand from an iterator of blocks; see the module docstring.
 
@@ -133,6 +136,10 @@ class MicSource:
     def read(self, n: int, wait_s: float = 0.0) -> np.ndarray:
         """The next ``n`` samples; silence where none have arrived (never blocks unless ``wait_s``)."""
         out = np.zeros(n, dtype=np.int16)
+        if not self.live and n > 0:
+            # A file is not real time: its reader thread falling behind (a busy PC) must not turn the
+            # recording into silence, so wait for it; only a live device plays silence when it runs dry.
+            wait_s = max(wait_s, FILE_WAIT_S)
         with self._cond:
             need = max(self._prime, n) if self._priming else n
             if wait_s > 0:
@@ -293,7 +300,7 @@ def list_microphones() -> list[Microphone]:
 def find_microphone(device: str, mics: list[Microphone]) -> Microphone:
     """``device``: "" or "default" (the system's default input), an index, or part of a name."""
     if not mics:
-        raise MicrophoneError("this computer has no audio input device")
+        raise MicrophoneError("no microphone to use: this computer has no audio input device")
     wanted = device.strip()
     if wanted in ("", "default"):
         return mics[0]

@@ -49,7 +49,9 @@ def test_the_virtual_wand_says_the_word_three_times_and_keeps_it(tmp_path, capsy
     assert "0 wake words" in capsys.readouterr().out
 
 
-def test_three_wav_files_enrol_a_word(tmp_path, capsys):
+def test_three_wav_files_enrol_a_word(tmp_path, capsys, monkeypatch):
+    # Without --project the takes go where gesture enrolment keeps them: the default project.
+    monkeypatch.setattr("wandlab.commands.record.DEFAULT_PROJECT", tmp_path / "default-project")
     paths = []
     rng = np.random.default_rng(0)
     for take in range(3):
@@ -63,6 +65,11 @@ def test_three_wav_files_enrol_a_word(tmp_path, capsys):
         paths.append(str(path))
     assert main(["enroll-word", "--port", "virtual:", "--label", WORD, "--wav", *paths]) == 0
     assert f"'{WORD}' is word 0 on the board" in capsys.readouterr().out
+    with Project.open(tmp_path / "default-project") as p:
+        assert p.label_counts() == {WORD: 3}
+    assert main(["enroll-word", "--port", "virtual:", "--label", WORD, "--wav", *paths, "--no-save"]) == 0
+    with Project.open(tmp_path / "default-project") as p:
+        assert p.label_counts() == {WORD: 3}  # --no-save kept nothing more
 
 
 @pytest.mark.parametrize(

@@ -37,7 +37,9 @@ def register(sub: Any) -> None:
         "--key", help="what the board presses when it hears the word, e.g. Space, Ctrl+Shift+B, Play/Pause, mouse left"
     )
     e.add_argument("--sensitivity", type=float, default=0.5, help="0 strict .. 1 lenient (default 0.5)")
-    e.add_argument("--project", metavar="DIR", help="keep the three takes in this project as audio samples")
+    e.add_argument("--project", metavar="DIR", help="keep the three takes in this project as audio samples "
+                   "(default: ~/Wandlab/default-project, as gesture enrolment does)")
+    e.add_argument("--no-save", action="store_true", help="do not keep the takes in a project")
     e.set_defaults(func=_enroll_word)
 
     w = sub.add_parser("words", help="list the board's wake words, or clear one")
@@ -62,6 +64,7 @@ async def _enroll(args: argparse.Namespace) -> int:
     from wandlab.board.client import BoardClient
     from wandlab.board.controller import get_hid_map
     from wandlab.board.hid_parse import parse_action
+    from wandlab.commands.record import DEFAULT_PROJECT
     from wandlab.flows.connect import open_link
     from wandlab.flows.enroll_word import WordStep, enroll_word, read_takes, record_takes
     from wandlab.ml.wakeword import EnrollmentError
@@ -88,8 +91,10 @@ async def _enroll(args: argparse.Namespace) -> int:
                     await _request_sim(client, SimSay(args.label))
 
             takes = await record_takes(client, args.label, show, say=say)
+        # The user's three takes are kept unless asked not to: the same default as gesture enrolment.
+        project = None if args.no_save else (args.project or DEFAULT_PROJECT)
         done = await enroll_word(
-            client, args.label, takes, show, sensitivity=args.sensitivity, action=action, project=args.project
+            client, args.label, takes, show, sensitivity=args.sensitivity, action=action, project=project
         )
         if done.action is not None and not (await get_hid_map(client)).enabled:
             print(HID_OFF_NOTE)

@@ -23,9 +23,17 @@ class PtyPort : public board::ByteSink {
   PtyPort(const PtyPort&) = delete;
   PtyPort& operator=(const PtyPort&) = delete;
 
-  // Opens a raw pseudo-terminal; false (and *error says why) if the system has none to give.
-  bool open(std::string* error);
-  const std::string& slave_path() const { return slave_path_; }
+  // A stable name for the port, like /dev/serial/by-id: a symlink to the current /dev/pts/N, so the host
+  // finds the board again after unplug() although the kernel hands out a new pty. Set before plug_in().
+  void set_link_path(const std::string& path) { link_path_ = path; }
+  bool has_link() const { return !link_path_.empty(); }
+  // Opens a raw pseudo-terminal (and points the link at it); false (and *error says why) if it cannot.
+  bool plug_in(std::string* error);
+  // Cable out: the host's port hangs up and the link vanishes; bytes not yet sent are lost.
+  void unplug();
+  bool plugged() const { return master_ >= 0; }
+  // What the host opens: the link, or /dev/pts/N without one.
+  const std::string& host_path() const { return link_path_.empty() ? slave_path_ : link_path_; }
   int master_fd() const { return master_; }
 
   // Whatever the host sent (up to `capacity` bytes); 0 if nothing is waiting.
@@ -40,6 +48,7 @@ class PtyPort : public board::ByteSink {
   int master_ = -1;
   int slave_ = -1;  // held open so the master never reads EIO while no host has the port open
   std::string slave_path_;
+  std::string link_path_;
   uint8_t buffer_[kBufferBytes];
   size_t pending_ = 0;
 };

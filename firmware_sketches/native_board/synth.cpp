@@ -46,5 +46,15 @@ int16_t audio_sample(uint32_t index, uint32_t seed) {
   return counts(hum + 0.003 * noise(index, seed, 9), 1.0f / 32768.0f);
 }
 
+size_t SynthSource::read_imu(int16_t* out, size_t frames) {
+  for (size_t i = 0; i < frames; ++i) imu_sample(imu_index_++, imu_rate_, axes_, scale_, seed_, out + i * axes_);
+  return frames;
+}
+
+size_t SynthSource::read_audio(int16_t* out, size_t count) {
+  for (size_t i = 0; i < count; ++i) out[i] = audio_sample(audio_index_++, seed_);
+  return count;
+}
+
 }  // namespace native
 }  // namespace wandlab

@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "sample_source.h"
+
 namespace wandlab {
 namespace native {
 
@@ -18,6 +20,28 @@ struct ImuScale {
 void imu_sample(uint32_t index, uint16_t rate_hz, size_t axes, ImuScale scale, uint32_t seed, int16_t* out);
 // Audio sample `index` at 16 kHz.
 int16_t audio_sample(uint32_t index, uint32_t seed);
+
+// The functions above as the sensors' source (--feed synth): always ready, counted from each start.
+class SynthSource : public SampleSource {
+ public:
+  SynthSource(size_t axes, ImuScale scale, uint32_t seed) : axes_(axes), scale_(scale), seed_(seed) {}
+
+  void imu_started(uint16_t rate_hz) override {
+    imu_rate_ = rate_hz;
+    imu_index_ = 0;
+  }
+  size_t read_imu(int16_t* out, size_t frames) override;
+  void audio_started() override { audio_index_ = 0; }
+  size_t read_audio(int16_t* out, size_t count) override;
+
+ private:
+  size_t axes_;
+  ImuScale scale_;
+  uint32_t seed_;
+  uint16_t imu_rate_ = 100;
+  uint32_t imu_index_ = 0;
+  uint32_t audio_index_ = 0;
+};
 
 }  // namespace native
 }  // namespace wandlab

@@ -1,18 +1,21 @@
 """The app reaches the C++ firmware's board logic (firmware_sketches/native_board) as it reaches a USB
 board: ``virtual:?firmware=native`` builds it with make + g++, runs it on a pseudo-terminal and opens
-it through the normal SerialLink; the client handshakes and streams IMU + audio without loss."""
+it through the normal SerialLink; the client handshakes and streams IMU + audio without loss. With
+``feed=synth`` the board keeps its own C++ synthesis; the board layer's host tests pass under ASan +
+UBSan. (The Python feeder's samples and Sim* requests: test_native_feeder.py.)"""
 
 from __future__ import annotations
 
 import asyncio
+import subprocess
 
 import numpy as np
 import pytest
 
 from wandlab.board.client import BoardClient
-from wandlab.errors import LinkError
+from wandlab.errors import BoardError, LinkError
 from wandlab.flows.connect import open_link
-from wandlab.protocol import ButtonEvent, SensorKind, SimButton
+from wandlab.protocol import ButtonEvent, SensorKind, SimButton, SimPerform
 from wandlab.virtual import native_board
 
 pytestmark = pytest.mark.skipif(native_board.missing_tools() is not None,
@@ -60,8 +63,40 @@ def test_client_handshakes_and_streams_imu_and_audio_without_loss() -> None:
     run(main())
 
 
+def test_feed_synth_keeps_the_boards_own_synthesis() -> None:
+    async def main() -> np.ndarray:
+        async with BoardClient(open_link("virtual:?firmware=native&feed=synth&seed=2"), reconnect=False) as client:
+            imu: list[np.ndarray] = []
+            client.on_block(lambda block: imu.append(block.data) if block.sensor == "imu" else None)
+            await client.start_stream(imu=True)
+            await asyncio.sleep(0.5)
+            # Nobody to act it out: the core's answer for a board that does not simulate.
+            with pytest.raises(BoardError, match="SimPerform scripts the virtual wand.*unsupported"):
+                await client.request(SimPerform("circle"))
+            await client.stop_stream()
+            assert client.counters.lost == 0
+            return np.concatenate(imu)
+
+    imu = run(main())
+    # synth.cpp: 1 g on z, a slow sway of a few deg/s.
+    assert len(imu) >= 40
+    assert 0.9 < float(np.linalg.norm(imu[:, :3], axis=1).mean()) < 1.1 and np.abs(imu[:, 3:]).max() < 6
+
+
+def test_the_board_layer_host_tests_pass_under_sanitizers() -> None:
+    # tests/test_sensors.cpp: sensors run for the board or the host, a late feed is covered, clock wrap.
+    result = subprocess.run(["make", "-C", str(native_board.SOURCE_DIR), "test", "SAN=1"], capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert "test_sensors: all checks passed" in result.stdout
+
+
 def test_bad_options_are_refused_before_anything_starts() -> None:
     with pytest.raises(LinkError, match="rate"):
         open_link("virtual:?firmware=native&rate=fast")
+    with pytest.raises(LinkError, match="feed=wav: use python"):
+        open_link("virtual:?firmware=native&feed=wav")
+    with pytest.raises(LinkError, match="person"):
+        open_link("virtual:?firmware=native&person=x")
     with pytest.raises(LinkError, match="firmware=rust"):
         open_link("virtual:?firmware=rust")

@@ -32,9 +32,6 @@ from wandlab.protocol import (
     SensorKind,
     Sensors,
     SimButton,
-    SimPerform,
-    SimPerson,
-    SimSay,
     SimUnplug,
     StreamStart,
     StreamStats,
@@ -56,13 +53,11 @@ from wandlab.virtual.image_check import check_image, fit_text
 from wandlab.virtual.mic_source import open_microphone
 from wandlab.virtual.model_store import ModelStore
 from wandlab.virtual.recognizer import BoardRecognizer
+from wandlab.virtual.sim_sensors import ACCEL_SCALE, AUDIO_RATE_HZ, GYRO_SCALE, SimSensors
 from wandlab.virtual.word_detector import BoardWords
 
-AUDIO_RATE_HZ = 16_000
 AUDIO_BLOCK = 256  # 16 ms: small enough for a live level meter, big enough to keep framing cheap
 IMU_RATES_HZ = (25, 50, 100, 200, 400)
-ACCEL_SCALE = ACCEL_RANGE_G / 32768.0
-GYRO_SCALE = GYRO_RANGE_DPS / 32768.0
 ARENA_BYTES = 64 * 1024
 
 
@@ -97,8 +92,8 @@ class VirtualBoard:
         self.config = config or VirtualWandConfig()
         uid = hashlib.sha1(f"{self.config.name}/{self.config.seed}".encode()).hexdigest()[:12]
         self.uid = uid
-        self.motion = MotionSynth(self.config.imu_rate_hz, self.config.person, self.config.seed)
-        self.audio = AudioSynth(AUDIO_RATE_HZ, self.config.person, self.config.seed)
+        # The hand and the room (shared with the native board's feeder, native_feeder.py).
+        self.senses = SimSensors(self.config.imu_rate_hz, self.config.axes, self.config.person, self.config.seed)
         if self.config.microphone is not None:
             self.audio.set_source(open_microphone(self.config.microphone))
         self.imu: _Stream | None = None
@@ -121,6 +116,14 @@ class VirtualBoard:
         self.brain.outbox += self._sync_model()
         # Called after ForgetHosts emptied the bond file: a BLE server drops the links those bonds protected.
         self.bonds_forgotten: list[Callable[[], None]] = []
+
+    @property
+    def motion(self) -> MotionSynth:
+        return self.senses.motion
+
+    @property
+    def audio(self) -> AudioSynth:
+        return self.senses.audio
 
     def _check_image(self, blob: bytes) -> str:
         return check_image(blob, self.config.arena_bytes)
@@ -210,8 +213,7 @@ class VirtualBoard:
             if rate not in IMU_RATES_HZ:
                 rates = ", ".join(map(str, IMU_RATES_HZ))
                 return [Error(seq, ErrorCode.BAD_ARGUMENT, f"IMU rate {rate} Hz not supported ({rates})")]
-            if rate != self.motion.rate_hz:
-                self.motion = MotionSynth(rate, self.config.person, self.config.seed)
+            self.senses.set_imu_rate(rate)
             # ~25 blocks per second whatever the rate keeps latency and framing overhead balanced.
             self.imu = _Stream(rate, max(1, rate // 25), now)
         if message.sensors & Sensors.AUDIO:
@@ -221,14 +223,8 @@ class VirtualBoard:
 
     def _simulate(self, seq: int, message: Message) -> list[Message]:
         try:
-            if isinstance(message, SimPerform):
-                self.motion.perform(message.gesture)
-            elif isinstance(message, SimSay):
-                self.audio.say(message.text)
-            elif isinstance(message, SimPerson):
-                self.config.person = message.person
-                self.motion.set_person(message.person)
-                self.audio.set_person(message.person)
+            if self.senses.script(message):  # SimPerform, SimSay, SimPerson
+                self.config.person = self.senses.person
             elif isinstance(message, SimButton):
                 return [Ack(seq), ButtonEvent(message.button, 1), ButtonEvent(message.button, 0)]
             elif isinstance(message, SimUnplug):
@@ -288,12 +284,11 @@ class VirtualBoard:
         return out + self.brain.tick(now)
 
     def _scale(self) -> np.ndarray:
-        return np.array([ACCEL_SCALE] * 3 + [GYRO_SCALE] * (self.config.axes - 3))
+        return self.senses.scale
 
     def _read_imu(self, n: int) -> np.ndarray:
         """The next ``n`` samples as the IMU's int16 counts (what firmware reads, and all it sees)."""
-        values = self.motion.next(n)[:, : self.config.axes]
-        return np.clip(np.round(values / self._scale()), -32768, 32767).astype(np.int16)
+        return self.senses.read_imu(n)
 
     def _imu_block(self, imu: _Stream, now: float) -> tuple[ImuBlock, list[Message]]:
         counts = self._read_imu(imu.block)

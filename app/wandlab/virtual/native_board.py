@@ -2,27 +2,42 @@
 native_sim) and reached through a plain SerialLink on its pseudo-terminal.
 
 Where ``virtual:`` runs the Python board (``board.py``), this runs ``wandlab_core``'s ``Board`` from
-``firmware_sketches/native_board`` - the code that runs on the XIAO - with synthetic sensors. It needs
-the source tree and g++ + make: the first open builds it (``make``, seconds; later opens find it
-current). Options: ``virtual:?firmware=native&rate=400&axes=6&seed=1``.
+``firmware_sketches/native_board`` - the code that runs on the XIAO. Its sensors play what the Python
+virtual wand synthesizes: a NativeFeeder thread in this process (``native_feeder.py``) writes the same
+motion and speech ``virtual:`` streams (same ``seed``, same samples) into a pipe ahead of the board's
+sensors, and acts out the SimPerform / SimSay / SimPerson requests the board forwards to it. SimButton
+and SimUnplug the board does itself (the port vanishes and comes back under the same name).
+
+Options: ``virtual:?firmware=native&rate=400&axes=6&seed=1&person=0&feed=python``; ``feed=synth`` drops
+the feeder and keeps the board's own simple C++ synthesis (a wand lying still; Sim* requests other than
+SimButton and SimUnplug are then UNSUPPORTED). It needs the source tree and g++ + make: the first open
+builds it (``make``, seconds; later opens find it current).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
+import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
+from typing import IO
 
 from wandlab.errors import LinkError
 from wandlab.link.base import StreamLink
 from wandlab.link.serial_link import SerialLink
+from wandlab.virtual.native_feeder import NativeFeeder
+from wandlab.virtual.sim_sensors import SimSensors
 
 SOURCE_DIR = Path(__file__).resolve().parents[3] / "firmware_sketches" / "native_board"
 EXECUTABLE = SOURCE_DIR / "build" / "wandlab_native_board"
 BUILD_TIMEOUT_S = 300
 START_TIMEOUT_S = 10.0
+FEEDS = ("python", "synth")
+_ports = itertools.count()
 
 
 def missing_tools() -> str | None:
@@ -52,7 +67,7 @@ def build() -> Path:
 
 
 def command(options: dict[str, str]) -> list[str]:
-    """The native board's command line for a spec's options."""
+    """The native board's command line for a spec's options (the feed's pipes and port name come later)."""
     args = [str(EXECUTABLE), "--exit-with-stdin"]
     for option, flag in (("rate", "--rate"), ("axes", "--axes"), ("seed", "--seed")):
         if option in options:
@@ -60,33 +75,91 @@ def command(options: dict[str, str]) -> list[str]:
             if not value.isdigit():
                 raise LinkError(f"virtual:?firmware=native&{option}={value}: give a number")
             args += [flag, value]
+    if not options.get("person", "0").isdigit():
+        raise LinkError(f"virtual:?firmware=native&person={options['person']}: give a number")
+    if options.get("feed", "python") not in FEEDS:
+        raise LinkError(f"virtual:?firmware=native&feed={options['feed']}: use python (the virtual wand's "
+                        "motion and speech) or synth (the board's own C++ synthesis)")
     return args
 
 
+def _port_path() -> Path:
+    """A stable name for the board's pty (it gets a new /dev/pts/N after a SimUnplug), like pty_server's."""
+    base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
+    return Path(base) / f"wandlab-native-board-{os.getpid()}-{next(_ports)}"
+
+
 class NativeBoardProcess:
-    """Builds (if needed) and runs the native board; it exits when this process closes its stdin."""
+    """Builds (if needed) and runs the native board and its feeder; the board exits when this process
+    closes its stdin, and the feeder when the board has gone."""
 
     def __init__(self, options: dict[str, str] | None = None) -> None:
         self.options = dict(options or {})
         self.process: subprocess.Popen[str] | None = None
+        self.feeder: NativeFeeder | None = None
         self.spec = ""
+        self._stderr: IO[bytes] | None = None
+        self._said = ""  # the stderr of a board that has stopped
 
     def start(self) -> str:
         """Start it (once); returns the ``serial:`` spec of its port."""
         if self.process is not None and self.process.poll() is None:
             return self.spec
-        args = command(self.options)
+        args = command(self.options) + ["--port-path", str(_port_path())]
         build()
-        process = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   text=True)
+        feeder: NativeFeeder | None = None
+        board_fds: tuple[int, ...] = ()
+        if self.options.get("feed", "python") == "python":
+            feeder, board_fds = self._feeder()
+            args += ["--feed-fd", str(board_fds[0]), "--request-fd", str(board_fds[1])]
+        # stderr to a file, not a pipe nobody reads once the board runs: a full pipe would stall it.
+        self._keep_stderr()
+        self._stderr = tempfile.TemporaryFile()
+        try:
+            process = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
+                                       text=True, pass_fds=board_fds)
+        finally:
+            for fd in board_fds:
+                os.close(fd)  # the board's ends are the board's now
+            if feeder is not None:
+                feeder.start()  # if the board did not start, the feeder reads end of file and ends
         assert process.stdout is not None
         line = process.stdout.readline().strip()
         if not line.startswith("serial:"):
             process.kill()
-            _, err = process.communicate(timeout=5)
-            raise LinkError(f"the native board did not start: {(err or line).strip()[-300:] or 'no output'}")
-        self.process, self.spec = process, line
+            process.communicate(timeout=5)
+            if feeder is not None:
+                feeder.stop()
+            self._keep_stderr()
+            said = (self._said or line).strip()[-300:]
+            raise LinkError(f"the native board did not start: {said or 'no output'}")
+        self.process, self.feeder, self.spec = process, feeder, line
         return line
+
+    def _feeder(self) -> tuple[NativeFeeder, tuple[int, int]]:
+        """The feeder and the board's ends of its two pipes (samples to the board, requests from it)."""
+        try:
+            senses = SimSensors(int(self.options.get("rate", 100)), int(self.options.get("axes", 6)),
+                                int(self.options.get("person", 0)), int(self.options.get("seed", 0)))
+        except ValueError as exc:
+            raise LinkError(f"bad native board option: {exc}") from None
+        samples_read, samples_write = os.pipe()
+        requests_read, requests_write = os.pipe()
+        return NativeFeeder(samples_write, requests_read, senses), (samples_read, requests_write)
+
+    def stderr_text(self) -> str:
+        """What the board has written on stderr so far (its complaints: underruns, a feeder gone)."""
+        if self._stderr is None:
+            return self._said
+        self._stderr.seek(0)
+        return self._stderr.read().decode(errors="replace")
+
+    def _keep_stderr(self) -> None:
+        """Read the last board's stderr and let go of its file."""
+        if self._stderr is not None:
+            self._said = self.stderr_text()
+            self._stderr.close()
+            self._stderr = None
 
     def stop(self) -> None:
         process, self.process = self.process, None
@@ -100,9 +173,11 @@ class NativeBoardProcess:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
-        for stream in (process.stdout, process.stderr):
-            if stream is not None:
-                stream.close()
+        if process.stdout is not None:
+            process.stdout.close()
+        self._keep_stderr()
+        if self.feeder is not None:
+            self.feeder.stop()  # the board's exit closed the pipes: it ends at once
 
 
 class NativeBoardLink(StreamLink):

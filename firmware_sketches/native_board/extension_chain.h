@@ -1,0 +1,47 @@
+// Several BoardExtensions behind the Board's one extension pointer. Each request the core does not
+// handle is offered to them in the order they were added until one takes it; each handles only its
+// own messages (the native board's controls, the simulation forwarder, a model store or recogniser
+// later) and returns false for everything else, so adding one never changes what the others do.
+#pragma once
+
+#include <cstddef>
+
+#include "board.h"
+
+namespace wandlab {
+namespace native {
+
+class ExtensionChain : public board::BoardExtension {
+ public:
+  static constexpr size_t kMaxExtensions = 4;
+
+  // False if the chain is full.
+  bool add(board::BoardExtension& extension) {
+    if (count_ == kMaxExtensions) return false;
+    extensions_[count_++] = &extension;
+    return true;
+  }
+
+  bool on_request(const protocol::Packet& packet, board::Board& board) override {
+    for (size_t i = 0; i < count_; ++i) {
+      if (extensions_[i]->on_request(packet, board)) return true;
+    }
+    return false;
+  }
+
+  // The first non-empty one: only a model store has a model.
+  const char* active_model_id() const override {
+    for (size_t i = 0; i < count_; ++i) {
+      const char* id = extensions_[i]->active_model_id();
+      if (id != nullptr && id[0] != '\0') return id;
+    }
+    return "";
+  }
+
+ private:
+  board::BoardExtension* extensions_[kMaxExtensions] = {};
+  size_t count_ = 0;
+};
+
+}  // namespace native
+}  // namespace wandlab

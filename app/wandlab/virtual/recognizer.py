@@ -94,7 +94,7 @@ class BoardRecognizer:
                 self.image, self.problem = loaded.image, ""
             except ModelError as exc:
                 self.problem = f"the active model cannot run here: {exc}"
-        logs: list[Message] = [Log(int(LogLevel.WARNING), n) for n in self.refs.set_model(self.image, key)]
+        logs: list[Message] = [Log(int(LogLevel.WARNING), fit_text(n)) for n in self.refs.set_model(self.image, key)]
         if self.problem and blob is not None:
             logs.append(Log(int(LogLevel.WARNING), fit_text(f"{self.problem}; recognition is off")))
         if self.image is None:

@@ -116,6 +116,7 @@ void Board::disconnected() {
   stop_audio();
   in_session_ = false;
   decoder_.drop_partial_frame();
+  if (extension_ != nullptr) extension_->session_ended();
 }
 
 void Board::reply_error(uint16_t ref_seq, wp::ErrorCode code, const char* text) {
@@ -157,6 +158,7 @@ wp::Info Board::info() const {
   info.free_ram_bytes = sensors_.free_ram_bytes();
   info.active_model_id = wp::Str::of(extension_ != nullptr ? extension_->active_model_id() : "");
   info.battery_percent = sensors_.battery_percent();
+  if (extension_ != nullptr) extension_->describe(&info);
   return info;
 }
 
@@ -198,6 +200,7 @@ void Board::on_hello(const wp::Packet& packet) {
   stop_imu();
   stop_audio();
   in_session_ = true;
+  if (extension_ != nullptr) extension_->session_ended();
   send(info());
 }
 
@@ -286,6 +289,9 @@ void Board::on_other(const wp::Packet& packet) {
     return reply_error(packet.seq, wp::ErrorCode::kUnknownMessage, text.c_str());
   }
   if (error != wp::WireError::kOk) {
+    if (direction == Direction::kToBoard && extension_ != nullptr && extension_->on_malformed(packet, error, *this)) {
+      return;
+    }
     describe_malformed(packet, error, &text);
     return reply_error(packet.seq, wp::ErrorCode::kBadArgument, text.c_str());
   }

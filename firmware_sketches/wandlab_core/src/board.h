@@ -55,6 +55,19 @@ class BoardExtension {
   // lets the core answer Error UNSUPPORTED.
   virtual bool on_request(const protocol::Packet& packet, Board& board) = 0;
   virtual const char* active_model_id() const { return ""; }
+  // Info's model and class fields (model_slots, max_model_bytes, arena_bytes, enrolled_labels):
+  // Board::info() fills the rest from the description first.
+  virtual void describe(protocol::Info* info) const { (void)info; }
+  // A new host session (Hello) or the host went away (disconnected()): what that host started ends.
+  virtual void session_ended() {}
+  // A request whose payload does not decode: true if the extension answered it (a limit the C++
+  // structs have and the Python messages do not); false lets the core answer BAD_ARGUMENT.
+  virtual bool on_malformed(const protocol::Packet& packet, protocol::WireError error, Board& board) {
+    (void)packet;
+    (void)error;
+    (void)board;
+    return false;
+  }
 
  protected:
   ~BoardExtension() = default;

@@ -1,7 +1,8 @@
 // Several BoardExtensions behind the Board's one extension pointer. Each request the core does not
 // handle is offered to them in the order they were added until one takes it; each handles only its
-// own messages (the native board's controls, the simulation forwarder, a model store or recogniser
-// later) and returns false for everything else, so adding one never changes what the others do.
+// own messages (the native board's controls, the simulation forwarder, the recogniser) and returns
+// false for everything else, so adding one never changes what the others do. The other hooks (Info's
+// fields, a session's end) go to all of them.
 #pragma once
 
 #include <cstddef>
@@ -27,6 +28,22 @@ class ExtensionChain : public board::BoardExtension {
       if (extensions_[i]->on_request(packet, board)) return true;
     }
     return false;
+  }
+
+  bool on_malformed(const protocol::Packet& packet, protocol::WireError error, board::Board& board) override {
+    for (size_t i = 0; i < count_; ++i) {
+      if (extensions_[i]->on_malformed(packet, error, board)) return true;
+    }
+    return false;
+  }
+
+  // Each in turn: each fills only its own fields (the recogniser: model slots, budgets, labels).
+  void describe(protocol::Info* info) const override {
+    for (size_t i = 0; i < count_; ++i) extensions_[i]->describe(info);
+  }
+
+  void session_ended() override {
+    for (size_t i = 0; i < count_; ++i) extensions_[i]->session_ended();
   }
 
   // The first non-empty one: only a model store has a model.

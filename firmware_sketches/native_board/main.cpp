@@ -2,10 +2,12 @@
 // Zephyr's native_sim. It serves the real protocol on a pseudo-terminal, so the app and its tests reach
 // the C++ board exactly as they reach a USB board. Its sensors play what the Python virtual wand
 // synthesizes, fed through two pipes (--feed-fd/--request-fd, feed_records.h), or, without a feeder,
-// the simple C++ synthesis of synth.h.
+// the simple C++ synthesis of synth.h. The recogniser (wandlab_core's Recognizer: model slots, TFLM,
+// the motion segmenter, the class table, enrollment, the HID map) listens to every IMU frame and keeps
+// its flash in a state directory (file_flash.h, state_dir.h).
 //
 //   wandlab_native_board [--rate HZ] [--axes 3|6] [--seed N] [--name NAME] [--port-path LINK]
-//                        [--feed-fd N --request-fd M] [--exit-with-stdin]
+//                        [--feed-fd N --request-fd M] [--state-dir DIR] [--exit-with-stdin]
 //
 // Prints the port's link spec ("serial:/dev/pts/7", or serial:LINK with --port-path) on the first
 // line of stdout once the port is ready (and, with a feeder, once the feeder has filled the sensors'
@@ -27,11 +29,16 @@
 #include "extension_chain.h"
 #include "fed_source.h"
 #include "feed_link.h"
+#include "file_flash.h"
 #include "firmware_version.h"
+#include "hid_press_log.h"
 #include "monotonic_clock.h"
 #include "pty_port.h"
+#include "recognizer.h"
+#include "recognizer_tap.h"
 #include "sensors.h"
 #include "sim_forwarder.h"
+#include "state_dir.h"
 #include "synth.h"
 
 namespace wb = wandlab::board;
@@ -45,6 +52,15 @@ constexpr int kTickMs = 2;
 constexpr uint64_t kPrimeTimeoutUs = 5000000;
 constexpr uint64_t kUnderrunReportUs = 1000000;
 
+// What the XIAO nRF52840 Sense gives a model (recognizer.h): two 256 KB slots in flash (the app area
+// holds them and the firmware), a 16 KB RAM copy of the TFLM section and an 8 KB tensor arena. The
+// segment buffer is sized for the native board's highest IMU rate.
+constexpr size_t kSlotBytes = 256 * 1024;
+constexpr size_t kModelRamBytes = 16 * 1024;
+constexpr size_t kArenaBytes = 8 * 1024;
+constexpr int kMaxImuRateHz = 400;
+using Memory = wandlab::recognizer::RecognizerMemory<kModelRamBytes, kArenaBytes, kMaxImuRateHz, 6>;
+
 struct Options {
   uint16_t rate = 100;
   uint8_t axes = 6;
@@ -53,6 +69,7 @@ struct Options {
   std::string port_path;
   int feed_fd = -1;
   int request_fd = -1;
+  std::string state_dir;  // empty: a temporary one, removed at exit
   bool exit_with_stdin = false;
 };
 
@@ -74,6 +91,9 @@ bool parse(int argc, char** argv, Options* o) {
       o->feed_fd = std::atoi(argv[++i]);
     } else if (arg == "--request-fd" && has_value) {
       o->request_fd = std::atoi(argv[++i]);
+    } else if (arg == "--state-dir" && has_value) {
+      o->state_dir = argv[++i];
+      if (o->state_dir.empty()) return false;
     } else if (arg == "--exit-with-stdin") {
       o->exit_with_stdin = true;
     } else {
@@ -111,6 +131,23 @@ class UnderrunReport {
   uint64_t last_us_ = 0;
 };
 
+// What the board found at boot, on stderr (the host gets the slots' notes as Log WARNING).
+void say_boot(const wn::StateDir& state, const wn::FileFlash& flash, const wandlab::recognizer::Recognizer& r) {
+  std::fprintf(stderr, "wandlab_native_board: state in %s (%s)\n", state.path(),
+               state.kept() ? "kept: a restart on it is a power cycle" : "temporary: removed at exit");
+  if (flash.created() && flash.replaced_size() > 0) {
+    std::fprintf(stderr, "wandlab_native_board: %s had %zu bytes, not %zu (another slot size): erased\n",
+                 wn::kFlashFile, flash.replaced_size(), flash.file_bytes());
+  }
+  const wandlab::slots::ModelSlots& slots = r.slots();
+  for (size_t i = 0; i < slots.note_count(); ++i) std::fprintf(stderr, "wandlab_native_board: %s\n", slots.note(i));
+  const char* id = slots.active_model_id();
+  std::fprintf(stderr, "wandlab_native_board: %u model slots of %zu bytes, %zu-byte tensor arena; %s%s%s\n",
+               static_cast<unsigned>(wandlab::slots::kSlotCount), slots.max_model_bytes(), kArenaBytes,
+               id[0] != '\0' ? "active model " : "no model", id, r.model_ready() || id[0] == '\0' ? "" : " (cannot run)");
+  if (!r.model_ready() && id[0] != '\0') std::fprintf(stderr, "wandlab_native_board: %s\n", r.problem());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -118,7 +155,7 @@ int main(int argc, char** argv) {
   if (!parse(argc, argv, &options)) {
     std::fprintf(stderr,
                  "usage: %s [--rate 25|50|100|200|400] [--axes 3|6] [--seed N] [--name NAME] "
-                 "[--port-path LINK] [--feed-fd N --request-fd M] [--exit-with-stdin]\n",
+                 "[--port-path LINK] [--feed-fd N --request-fd M] [--state-dir DIR] [--exit-with-stdin]\n",
                  argv[0]);
     return 2;
   }
@@ -151,14 +188,41 @@ int main(int argc, char** argv) {
   wn::SampleSource& source = fed ? static_cast<wn::SampleSource&>(fed_source) : synth_source;
   static wn::NativeSensors sensors(clock, description, source);
 
-  // Requests the core leaves alone go down this chain; a model store or recogniser is added after these.
+  // The board's flash: model slots, its own classes and its HID map, in the state directory.
+  static wn::StateDir state;
+  static wn::FileFlash flash(kSlotBytes);
+  static wn::FileRecord refs_record;
+  static wn::FileRecord hid_record;
+  char flash_path[wn::kMaxPathBytes];
+  if (!state.open(options.state_dir.c_str()) || !state.file(wn::kFlashFile, flash_path, sizeof(flash_path)) ||
+      !flash.open(flash_path, state.kept()) || !refs_record.open(state.path(), wn::kRefsRecordFile, state.kept()) ||
+      !hid_record.open(state.path(), wn::kHidRecordFile, state.kept())) {
+    std::fprintf(stderr, "wandlab_native_board: %s\n",
+                 state.error()[0] != '\0' ? state.error()
+                 : flash.error()[0] != '\0' ? flash.error() : "the state directory's path is too long");
+    return 1;
+  }
+
+  static Memory memory;
+  static wandlab::recognizer::Recognizer recognizer(flash, clock, memory.memory(), description.imu_axes, &refs_record,
+                                                    &hid_record);
+  static wn::HidPressLog hid_press;
+  recognizer.set_press(&hid_press);
+  static wn::RecognizerTap tap(recognizer);
+  sensors.set_listener(&tap);
+
+  // Requests the core leaves alone go down this chain; each takes only its own families.
   static wn::BoardControls controls(port, clock);
   static wn::SimForwarder forwarder(feed, clock, fed);
   static wn::ExtensionChain extensions;
   extensions.add(controls);
   extensions.add(forwarder);
+  extensions.add(recognizer);
   static wb::Board board(description, port, clock, sensors, &extensions);
   forwarder.bind(board);
+  tap.bind(board);
+  recognizer.begin(board);  // reads and checks the slots, loads the active model; notes as Log too
+  say_boot(state, flash, recognizer);
   if (fed) {
     feed.attach(options.feed_fd, options.request_fd, fed_source, forwarder);
     fed_source.begin();
@@ -203,12 +267,16 @@ int main(int argc, char** argv) {
     for (size_t n = port.read(rx, sizeof(rx)); n > 0; n = port.read(rx, sizeof(rx))) board.receive(rx, n);
     controls.tick(board);
     forwarder.tick();
+    // The recogniser may want the IMU with nobody streaming (recognising, HID on, enrolling).
+    sensors.want(recognizer.wants_imu(), false);
     sensors.produce(board);
     if (fed) {
       fed_source.tick(clock.micros());
       underruns.check(sensors, board, clock.micros64());
     }
     board.poll();
+    tap.deliver();  // after the samples went out: decisions follow the samples they were made on
+    recognizer.poll(board);
     port.flush();
     feed.flush();
   }

@@ -1,5 +1,8 @@
 """Enrollment on the board: a gesture the model was never given becomes recognisable from three takes,
-without retraining; references and the HID map survive power cycles and model updates."""
+without retraining; references and the HID map survive power cycles and model updates.
+
+The tests over the pty run against the Python virtual wand and the C++ firmware as a Linux program (the
+native board, tests/board/boards.py) alike: the same requests, the same answers and texts."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
+from tests.board.boards import BOTH, spec
 from tests.virtual.gesture_models import SimBoard, gesture_bundle, image
 from wandlab.board import BoardClient
 from wandlab.board.controller import Recognition, get_hid_map, set_hid_map
@@ -19,7 +23,7 @@ from wandlab.errors import BoardError
 from wandlab.flows.connect import open_link
 from wandlab.onboard.board_image import pack
 from wandlab.onboard.open_set import shot_spread
-from wandlab.protocol import Log, SimPerform
+from wandlab.protocol import PROTOCOL_VERSION, Hello, Info, Log, SimPerform
 from wandlab.protocol.controller import NO_CLASS, InferenceEvent, RecognizeStart
 from wandlab.protocol.enroll import ALL_CLASSES, EnrollCancel, EnrollProgress, EnrollStart, EnrollState
 from wandlab.protocol.session import Ack, Error
@@ -72,11 +76,12 @@ def test_three_takes_enrolled_on_the_board_make_a_new_gesture_recognisable():
     assert hits["others taken for it"] <= 1  # measured: 0 of 30
 
 
-def test_enroll_over_the_pty_then_power_cycle_keeps_references_and_hid_map(tmp_path):
-    spec = f"virtual:?state={tmp_path}&person=7&seed=7"
+@BOTH
+def test_enroll_over_the_pty_then_power_cycle_keeps_references_and_hid_map(tmp_path, board):
+    link_spec = spec(board, state=tmp_path, person=7, seed=7)
 
     async def main():
-        async with BoardClient(open_link(spec)) as client:
+        async with BoardClient(open_link(link_spec)) as client:
             await push(client, image(drop=(NEW,)))
             progress = []
             async for p in enroll_gesture(client, NEW, shots=3):
@@ -92,7 +97,7 @@ def test_enroll_over_the_pty_then_power_cycle_keeps_references_and_hid_map(tmp_p
                     await asyncio.sleep(GAP_S)
                 decisions = live.drain()
             before = (await get_hid_map(client), refs)
-        async with BoardClient(open_link(spec)) as client:  # a fresh board from the same flash
+        async with BoardClient(open_link(link_spec)) as client:  # a fresh board from the same flash
             after = (await get_hid_map(client), await list_refs(client))
             info = client.info
         return progress, decisions, before, after, info
@@ -128,9 +133,44 @@ def test_take_timeout_cancel_busy_and_no_model_are_clear():
     assert "is 'circle'" in sim.send(EnrollStart(0, "wave", 3))[0].message
 
 
-def test_reference_upload_download_clear_round_trip():
+@BOTH
+def test_take_timeout_cancel_busy_and_no_model_are_clear_over_the_pty(board):
     async def main():
-        async with BoardClient(open_link("virtual:")) as client:
+        async with BoardClient(open_link(spec(board))) as client:
+            progress: list[EnrollProgress] = []
+            client.on_event(lambda m: progress.append(m) if isinstance(m, EnrollProgress) else None)
+            with pytest.raises(BoardError) as no_model:
+                await client.request(EnrollStart(ALL_CLASSES, "wave", 3))
+            await push(client, image())
+            await client.request(EnrollStart(ALL_CLASSES, "wave", 3, 600))
+            with pytest.raises(BoardError) as busy:
+                await client.request(EnrollStart(ALL_CLASSES, "other", 3))
+            await asyncio.sleep(1.0)  # the wand lies still: take 1 never comes
+            timed_out = list(progress)
+            await client.request(EnrollStart(ALL_CLASSES, "wave", 3))
+            await client.request(EnrollCancel())
+            await asyncio.sleep(0.1)
+            cancelled = progress[len(timed_out):]
+            with pytest.raises(BoardError) as taken:
+                await client.request(EnrollStart(0, "wave", 3))
+            info = await client.ask(Hello(PROTOCOL_VERSION, "wandlab"), Info)  # the board's labels now
+        return str(no_model.value), str(busy.value), timed_out, cancelled, str(taken.value), info
+
+    no_model, busy, timed_out, cancelled, taken, info = run(main())
+    assert "no model is active on the board" in no_model
+    assert busy.endswith("already enrolling 'wave'; cancel it first (busy)")
+    assert [EnrollState(p.state).name for p in timed_out] == ["WAITING", "FAILED"]
+    assert timed_out[-1].message == "no gesture within 0.6 s for take 1 of 3; nothing was stored"
+    assert [EnrollState(p.state).name for p in cancelled] == ["WAITING", "FAILED"]
+    assert cancelled[-1].message == "cancelled by the host"
+    assert "class 0 is 'circle'" in taken
+    assert "wave" not in info.enrolled_labels and "circle" in info.enrolled_labels
+
+
+@BOTH
+def test_reference_upload_download_clear_round_trip(board):
+    async def main():
+        async with BoardClient(open_link(spec(board))) as client:
             await push(client, image())
             backup = await download_refs(client)
             circle = embeddings_of(backup[0])
@@ -160,10 +200,11 @@ def other_dim_image() -> bytes:
     return pack(train_bundle(embedding_dim=16, epochs=1, takes=3, classes=3))
 
 
-def test_a_new_model_keeps_enrolled_classes_only_when_the_embedding_dim_matches(other_dim_image):
+@BOTH
+def test_a_new_model_keeps_enrolled_classes_only_when_the_embedding_dim_matches(other_dim_image, board):
     async def main():
         logs: list[str] = []
-        async with BoardClient(open_link("virtual:")) as client:
+        async with BoardClient(open_link(spec(board))) as client:
             client.on_event(lambda m: logs.append(m.text) if isinstance(m, Log) else None)
             await push(client, image(drop=(NEW,)), "without w")
             await upload_refs(client, 9, NEW, embeddings_of((await download_refs(client, 0))[0]), 3000.0)

@@ -18,8 +18,16 @@ from wandlab.flows.connect import open_link
 from wandlab.protocol import ButtonEvent, SensorKind, SimButton, SimPerform
 from wandlab.virtual import native_board
 
-pytestmark = pytest.mark.skipif(native_board.missing_tools() is not None,
-                                reason=f"cannot build the native board: {native_board.missing_tools()}")
+pytestmark = [
+    pytest.mark.skipif(native_board.missing_tools() is not None,
+                       reason=f"cannot build the native board: {native_board.missing_tools()}"),
+    pytest.mark.timeout(native_board.BUILD_TIMEOUT_S + 300),  # the first build may compile TFLM
+]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def built() -> None:
+    native_board.build()  # once, outside the conversation's own time limit
 
 
 def run(coro):  # type: ignore[no-untyped-def]
@@ -35,6 +43,9 @@ def test_client_handshakes_and_streams_imu_and_audio_without_loss() -> None:
         assert info.board_name == "Native board" and info.firmware_version.startswith("native-")
         assert [s.kind for s in info.sensors] == [SensorKind.ACCEL, SensorKind.GYRO, SensorKind.MICROPHONE]
         assert info.sensors[0].rate_hz == 100  # the rate option is the board's default rate
+        # The recogniser's budgets, as the XIAO's (main.cpp): two 256 KB slots, an 8 KB tensor arena.
+        assert (info.model_slots, info.max_model_bytes, info.arena_bytes) == (2, 256 * 1024, 8 * 1024)
+        assert info.active_model_id == "" and info.enrolled_labels == ()
 
         imu: list[np.ndarray] = []
         client.on_block(lambda block: imu.append(block.data) if block.sensor == "imu" else None)
@@ -85,10 +96,12 @@ def test_feed_synth_keeps_the_boards_own_synthesis() -> None:
 
 def test_the_board_layer_host_tests_pass_under_sanitizers() -> None:
     # tests/test_sensors.cpp: sensors run for the board or the host, a late feed is covered, clock wrap.
+    # tests/test_file_flash.cpp: the flash files keep NOR rules, records are replaced whole, state dirs.
     result = subprocess.run(["make", "-C", str(native_board.SOURCE_DIR), "test", "SAN=1"], capture_output=True,
                             text=True, timeout=300)
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     assert "test_sensors: all checks passed" in result.stdout
+    assert "test_file_flash: all passed" in result.stdout
 
 
 def test_bad_options_are_refused_before_anything_starts() -> None:

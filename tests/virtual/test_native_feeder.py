@@ -34,8 +34,11 @@ from wandlab.virtual.native_feeder import (
 )
 from wandlab.virtual.sim_sensors import ACCEL_SCALE, GYRO_SCALE, SimSensors
 
-pytestmark = pytest.mark.skipif(native_board.missing_tools() is not None,
-                                reason=f"cannot build the native board: {native_board.missing_tools()}")
+pytestmark = [
+    pytest.mark.skipif(native_board.missing_tools() is not None,
+                       reason=f"cannot build the native board: {native_board.missing_tools()}"),
+    pytest.mark.timeout(native_board.BUILD_TIMEOUT_S + 300),  # the first build may compile TFLM
+]
 
 SCALE = np.array([ACCEL_SCALE] * 3 + [GYRO_SCALE] * 3)
 

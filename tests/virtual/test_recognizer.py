@@ -1,5 +1,9 @@
 """The virtual wand recognises on its own: a pushed board image runs in TFLM on the board's own IMU
-stream, one decision per motion segment, keys pressed through the HID map."""
+stream, one decision per motion segment, keys pressed through the HID map.
+
+The statistics run on the Python board in simulated time; the tests over the pty run against it and
+against the C++ firmware as a Linux program (the native board, tests/board/boards.py), whose recogniser
+decides there."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
+from tests.board.boards import BOTH, NATIVE, native_hid_presses, spec
 from tests.virtual.gesture_models import SimBoard, gesture_bundle, image
 from wandlab.board import BoardClient
 from wandlab.board.controller import Recognition, enable_hid, get_hid_map, set_hid_map
@@ -112,13 +117,14 @@ def test_a_blob_that_is_not_a_board_image_is_refused_with_a_reason():
     assert isinstance(reply, Error) and "no model is active" in reply.message
 
 
-def test_recognition_over_the_pty_with_hid_map_round_trip():
+@BOTH
+def test_recognition_over_the_pty_with_hid_map_round_trip(board):
     blob = image()
     labels = gesture_bundle().labels
     takes = ["flick_left", "circle", "tap", "flick_right", "v"]
 
     async def main():
-        async with BoardClient(open_link("virtual:?person=6&seed=6")) as client:
+        async with BoardClient(open_link(spec(board, person=6, seed=6))) as client:
             async for _ in upload_model(client, blob, "gesture_accel"):
                 pass
             left = labels.index("flick_left")
@@ -152,3 +158,29 @@ def test_recognition_over_the_pty_with_hid_map_round_trip():
     assert all(e.latency_us > 0 and e.sample_index > 0 for e in events)
     reports = [m for m in decisions if isinstance(m, HidReport)]
     assert (labels.index("flick_left"), 0x50, 0) in {(r.class_id, r.code, r.sent) for r in reports}  # no BLE host
+
+
+@NATIVE
+def test_hid_enabled_native_board_recognises_over_the_pty_without_any_host_request(board):
+    """As test_hid_enabled_board_recognises_without_any_host_request, on the C++ board: HID on, nobody
+    streaming and no RecognizeStart, it samples its own IMU and presses the key itself, and the host hears
+    nothing (no events were asked for)."""
+    flick = gesture_bundle().labels.index("flick_right")
+
+    async def main():
+        link = open_link(spec(board, person=2, seed=2))
+        async with BoardClient(link) as client:
+            async for _ in upload_model(client, image(), "gesture_accel"):
+                pass
+            await set_hid_map(client, [HidAction(flick, ActionKind.KEY, 0x4F, 0)])
+            await enable_hid(client, True)
+            heard = []
+            client.on_event(lambda m: heard.append(m) if isinstance(m, (InferenceEvent, HidReport)) else None)
+            for _ in range(3):
+                await client.request(SimPerform("flick_right"))
+                await asyncio.sleep(GAP_S)
+            return heard, native_hid_presses(link)
+
+    heard, presses = run(main())
+    assert heard == []  # silent
+    assert presses >= 2  # ... but it pressed the key itself

@@ -3,8 +3,10 @@ board does with the model on its own.
 
 1. A fresh project with 8 gestures x 20 takes recorded from the virtual wand (people 1-4; auto-trimmed
    as the recorder stores them). Not timed: recording happens before the click.
-2. ``train_and_flash`` against a virtual wand served on a real pseudo-terminal (``virtual:`` link: the
-   wand runs in a thread of this process, the host side is pyserial). Timed per stage; total_s.
+2. ``train_and_flash`` against a virtual wand served on a real pseudo-terminal, timed per stage; total_s.
+   ``--board python`` (default): the Python virtual wand (``virtual:`` link, a thread of this process);
+   ``--board native``: the C++ firmware built as a Linux program (``virtual:?firmware=native``: the core's
+   model slots, TFLM and recogniser decide; the same synthesized sensors). The host side is pyserial.
 3. Board accuracy, in real time: the wand performs gestures (SimPerform) as people the training never
    saw (5-8); only the board's own InferenceEvents count. Right = the board accepted the gesture's class
    and nothing else; no accepted class, or another one = wrong.
@@ -31,6 +33,13 @@ TEST_PEOPLE = (5, 6, 7, 8)
 FIRST_EVENT_TIMEOUT_S = 4.5  # a take lasts up to ~2 s, then 0.3 s of stillness ends the segment
 SETTLE_S = 0.4  # after the decision: a late second segment would still be seen (and counted)
 IDLE_CYCLE_S = 3.0
+BOARDS = ("python", "native")
+
+
+def board_spec(board: str, person: int, seed: int) -> str:
+    """The link spec of the virtual wand the benchmark trains for and then tests."""
+    firmware = "firmware=native&" if board == "native" else ""
+    return f"virtual:?{firmware}person={person}&seed={seed}"
 
 
 def _configure(p: argparse.ArgumentParser) -> None:
@@ -40,6 +49,8 @@ def _configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--test-gestures", type=int, default=40, help="scripted gestures for board_accuracy")
     p.add_argument("--idle-seconds", type=float, default=90.0)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--board", choices=BOARDS, default="python",
+                   help="python: the Python virtual wand; native: the C++ firmware as a Linux program")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_main)
 
@@ -121,7 +132,7 @@ async def idle_triggers(client: Any, seconds: float) -> dict[str, Any]:
 
 
 async def run_benchmark(classes: int, takes: int, epochs: int | None, test_gestures: int, idle_seconds: float,
-                        seed: int, log: Any = None) -> dict[str, Any]:
+                        seed: int, log: Any = None, board: str = "python") -> dict[str, Any]:
     from wandlab.board.client import BoardClient
     from wandlab.dataset.project import Project
     from wandlab.flows.connect import open_link
@@ -136,7 +147,11 @@ async def run_benchmark(classes: int, takes: int, epochs: int | None, test_gestu
             t0 = time.perf_counter()
             add_virtual_takes(project, labels, takes, TRAIN_PEOPLE, seed)
             record_s = time.perf_counter() - t0
-            async with BoardClient(open_link(f"virtual:?person={TEST_PEOPLE[0]}&seed={seed + 11}"),
+            if board == "native":  # built before the clock starts, as a flashed board would be
+                from wandlab.virtual.native_board import build
+
+                await asyncio.to_thread(build)
+            async with BoardClient(open_link(board_spec(board, TEST_PEOPLE[0], seed + 11)),
                                    reconnect=False) as client:
                 report: dict[str, Any] = {}
                 async for event in train_and_flash(client, project, TrainFlashOptions(epochs=epochs, seed=seed)):
@@ -157,6 +172,7 @@ async def run_benchmark(classes: int, takes: int, epochs: int | None, test_gestu
                 result.update(await board_accuracy(client, labels, test_gestures, seed))
                 result.update(await idle_triggers(client, idle_seconds))
     result.update({
+        "board": board,
         "classes": classes, "takes_per_class": takes, "train_people": list(TRAIN_PEOPLE),
         "record_s_not_timed": round(record_s, 2), "time": "real time (no simulated clock)",
         "target_total_s_le_60": result["total_s"] <= 60,
@@ -171,14 +187,15 @@ def _main(args: argparse.Namespace) -> int:
 
     log = None if args.json else (lambda ev: print_event(ev, False))
     result = asyncio.run(run_benchmark(args.classes, args.takes, args.epochs, args.test_gestures,
-                                       args.idle_seconds, args.seed, log))
+                                       args.idle_seconds, args.seed, log, args.board))
     if args.json:
         print(json.dumps(result))
     else:
         print()
-        print_table(result.items(), f"train-and-flash: {args.classes} classes x {args.takes} takes, virtual wand")
+        wand = "native board (C++ firmware)" if args.board == "native" else "virtual wand"
+        print_table(result.items(), f"train-and-flash: {args.classes} classes x {args.takes} takes, {wand}")
     return 0
 
 
-add_benchmark("train-flash", "click to model active on the virtual wand, then the board's own accuracy "
-              "on unseen people and idle false triggers", _configure)
+add_benchmark("train-flash", "click to model active on the virtual wand (--board native: the C++ firmware), "
+              "then the board's own accuracy on unseen people and idle false triggers", _configure)

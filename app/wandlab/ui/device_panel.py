@@ -12,6 +12,7 @@ board (``TextBoardOffer``), and lists it so afterwards.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer
@@ -44,6 +45,18 @@ from wandlab.ui.wand_scan import WandScanner, scan_wands
 PortLister = Callable[[], list[tuple[str, str]]]
 VIRTUAL_ENTRIES = [(VIRTUAL_SPEC, "Virtual wand (simulated, USB)"),
                    (VIRTUAL_BLE_SPEC, "Virtual wand (simulated, Bluetooth)")]
+NATIVE_SPEC = "virtual:?firmware=native"  # the C++ firmware as a Linux program, on the same simulated sensors
+
+
+@functools.cache
+def virtual_entries() -> list[tuple[str, str]]:
+    """The virtual wands on offer: the C++ firmware's too where it can be built (a source tree, g++, make,
+    TFLM's sources); its first connection builds it, minutes the first time."""
+    from wandlab.virtual.native_board import missing_tools
+
+    native = [] if missing_tools() else [(NATIVE_SPEC, "Virtual wand (C++ firmware, USB)")]
+    return VIRTUAL_ENTRIES + native
+
 RESCAN_MS = 2000  # USB boards come and go; re-listing ports is a cheap sysfs read
 
 _STATE_TEXT = {
@@ -182,7 +195,7 @@ class DevicePanel(QWidget):
             entries.append((spec, f"{description} ({port})"))
             if port in self._text_boards:
                 entries.append((self._text_boards[port], _text_board_label(port)))
-        entries += VIRTUAL_ENTRIES
+        entries += virtual_entries()
         current = self.ports.currentData()
         if [self.ports.itemData(i) for i in range(self.ports.count())] != [s for s, _ in entries]:
             self.ports.clear()

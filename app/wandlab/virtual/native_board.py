@@ -1,28 +1,41 @@
-"""``virtual:?firmware=native``: the C++ firmware's board logic, built as a Linux program (like Zephyr's
-native_sim) and reached through a plain SerialLink on its pseudo-terminal.
+"""``virtual:?firmware=native``: the C++ firmware, built as a Linux program (like Zephyr's native_sim)
+and reached through a plain SerialLink on its pseudo-terminal.
 
-Where ``virtual:`` runs the Python board (``board.py``), this runs ``wandlab_core``'s ``Board`` from
-``firmware_sketches/native_board`` - the code that runs on the XIAO. Its sensors play what the Python
-virtual wand synthesizes: a NativeFeeder thread in this process (``native_feeder.py``) writes the same
-motion and speech ``virtual:`` streams (same ``seed``, same samples) into a pipe ahead of the board's
-sensors, and acts out the SimPerform / SimSay / SimPerson requests the board forwards to it. SimButton
-and SimUnplug the board does itself (the port vanishes and comes back under the same name).
+Where ``virtual:`` runs the Python board (``board.py``), this runs ``wandlab_core``'s ``Board`` and
+``Recognizer`` from ``firmware_sketches/native_board`` - the code that runs on the XIAO: model slots (A/B,
+resume, the image check), TensorFlow Lite Micro, the motion segmenter, the k-NN class table, enrollment
+and the HID map. Its sensors play what the Python virtual wand synthesizes: a NativeFeeder thread in this
+process (``native_feeder.py``) writes the same motion and speech ``virtual:`` streams (same ``seed``, same
+samples) into a pipe ahead of the board's sensors, and acts out the SimPerform / SimSay / SimPerson
+requests the board forwards to it. SimButton and SimUnplug the board does itself (the port vanishes and
+comes back under the same name).
 
-Options: ``virtual:?firmware=native&rate=400&axes=6&seed=1&person=0&feed=python``; ``feed=synth`` drops
-the feeder and keeps the board's own simple C++ synthesis (a wand lying still; Sim* requests other than
-SimButton and SimUnplug are then UNSUPPORTED). It needs the source tree and g++ + make: the first open
-builds it (``make``, seconds; later opens find it current).
+Options: ``virtual:?firmware=native&rate=400&axes=6&seed=1&person=0&feed=python&state=DIR``. ``state``
+is the board's flash, as for ``virtual:`` (a directory; its files are named ``native-*`` so the Python
+board's state can live beside it): a new board on the same directory is the same board after a power
+cycle. Without it, the board's flash is a temporary directory the board removes when it exits.
+``feed=synth`` drops the feeder and keeps the board's own simple C++ synthesis (a wand lying still; Sim*
+requests other than SimButton and SimUnplug are then UNSUPPORTED). The word family (wake words) is not in
+the C++ core yet: UNSUPPORTED.
+
+It needs the source tree, g++ + make, and TensorFlow Lite Micro's sources (``../shared/vendor``, or
+``WANDLAB_VENDOR``). The first open builds it: TFLM's library (``firmware_sketches/tflm_host``) takes a
+few minutes the first time (it is said in the log), the board seconds; later opens find both current.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import itertools
+import logging
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 from typing import IO
 
@@ -34,10 +47,17 @@ from wandlab.virtual.sim_sensors import SimSensors
 
 SOURCE_DIR = Path(__file__).resolve().parents[3] / "firmware_sketches" / "native_board"
 EXECUTABLE = SOURCE_DIR / "build" / "wandlab_native_board"
-BUILD_TIMEOUT_S = 300
+# A clean build compiles TFLM (~400 files): ~3 min on 2 cores, more on a slow or busy PC.
+BUILD_TIMEOUT_S = 1200
 START_TIMEOUT_S = 10.0
 FEEDS = ("python", "synth")
 _ports = itertools.count()
+log = logging.getLogger(__name__)
+
+
+def vendor_dir() -> Path:
+    """The Arduino sketchbook with TensorFlow Lite Micro's sources (as tests/firmware/test_tflm.py finds it)."""
+    return Path(os.environ.get("WANDLAB_VENDOR", SOURCE_DIR.parents[2] / "shared" / "vendor"))
 
 
 def missing_tools() -> str | None:
@@ -47,22 +67,45 @@ def missing_tools() -> str | None:
     absent = [tool for tool in ("make", "g++") if shutil.which(tool) is None]
     if absent:
         return f"the native board is built with make and g++: install {' and '.join(absent)}"
+    tflm = vendor_dir() / "libraries" / "Arduino_TensorFlowLite" / "src"
+    if not (tflm / "tensorflow" / "lite" / "micro" / "micro_interpreter.h").is_file():
+        return (f"the native board runs TensorFlow Lite Micro, whose sources are not at {tflm} "
+                "(set WANDLAB_VENDOR to the Arduino sketchbook that has Arduino_TensorFlowLite)")
     return None
 
 
 def build() -> Path:
-    """Build the native board if it is missing or stale; returns the executable."""
+    """Build the native board if it is missing or stale; returns the executable. Compiling TFLM (the first
+    time, or after its flags changed) takes minutes: said in the log when it starts, and every 100 files."""
     problem = missing_tools()
     if problem:
         raise LinkError(problem)
-    try:
-        result = subprocess.run(["make", "-C", str(SOURCE_DIR)], capture_output=True, text=True,
-                                timeout=BUILD_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        raise LinkError(f"building the native board took over {BUILD_TIMEOUT_S} s: run make -C {SOURCE_DIR}") from None
-    if result.returncode != 0:
-        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-12:])
-        raise LinkError(f"the native board did not build (make -C {SOURCE_DIR}):\n{tail}")
+    cmd = ["make", "-C", str(SOURCE_DIR), f"-j{os.cpu_count() or 1}", f"VENDOR={vendor_dir()}"]
+    tail: collections.deque[str] = collections.deque(maxlen=12)
+    tflm_files = 0
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as process:
+        timer = threading.Timer(BUILD_TIMEOUT_S, process.kill)
+        timer.start()
+        try:
+            assert process.stdout is not None
+            for line in process.stdout:
+                tail.append(line.rstrip())
+                if line.startswith(("CXX ", "CC  ")):  # tflm_host's one line per file
+                    tflm_files += 1
+                    if tflm_files == 1:
+                        log.warning("building the native board: TensorFlow Lite Micro first (~400 files, a few "
+                                    "minutes on 2 cores; only when it changed)")
+                    elif tflm_files % 100 == 0:
+                        log.warning("building the native board: %d TensorFlow Lite Micro files compiled", tflm_files)
+            returncode = process.wait()
+        finally:
+            timer.cancel()
+    if returncode == -signal.SIGKILL:
+        raise LinkError(f"building the native board took over {BUILD_TIMEOUT_S} s: run {' '.join(cmd)} "
+                        "in a terminal, then connect again")
+    if returncode != 0:
+        said = "\n".join(tail)
+        raise LinkError(f"the native board did not build ({' '.join(cmd)}):\n{said}")
     return EXECUTABLE
 
 
@@ -77,6 +120,8 @@ def command(options: dict[str, str]) -> list[str]:
             args += [flag, value]
     if not options.get("person", "0").isdigit():
         raise LinkError(f"virtual:?firmware=native&person={options['person']}: give a number")
+    if options.get("state"):
+        args += ["--state-dir", options["state"]]
     if options.get("feed", "python") not in FEEDS:
         raise LinkError(f"virtual:?firmware=native&feed={options['feed']}: use python (the virtual wand's "
                         "motion and speech) or synth (the board's own C++ synthesis)")
@@ -100,12 +145,14 @@ class NativeBoardProcess:
         self.spec = ""
         self._stderr: IO[bytes] | None = None
         self._said = ""  # the stderr of a board that has stopped
+        self._port_link: Path | None = None
 
     def start(self) -> str:
         """Start it (once); returns the ``serial:`` spec of its port."""
         if self.process is not None and self.process.poll() is None:
             return self.spec
-        args = command(self.options) + ["--port-path", str(_port_path())]
+        self._port_link = _port_path()
+        args = command(self.options) + ["--port-path", str(self._port_link)]
         build()
         feeder: NativeFeeder | None = None
         board_fds: tuple[int, ...] = ()
@@ -176,6 +223,8 @@ class NativeBoardProcess:
         if process.stdout is not None:
             process.stdout.close()
         self._keep_stderr()
+        if self._port_link is not None and self._port_link.is_symlink():
+            self._port_link.unlink(missing_ok=True)  # a board that was killed could not remove its port's name
         if self.feeder is not None:
             self.feeder.stop()  # the board's exit closed the pipes: it ends at once
 

@@ -57,6 +57,7 @@ def virtual_entries() -> list[tuple[str, str]]:
     native = [] if missing_tools() else [(NATIVE_SPEC, "Virtual wand (C++ firmware, USB)")]
     return VIRTUAL_ENTRIES + native
 
+PORTS_TIP = "Boards on USB serial ports, and the built-in virtual wand (over USB or Bluetooth)"
 RESCAN_MS = 2000  # USB boards come and go; re-listing ports is a cheap sysfs read
 
 _STATE_TEXT = {
@@ -116,7 +117,9 @@ class DevicePanel(QWidget):
         self._serial_found = False
         self._text_boards: dict[str, str] = {}  # port -> the csv: spec it was last connected with
         self.ports = QComboBox()
-        self.ports.setToolTip("Boards on USB serial ports, and the built-in virtual wand (over USB or Bluetooth)")
+        self.ports.setToolTip(PORTS_TIP)
+        # A narrow panel cuts long entries ("Virtual wand (C++ firmware, USB)"): the tip names the whole one.
+        self.ports.currentIndexChanged.connect(self._name_current_port)
         self.ports.setMinimumContentsLength(14)
         rescan = QToolButton()
         rescan.setText("⟳")
@@ -201,9 +204,14 @@ class DevicePanel(QWidget):
             self.ports.clear()
             for spec, label in entries:
                 self.ports.addItem(label, spec)
+                self.ports.setItemData(self.ports.count() - 1, label, Qt.ItemDataRole.ToolTipRole)
             index = self.ports.findData(current)
             self.ports.setCurrentIndex(index if index >= 0 else 0)
         self.no_board.setVisible(not found and not self.session.active)
+
+    def _name_current_port(self) -> None:
+        label = self.ports.currentText()
+        self.ports.setToolTip(f"{label}\n\n{PORTS_TIP}" if label else PORTS_TIP)
 
     def selected_spec(self) -> str:
         return str(self.ports.currentData() or VIRTUAL_SPEC)

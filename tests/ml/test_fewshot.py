@@ -53,3 +53,25 @@ def test_fewshot_base_mode_on_held_out_people(tiny_training: dict[str, Any]) -> 
     assert result["accuracy"] > 0.5  # 4-way: chance is 0.25
     with pytest.raises(ModelError, match="needs a base model"):
         run_fewshot(data, FeatureConfig(channels=6), FewShotConfig(mode="base"))
+
+
+def test_fewshot_never_enrolls_negatives_and_skips_groups_without_two_classes(tiny_training: dict[str, Any]) -> None:
+    """magic_wand_tf's negative logs name no person: as a held-out "subject" they would hold one class."""
+    from wandlab.ml.train import ImuData, concat
+
+    bundle = tiny_training["by_name"]["done"]["bundle"]
+    data = tiny_training["train"]
+    n = 8
+    negatives = ImuData(data.x[:n], np.array(["_negative_"] * n), np.array([""] * n), np.array(["log_1"] * n))
+    # The same person also recorded negatives: never a class to enroll or test.
+    theirs = ImuData(data.x[:n], np.array(["_negative_"] * n), data.subjects[:n], data.sessions[:n])
+    one = data.labels[0]
+    lonely = ImuData(data.x[:n], np.array([one] * n), np.array(["lonely"] * n), np.array(["s"] * n))
+    cfg = FewShotConfig(shots=2, holdout="subject", mode="base", episodes=2, max_test=20, dtw=False)
+    result = run_fewshot(concat([data, negatives, theirs, lonely]), FeatureConfig(channels=6), cfg,
+                         base_tflite=bundle.tflite)
+    assert result["skipped_groups"] == ["lonely"]
+    assert result["episodes"] == 2 * 3
+    assert all(g["classes"] == 4 for g in result["per_group"].values())
+    with pytest.raises(ModelError, match="need >= 2 classes"):
+        run_fewshot(concat([negatives, lonely]), FeatureConfig(channels=6), cfg, base_tflite=bundle.tflite)

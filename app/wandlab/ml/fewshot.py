@@ -5,6 +5,9 @@ Protocol (per held-out group g = one session or one subject, "the new user"):
   mode "base": use a pretrained base bundle as is (no training at all);
 - each episode enrolls K random takes per class of g (N = all classes of g, or --ways random ones) and
   tests on up to ``max_test`` other takes of g of those classes;
+- takes labelled as no gesture at all (``_negative_``, ``unknown``, ...: ``open_set.NEGATIVE_LABELS``) are never
+  enrolled, and a group without two classes of more than K takes (magic_wand_tf's negative logs, which name
+  no person) is skipped and named in ``skipped_groups``;
 - the model's accuracy is the int8 model's embeddings (LiteRT reference kernels = TFLM, bit-exact) with
   the board's integer k-NN (KnnRecognizer, closed set); baselines see the very same enrollment and
   test takes, on the same feature windows.
@@ -68,7 +71,7 @@ def train_int8(train: ImuData, features: Any, epochs: int, seed: int, synthetic:
 
 def episodes(data: ImuData, cfg: FewShotConfig, rng: np.random.Generator) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """(enroll indices, test indices) into ``data`` for each episode."""
-    classes = [c for c in np.unique(data.labels) if (data.labels == c).sum() > cfg.shots]
+    classes = usable_classes(data.labels, cfg.shots)
     if len(classes) < 2:
         raise ModelError(f"need >= 2 classes with more than {cfg.shots} takes in each held-out group")
     for _ in range(cfg.episodes):
@@ -84,14 +87,22 @@ def episodes(data: ImuData, cfg: FewShotConfig, rng: np.random.Generator) -> Ite
         yield np.asarray(enroll), test_arr
 
 
+def usable_classes(labels: np.ndarray, shots: int) -> list[str]:
+    """The classes of one held-out group that an episode can enroll K takes of and still test."""
+    return [str(c) for c in np.unique(labels) if (labels == c).sum() > shots]
+
+
 def run_fewshot(
     data: ImuData, features: Any, cfg: FewShotConfig, base_tflite: bytes | None = None, progress: Any = None
 ) -> dict[str, Any]:
     """Run the benchmark; returns the JSON-able result (means over all episodes of all groups)."""
     from wandlab.ml.verify import int8_embeddings
 
+    from wandlab.ml.open_set import NEGATIVE_LABELS
+
     t0 = time.perf_counter()
     rng = np.random.default_rng(cfg.seed)
+    data = data.subset(~np.isin(np.char.lower(data.labels.astype(str)), NEGATIVE_LABELS))
     groups = groups_of(data, cfg.holdout)
     names = sorted(set(groups.tolist()))
     if cfg.mode == "train" and len(names) < 2:
@@ -102,6 +113,10 @@ def run_fewshot(
         raise ModelError(f"--mode must be base or train, not {cfg.mode!r}")
     scores: dict[str, list[float]] = {"accuracy": [], "baseline_raw_1nn": [], "baseline_dtw_1nn": []}
     per_group: dict[str, Any] = {}
+    skipped = [g for g in names if len(usable_classes(data.labels[groups == g], cfg.shots)) < 2]
+    names = [g for g in names if g not in skipped]
+    if not names:
+        raise ModelError(f"need >= 2 classes with more than {cfg.shots} takes in some held-out {cfg.holdout}")
     synthetic = None
     if cfg.mode == "train" and cfg.synthetic_classes:
         from wandlab.ml.synthetic import random_shape_data
@@ -146,6 +161,7 @@ def run_fewshot(
             "mode": cfg.mode,
             "ways": cfg.ways or "all",
             "per_group": per_group,
+            "skipped_groups": [g or "(none)" for g in skipped],
         }
     )
     return result

@@ -52,8 +52,12 @@ def test_cli_train_then_header(tmp_path: Path, capsys: pytest.CaptureFixture[str
 
 
 def test_bench_train_json(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["bench", "train", "--classes", "3", "--takes", "6", "--epochs", "2", "--json"]) == 0
+    assert main(["bench", "train", "--classes", "3", "--takes", "6", "--epochs", "2", "--test-takes", "28",
+                 "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
+    # Test figures from other people than the training's, at least the asked number of takes (whole classes).
+    assert result["test_takes"] == 30 and result["train_takes"] < 18
+    assert "test people 5-8" in result["data"]
     for key in (
         "train_s",
         "convert_s",

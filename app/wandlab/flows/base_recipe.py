@@ -1,9 +1,13 @@
 """The recipe for the pretrained gesture base models in ``models/`` (``wandlab train-base``).
 
-Training data: all of cyberry_wand (13 classes, 5 sessions, real MPU6050 wand; labels prefixed
-"cyberry:") plus virtual-wand takes of 10 gestures by 12 simulated people (``wandlab.virtual``), plus 1000 random
-stroke classes x 6 takes (``synthetic.random_shape_classes``), which teach generic shape discrimination.
-nanguoyu_wand is deliberately NOT used: it is the unseen dev set the model card reports on.
+Training data (``training_data``): every real gesture set in ``GESTURE_SETS`` that the data root holds and
+that has the model's channels (cyberry_wand: 13 classes, real MPU6050 wand; nanguoyu_wand: 5 spells, a
+Nano 33 BLE Sense wand; magic_wand_tf: 3 gestures by 10 people, accel only, so not in the 6-channel model),
+labels prefixed with the set's name, takes labelled as no gesture left out; plus virtual-wand takes of 10
+gestures by 12 simulated people (``wandlab.virtual``), plus 1000 random stroke classes x 6 takes
+(``synthetic.random_shape_classes``), which teach generic shape discrimination. ``flows.leave_one_dataset_out``
+trains the same recipe without one real set and tests few-shot enrollment on it (``wandlab bench lodo``):
+the model card's table of how the model does on a data set it never saw.
 The bundle's recogniser holds references for the virtual-wand gestures (so the virtual wand works out of
 the box); their thresholds follow the open-set rule (``onboard.open_set``) with the negatives bank that
 ``negatives_recipe`` builds; the gestures and idle takes of 4 further simulated people measure the open
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +34,8 @@ from wandlab.errors import ModelError
 from wandlab.ml.train import ImuData, concat, load_imu_folders
 from wandlab.onboard.imu_features import FeatureConfig, batch_features
 
+# Real gesture sets the recipe trains on when the data root has them (the label prefix keeps their classes apart)
+GESTURE_SETS = {"cyberry_wand": "cyberry", "nanguoyu_wand": "nanguoyu", "magic_wand_tf": "magic"}
 TRAIN_PEOPLE = list(range(1, 13))
 # The negatives bank (negatives_recipe): which recordings it may use (the rest stay unseen for benchmarks)
 BANK_HAR_SUBJECTS = [f"s{i:02d}" for i in range(1, 12)]
@@ -38,6 +45,67 @@ BANK_SHARES = {"sp_sw_har": 0.35, "magic_wand_tf _negative_": 0.15, "virtual eve
 VAL_PEOPLE = [13, 14, 15, 16]
 VIRTUAL_TAKES_PER_CLASS = 60
 SYNTHETIC_CLASSES, SYNTHETIC_TAKES = 1000, 6  # random stroke "gestures": generic shape discrimination
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """The amounts of generated data and training; the defaults are the shipped models' recipe."""
+
+    virtual_takes_per_class: int = VIRTUAL_TAKES_PER_CLASS
+    synthetic_classes: int = SYNTHETIC_CLASSES
+    synthetic_takes: int = SYNTHETIC_TAKES
+    epochs: int = 40
+
+
+@dataclass
+class RecipeData:
+    real: ImuData  # the real gesture sets, labels prefixed "<set>:"
+    virtual: ImuData
+    synthetic: ImuData
+    sets: list[str]  # which real sets are in ``real``
+
+    @property
+    def train(self) -> ImuData:
+        return concat([self.real, self.virtual, self.synthetic])
+
+
+def load_gesture_set(folder: Path, features: FeatureConfig) -> ImuData:
+    """One real set's takes as feature windows, without the takes labelled as no gesture (``_negative_``)."""
+    from wandlab.ml.open_set import NEGATIVE_LABELS
+
+    data = load_imu_folders([str(folder)], features)
+    return data.subset(~np.isin(np.char.lower(data.labels.astype(str)), NEGATIVE_LABELS))
+
+
+def real_gesture_data(features: FeatureConfig, data_root: Path, exclude: tuple[str, ...] = ()) -> tuple[ImuData,
+                                                                                                     list[str]]:
+    """Every set of ``GESTURE_SETS`` under ``data_root`` with the model's channels, except ``exclude``."""
+    parts, used = [], []
+    for name, prefix in GESTURE_SETS.items():
+        folder = data_root / name
+        if name in exclude or not (folder / "manifest.csv").exists():
+            continue
+        try:
+            data = load_gesture_set(folder, features)
+        except ModelError:  # no take with the model's channels (magic_wand_tf has no gyro)
+            continue
+        data.labels = np.array([f"{prefix}:{v}" for v in data.labels])
+        parts.append(data)
+        used.append(name)
+    if not parts:
+        raise ModelError(f"{data_root}: none of the real gesture sets {', '.join(n for n in GESTURE_SETS if n not in exclude)} "
+                         f"with {features.channels} channels (see ../shared/data)")
+    return concat(parts), used
+
+
+def training_data(features: FeatureConfig, data_root: Path, seed: int = 0, recipe: Recipe = Recipe(),
+                  exclude: tuple[str, ...] = ()) -> RecipeData:
+    from wandlab.ml.synthetic import gesture_names, random_shape_data
+
+    real, sets = real_gesture_data(features, data_root, exclude)
+    virtual = _virtual(features, gesture_names(10), recipe.virtual_takes_per_class, TRAIN_PEOPLE, seed + 1)
+    synthetic = random_shape_data(recipe.synthetic_classes, recipe.synthetic_takes, features, seed + 5)
+    return RecipeData(real, virtual, synthetic, sets)
 
 
 def _virtual(features: FeatureConfig, labels: list[str], per_class: int, people: list[int], seed: int) -> ImuData:
@@ -62,22 +130,16 @@ def _virtual(features: FeatureConfig, labels: list[str], per_class: int, people:
 def build_base(channels: int, out: Path, data_root: Path, epochs: int = 40, seed: int = 0) -> Iterator[dict[str, Any]]:
     """Train, convert, verify, build the recogniser, write the bundle and its MODEL_CARD.md."""
     from wandlab.ml.bundle import save_bundle
-    from wandlab.ml.synthetic import gesture_names, random_shape_data
+    from wandlab.ml.synthetic import gesture_names
     from wandlab.ml.train import train_events
     from wandlab.ml.verify import int8_embeddings
     from wandlab.onboard.knn import KnnRecognizer
 
     features = FeatureConfig(channels=channels)
-    cyberry_dir = data_root / "cyberry_wand"
-    if not (cyberry_dir / "manifest.csv").exists():
-        raise ModelError(f"{cyberry_dir}: cyberry_wand dev set not found (see ../shared/data)")
-    cyberry = load_imu_folders([str(cyberry_dir)], features)
-    cyberry.labels = np.array(["cyberry:" + v for v in cyberry.labels])
-    gestures = gesture_names(10)
-    virt_train = _virtual(features, gestures, VIRTUAL_TAKES_PER_CLASS, TRAIN_PEOPLE, seed + 1)
-    virt_val = _virtual(features, gestures + ["idle"], 12, VAL_PEOPLE, seed + 2)
-    synthetic = random_shape_data(SYNTHETIC_CLASSES, SYNTHETIC_TAKES, features, seed + 5)
-    train = concat([cyberry, virt_train, synthetic])
+    data = training_data(features, data_root, seed, Recipe(epochs=epochs))
+    virt_train = data.virtual
+    virt_val = _virtual(features, gesture_names(10) + ["idle"], 12, VAL_PEOPLE, seed + 2)
+    train = data.train
     t0 = time.perf_counter()
     bundle = None
     for ev in train_events(train, virt_val, features, epochs=epochs, seed=seed):
@@ -92,9 +154,10 @@ def build_base(channels: int, out: Path, data_root: Path, epochs: int = 40, seed
     bundle.metrics.update({
         "train_takes": int(len(train.labels)),
         "train_classes": int(len(set(train.labels.tolist()))),
+        "train_sets": data.sets,
         "recipe": f"wandlab train-base --channels {channels} --epochs {epochs}",
     })
-    yield from _open_set(bundle, features, data_root, cyberry, virt_train, virt_val, seed)
+    yield from _open_set(bundle, features, data_root, data.real, virt_train, virt_val, seed)
     bundle.metrics["total_s"] = time.perf_counter() - t0
     save_bundle(bundle, out)
     yield {"event": "saved", "path": str(out), **bundle.metrics}
@@ -110,14 +173,11 @@ def negatives_recipe(channels: int, path: Path, data_root: Path, seed: int = 0) 
     features = bundle.features
     if features.channels != channels:
         raise ModelError(f"{path} is a {features.channels}-channel model, not {channels}")
-    cyberry_dir = data_root / "cyberry_wand"
-    if not (cyberry_dir / "manifest.csv").exists():
-        raise ModelError(f"{cyberry_dir}: cyberry_wand dev set not found (see ../shared/data)")
-    cyberry = load_imu_folders([str(cyberry_dir)], features)
+    real, _ = real_gesture_data(features, data_root)
     gestures = gesture_names(10)
     virt_train = _virtual(features, gestures, VIRTUAL_TAKES_PER_CLASS, TRAIN_PEOPLE, seed + 1)
     virt_val = _virtual(features, gestures + ["idle"], 12, VAL_PEOPLE, seed + 2)
-    yield from _open_set(bundle, features, data_root, cyberry, virt_train, virt_val, seed)
+    yield from _open_set(bundle, features, data_root, real, virt_train, virt_val, seed)
     bundle.metrics["negatives_recipe_s"] = round(time.perf_counter() - t0, 1)
     save_bundle(bundle, path)
     yield {"event": "saved", "path": str(path), **bundle.metrics}
@@ -149,7 +209,7 @@ def negative_pool(features: FeatureConfig, data_root: Path, seed: int = 0) -> tu
     return windows, names, used
 
 
-def _open_set(bundle: Any, features: FeatureConfig, data_root: Path, cyberry: ImuData, virt_train: ImuData,
+def _open_set(bundle: Any, features: FeatureConfig, data_root: Path, real: ImuData, virt_train: ImuData,
               virt_val: ImuData, seed: int) -> Iterator[dict[str, Any]]:
     """Bank (windows + embeddings), typical spread, the shipped classes' thresholds, the report: in place."""
     from wandlab.ml.open_set import apply_rule, choose, counts, pack_windows, summary
@@ -166,11 +226,13 @@ def _open_set(bundle: Any, features: FeatureConfig, data_root: Path, cyberry: Im
     from wandlab.ml.open_set import unpack_windows
 
     stored, _ = unpack_windows(bundle.negatives, features)
-    e_cyberry = int8_embeddings(bundle.tflite, cyberry.x)
+    e_real = int8_embeddings(bundle.tflite, real.x)
     e_virtual = int8_embeddings(bundle.tflite, virt_train.x)
-    typical = typical_spread(np.concatenate([e_cyberry, e_virtual]),
-                             np.concatenate([cyberry.labels, virt_train.labels]),
-                             np.concatenate([cyberry.sessions, virt_train.subjects]), seed=seed)
+    # One person's or session's takes of one gesture: what a user enrolls
+    real_groups = np.char.add(np.char.add(real.subjects.astype(str), "/"), real.sessions.astype(str))
+    typical = typical_spread(np.concatenate([e_real, e_virtual]),
+                             np.concatenate([real.labels, virt_train.labels]),
+                             np.concatenate([real_groups, virt_train.subjects]), seed=seed)
     knn = bundle.recognizer
     knn.bank = NegativesBank(int8_embeddings(bundle.tflite, stored), typical, counts(picked_sources),
                              "everyday motion cut by the board's segmenter, the virtual wand handled between "

@@ -46,13 +46,13 @@ def _sessions(folder: Path, sessions: list[str]) -> None:
 
 def test_each_fold_trains_without_the_set_it_tests(data_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     trained: list[set[str]] = []
-    real_train = lodo.train_int8
+    real_train = lodo.train_float_and_int8
 
-    def spy(train: Any, *args: Any, **kwargs: Any) -> bytes:
+    def spy(train: Any, *args: Any, **kwargs: Any) -> tuple[Any, bytes]:
         trained.append({str(v).split(":")[0] for v in train.labels if ":" in str(v)})
         return real_train(train, *args, **kwargs)
 
-    monkeypatch.setattr(lodo, "train_int8", spy)
+    monkeypatch.setattr(lodo, "train_float_and_int8", spy)
     rows: list[dict[str, Any]] = []
     result = lodo.run_lodo(data_root, channels=6, shots=(1, 2), recipe=TINY, episodes=2, dtw=False,
                            progress=rows.append)
@@ -70,7 +70,12 @@ def test_each_fold_trains_without_the_set_it_tests(data_root: Path, monkeypatch:
     assert by_set["nanguoyu_wand"]["classes"] == 4 and by_set["nanguoyu_wand"]["groups"] == 1
     for r in result["rows"]:
         assert 0.0 <= r["accuracy"] <= 1.0 and 0.0 <= r["baseline_raw_1nn"] <= 1.0
+        assert 0.0 <= r["float_accuracy"] <= 1.0
         assert r["baseline_dtw_1nn"] is None
+    assert result["int8"]["held_out_takes"] == 4 * 8 + 4 * 6
+    losses = [r["float_accuracy"] - r["accuracy"] for r in result["rows"]]
+    assert result["int8"]["float_minus_int8"] == pytest.approx(np.mean(losses))
+    assert result["int8"]["worst"] == pytest.approx(max(losses))
 
 
 def test_bench_lodo_names_what_is_wrong(data_root: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

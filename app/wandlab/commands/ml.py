@@ -330,12 +330,16 @@ def _bench_lodo(args: argparse.Namespace) -> int:
         print(json.dumps(result))
         return 0
     print(f"leave one data set out, {args.channels} channels, {args.epochs} epochs, seed {args.seed}")
-    print(f"{'held-out set':<16}{'shots':>6}{'model':>8}{'DTW':>8}{'raw':>8}  held out by")
+    print(f"{'held-out set':<16}{'shots':>6}{'model':>8}{'DTW':>8}{'raw':>8}{'float':>8}  held out by")
     for r in result["rows"]:
         print(f"{r['held_out']:<16}{r['shots']:>6}{_fmt(r['accuracy']):>8}{_fmt(r['baseline_dtw_1nn']):>8}"
-              f"{_fmt(r['baseline_raw_1nn']):>8}  {r['holdout']} ({r['groups']})")
+              f"{_fmt(r['baseline_raw_1nn']):>8}{_fmt(r['float_accuracy']):>8}  {r['holdout']} ({r['groups']})")
     m = result["mean"]
-    print(f"{'mean':<16}{'':>6}{_fmt(m['accuracy']):>8}{_fmt(m['baseline_dtw_1nn']):>8}{_fmt(m['baseline_raw_1nn']):>8}")
+    print(f"{'mean':<16}{'':>6}{_fmt(m['accuracy']):>8}{_fmt(m['baseline_dtw_1nn']):>8}{_fmt(m['baseline_raw_1nn']):>8}"
+          f"{_fmt(m['float_accuracy']):>8}")
+    q = result["int8"]
+    print(f"float - int8: {q['float_minus_int8']:+.3f} on average, worst {q['worst']:+.3f} "
+          f"({q['held_out_takes']} held-out takes)")
     return 0
 
 

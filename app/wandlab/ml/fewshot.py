@@ -53,6 +53,12 @@ def groups_of(data: ImuData, holdout: str) -> np.ndarray:
 
 def train_int8(train: ImuData, features: Any, epochs: int, seed: int, synthetic: ImuData | None = None) -> bytes:
     """A model trained on ``train`` (+ synthetic classes), converted to the int8 flatbuffer the board gets."""
+    return train_float_and_int8(train, features, epochs, seed, synthetic)[1]
+
+
+def train_float_and_int8(train: ImuData, features: Any, epochs: int, seed: int,
+                         synthetic: ImuData | None = None) -> tuple[Any, bytes]:
+    """The trained Keras model and its int8 flatbuffer."""
     from wandlab.ml import gesture_model as gm
     from wandlab.ml.export import representative_subset, strip_tflite, to_int8_tflite
     from wandlab.ml.train import concat
@@ -66,7 +72,8 @@ def train_int8(train: ImuData, features: Any, epochs: int, seed: int, synthetic:
     model = gm.build_embedding_model(features, spec)
     for _ in gm.fit(model, train.x, y, len(names), gm.FitConfig(epochs=epochs, seed=seed)):
         pass
-    return strip_tflite(to_int8_tflite(gm.export_copy(model, features, spec), representative_subset(train.x, seed)))
+    return model, strip_tflite(to_int8_tflite(gm.export_copy(model, features, spec),
+                                              representative_subset(train.x, seed)))
 
 
 def episodes(data: ImuData, cfg: FewShotConfig, rng: np.random.Generator) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -93,9 +100,12 @@ def usable_classes(labels: np.ndarray, shots: int) -> list[str]:
 
 
 def run_fewshot(
-    data: ImuData, features: Any, cfg: FewShotConfig, base_tflite: bytes | None = None, progress: Any = None
+    data: ImuData, features: Any, cfg: FewShotConfig, base_tflite: bytes | None = None, progress: Any = None,
+    float_model: Any = None,
 ) -> dict[str, Any]:
-    """Run the benchmark; returns the JSON-able result (means over all episodes of all groups)."""
+    """Run the benchmark; returns the JSON-able result (means over all episodes of all groups).
+    ``float_model`` (mode base: the Keras model ``base_tflite`` was converted from) adds ``float_accuracy``:
+    its embeddings, rounded to the board's int8 codes, through the same k-NN and episodes."""
     from wandlab.ml.verify import int8_embeddings
 
     from wandlab.ml.open_set import NEGATIVE_LABELS
@@ -112,6 +122,8 @@ def run_fewshot(
     if cfg.mode not in ("train", "base"):
         raise ModelError(f"--mode must be base or train, not {cfg.mode!r}")
     scores: dict[str, list[float]] = {"accuracy": [], "baseline_raw_1nn": [], "baseline_dtw_1nn": []}
+    if float_model is not None:
+        scores["float_accuracy"] = []
     per_group: dict[str, Any] = {}
     skipped = [g for g in names if len(usable_classes(data.labels[groups == g], cfg.shots)) < 2]
     names = [g for g in names if g not in skipped]
@@ -131,11 +143,20 @@ def run_fewshot(
         assert blob is not None
         sub = data.subset(held)
         emb = int8_embeddings(blob, sub.x)
+        if float_model is not None:
+            from wandlab.ml.gesture_model import embed
+            from wandlab.onboard.knn import quantize_embedding
+
+            emb_float = quantize_embedding(embed(float_model, sub.x))
         mine: dict[str, list[float]] = {k: [] for k in scores}
         for enroll, test in episodes(sub, cfg, rng):
             knn = KnnRecognizer.fit(emb[enroll], sub.labels[enroll], max_refs_per_class=cfg.shots)
             truth = sub.labels[test]
             mine["accuracy"].append(float(np.mean(np.array(knn.predict(emb[test], open_set=False)) == truth)))
+            if float_model is not None:
+                knn_f = KnnRecognizer.fit(emb_float[enroll], sub.labels[enroll], max_refs_per_class=cfg.shots)
+                mine["float_accuracy"].append(
+                    float(np.mean(np.array(knn_f.predict(emb_float[test], open_set=False)) == truth)))
             mine["baseline_raw_1nn"].append(
                 float(np.mean(raw_1nn(sub.x[enroll], sub.labels[enroll], sub.x[test]) == truth))
             )
@@ -161,6 +182,7 @@ def run_fewshot(
             "mode": cfg.mode,
             "ways": cfg.ways or "all",
             "per_group": per_group,
+            "held_out_takes": int(sum(g["takes"] for g in per_group.values())),
             "skipped_groups": [g or "(none)" for g in skipped],
         }
     )

@@ -18,7 +18,7 @@ from wandlab.flows import leave_one_dataset_out as lodo
 from wandlab.flows.base_recipe import Recipe
 from wandlab.ml.synthetic import Take, gesture_names, virtual_takes, write_folder
 
-TINY = Recipe(virtual_takes_per_class=3, synthetic_classes=12, synthetic_takes=3, epochs=1)
+TINY = Recipe(virtual_takes_per_class=3, synthetic_classes=12, synthetic_takes=3, rigs=2, rig_takes=1, epochs=1)
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +50,7 @@ def test_each_fold_trains_without_the_set_it_tests(data_root: Path, monkeypatch:
 
     def spy(train: Any, *args: Any, **kwargs: Any) -> tuple[Any, bytes]:
         trained.append({str(v).split(":")[0] for v in train.labels if ":" in str(v)})
+        assert sum("@rig" in str(v) for v in train.labels) == 2 * 10  # 2 rigs x 10 gestures, 1 take each
         return real_train(train, *args, **kwargs)
 
     monkeypatch.setattr(lodo, "train_float_and_int8", spy)

@@ -165,3 +165,28 @@ def test_real_train_and_flash_on_the_virtual_wand(qtbot: QtBot, window: MainWind
     assert fig is not None and fig.labels == LABELS and fig.model_bytes > 0 and fig.arena_bytes > 0
     assert page.evaluation.figures and page.evaluation.empty.isHidden()  # the training's own evaluation
     assert window.session.info is not None
+
+
+def test_the_acceptance_choice_sets_the_margin_of_the_next_run(qtbot: QtBot, window: MainWindow, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """"Answer gestures: Strict / Balanced / Lenient" is `--margin 0.2 / 0.5 / 0.8` of train-and-flash; a
+    gesture's own margin (`--class-margin`) stays."""
+    import wandlab.flows.train_flash as flow
+
+    page = window.train_page
+    assert page.margin_choice.currentText() == "Balanced" and page.run_options().margins == {"*": 0.5}
+    seen: list[TrainFlashOptions] = []
+
+    def capture(client: Any, project: Any, options: TrainFlashOptions) -> AsyncIterator[StageEvent]:
+        seen.append(options)
+        return fake_pipeline()(client, project)
+
+    monkeypatch.setattr(flow, "train_and_flash", capture)
+    page.options = TrainFlashOptions(margins={"tap": 1.0})
+    _ready(qtbot, window, tmp_path)
+    qtbot.keyClicks(page.margin_choice, "Strict")
+    assert page.margin_choice.margin() == pytest.approx(0.2)
+    page.train_button.click()
+    qtbot.waitUntil(lambda: page.outcome == DONE and not page.running, timeout=5000)
+    assert seen and seen[0].margins == {"tap": 1.0, "*": 0.2}
+    assert page.options.margins == {"tap": 1.0}  # the page's own options are not changed by the choice

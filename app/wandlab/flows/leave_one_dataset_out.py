@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from wandlab.errors import ModelError
-from wandlab.flows.base_recipe import GESTURE_SETS, Recipe, load_gesture_set, training_data
+from wandlab.flows.base_recipe import GESTURE_SETS, Recipe, generated_data, load_gesture_set, training_data
 from wandlab.ml.fewshot import FewShotConfig, run_fewshot, train_float_and_int8
 from wandlab.ml.train import ImuData
 from wandlab.onboard.imu_features import FeatureConfig
@@ -68,9 +68,10 @@ def run_lodo(
     t0 = time.perf_counter()
     features = FeatureConfig(channels=channels)
     sets = available_sets(data_root, features, only)
+    generated = generated_data(features, seed, recipe)
     rows: list[dict[str, Any]] = []
     for name, held in sets.items():
-        data = training_data(features, data_root, seed, recipe, exclude=(name,))
+        data = training_data(features, data_root, seed, recipe, exclude=(name,), generated=generated)
         if not data.sets:
             raise ModelError(f"leaving out {name} leaves no real gesture set to train on")
         t_train = time.perf_counter()

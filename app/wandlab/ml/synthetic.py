@@ -77,13 +77,15 @@ def _min_jerk_path(targets: np.ndarray, n: int) -> np.ndarray:
 
 
 def random_shape_classes(
-    n_classes: int, takes_per_class: int, features: Any, rng: np.random.Generator
+    n_classes: int, takes_per_class: int, features: Any, rng: np.random.Generator,
+    fill: tuple[float, float] = (0.45, 0.9),
 ) -> tuple[np.ndarray, np.ndarray]:
     """Feature windows of many random "gestures" (for training only: teaches the embedding to tell
     shapes apart in general, which is what enrolling an unseen gesture needs).
 
     A class is a random sequence of 1-4 minimum-jerk strokes of the tip and of the wand's orientation;
     each take perturbs the stroke targets by ~15 % and its duration; training augmentation adds the rest.
+    ``fill``: the share of the window a take's motion spans (a trimmed, stretched take spans nearly all).
     Accel = second derivative of the path, gyro = first derivative of the orientation, in feature units.
     """
     w, ch = features.window, features.channels
@@ -94,7 +96,7 @@ def random_shape_classes(
         targets, angles = rng.normal(size=(k, 3)), rng.normal(size=(k, 3))
         amp_a, amp_g = rng.uniform(0.15, 0.6), rng.uniform(0.1, 0.7)
         for t in range(takes_per_class):
-            n = int(w * rng.uniform(0.45, 0.9))
+            n = int(w * rng.uniform(*fill))
             start = (w - n) // 2 + int(rng.integers(-4, 5))
             path = _min_jerk_path(targets + 0.15 * rng.normal(size=targets.shape), n)
             acc = np.gradient(np.gradient(path, axis=0), axis=0)
@@ -111,10 +113,11 @@ def random_shape_classes(
     return x, np.array(labels)
 
 
-def random_shape_data(n_classes: int, takes_per_class: int, features: Any, seed: int) -> Any:
+def random_shape_data(n_classes: int, takes_per_class: int, features: Any, seed: int,
+                      fill: tuple[float, float] = (0.45, 0.9)) -> Any:
     """``random_shape_classes`` as an ImuData (subject/session "synthetic")."""
     from wandlab.ml.train import ImuData
 
-    x, labels = random_shape_classes(n_classes, takes_per_class, features, np.random.default_rng(seed))
+    x, labels = random_shape_classes(n_classes, takes_per_class, features, np.random.default_rng(seed), fill)
     tag = np.array(["synthetic"] * len(labels))
     return ImuData(x, labels, tag, tag)

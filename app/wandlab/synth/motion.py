@@ -143,12 +143,13 @@ def transition_kinematics(start: np.ndarray, style: PersonStyle, rate_hz: float)
     return _kinematics(np.zeros((m, 3)), direction, roll, k, 1.0 / (rate_hz * k))
 
 
-def _sense(kin: Kinematics, hand: HandSample, style: PersonStyle, bias: np.ndarray) -> np.ndarray:
-    """What the IMU reads: kinematics turned by the hand's drift, plus tremor, bias and noise."""
+def _sense(kin: Kinematics, hand: HandSample, style: PersonStyle, bias: np.ndarray, gravity: bool = True) -> np.ndarray:
+    """What the IMU reads: kinematics turned by the hand's drift, plus tremor, bias and noise.
+    ``gravity=False``: linear acceleration, as phones and fusion chips report it (gravity taken out)."""
     # The drift D turns the whole arm, gesture included: R = D R_kin, so in the body frame the specific
     # force is R_kin^T (a_kin - D^T g) and the drift's rate adds R_kin^T D^T w_D to the gyro; the hand
     # hands over D^T up and D^T w_D.
-    force = np.einsum("nji,nj->ni", kin.rot, kin.acc + STANDARD_GRAVITY * hand.up)
+    force = np.einsum("nji,nj->ni", kin.rot, kin.acc + (STANDARD_GRAVITY * hand.up if gravity else 0.0))
     rate = kin.gyro + np.einsum("nji,nj->ni", kin.rot, hand.drift_rate)
     # Tremor shakes the stick about the wrist, felt at the sensor's distance from it. Its tilt
     # (< 0.05 degree) is too small to matter.
@@ -163,15 +164,17 @@ def _sense(kin: Kinematics, hand: HandSample, style: PersonStyle, bias: np.ndarr
     return out
 
 
-def gesture_motion(name: str, style: PersonStyle, rate_hz: float, rng: np.random.Generator) -> np.ndarray:
+def gesture_motion(name: str, style: PersonStyle, rate_hz: float, rng: np.random.Generator,
+                   gravity: bool = True) -> np.ndarray:
     """One take of gesture ``name`` with a short rest before and after, as a 6-axis IMU reads it.
 
-    Returns (n, 6) float64: ax, ay, az in g (body frame, gravity included) and gx, gy, gz in deg/s.
-    Each call with a different ``rng`` state is a different take. Raises ValueError for an unknown name.
+    Returns (n, 6) float64: ax, ay, az in g (body frame, gravity included unless ``gravity`` is False) and
+    gx, gy, gz in deg/s. Each call with a different ``rng`` state is a different take. Raises ValueError
+    for an unknown name.
     """
     kin = gesture_kinematics(name, style, rate_hz, rng)
     hand = RestingHand(style, rate_hz, rng)
-    return _sense(kin, hand.next(len(kin)), style, style.bias)
+    return _sense(kin, hand.next(len(kin)), style, style.bias, gravity)
 
 
 class MotionSynth:

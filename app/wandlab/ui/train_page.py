@@ -39,6 +39,7 @@ from wandlab.dataset.project import Project
 from wandlab.flows.train_flash_events import MIN_LABELS, STAGE_NAMES, STAGE_TITLES, StageEvent
 from wandlab.ui.evaluation_view import BEFORE as EVALUATION_BEFORE
 from wandlab.ui.evaluation_view import EvaluationView
+from wandlab.ui.margin_choice import MarginChoice
 from wandlab.ui.notify import Notifier, TaskRunner
 from wandlab.ui.plain_errors import plain
 from wandlab.ui.project_menu import ProjectHolder
@@ -207,6 +208,7 @@ class TrainPage(QWidget):
         self.send_button.hide()
         # Asked before the new model would drop something of the user's (the dialog; tests replace it).
         self.confirm_losses: Callable[[list[str]], Awaitable[bool]] = self._ask_about_losses
+        self.margin_choice = MarginChoice()
         self.headline = QLabel()
         self.headline.setWordWrap(True)
         self.progress = QProgressBar()
@@ -238,6 +240,8 @@ class TrainPage(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.train_button)
         top.addWidget(self.cancel_button)
+        top.addWidget(QLabel("Answer gestures:"))
+        top.addWidget(self.margin_choice)
         top.addWidget(self.headline, 1)
         top.addWidget(self.send_button)
         top.addWidget(self.try_button)
@@ -289,10 +293,17 @@ class TrainPage(QWidget):
 
     def default_pipeline(self, client: BoardClient, project: Project) -> AsyncIterator[StageEvent]:
         # Imported when first used: the pipeline pulls in ML helpers (never TensorFlow: that is the child's).
-        from wandlab.flows.train_flash import TrainFlashOptions, train_and_flash
+        from wandlab.flows.train_flash import train_and_flash
 
-        options = dataclasses.replace(self.options or TrainFlashOptions(), confirm_losses=self.confirm_losses)
-        return train_and_flash(client, project, options)
+        return train_and_flash(client, project, self.run_options())
+
+    def run_options(self) -> Any:
+        """The options of the next run: ``self.options`` (or the defaults) with the chosen margin."""
+        from wandlab.flows.train_flash import TrainFlashOptions
+
+        options = self.options or TrainFlashOptions()
+        return dataclasses.replace(options, confirm_losses=self.confirm_losses,
+                                   margins=self.margin_choice.margins(dict(options.margins)))
 
     async def _ask_about_losses(self, lines: list[str]) -> bool:
         """A question the user answers while the run waits: go on and drop these, or stop and keep them."""
@@ -484,10 +495,10 @@ class TrainPage(QWidget):
         client, project = self.session.client, self.projects.project
         if self.running or not self.kept_model or client is None or project is None:
             return
-        from wandlab.flows.train_flash import TrainFlashOptions, send_kept_model
+        from wandlab.flows.train_flash import send_kept_model
 
         kept, self.kept_model = self.kept_model, ""
-        options = dataclasses.replace(self.options or TrainFlashOptions(), confirm_losses=self.confirm_losses)
+        options = self.run_options()
         self.clear("Sending… the report appears when the model runs on the board.")
         self._evaluated = False
         self.headline.setText("Sending the kept model to the board…")

@@ -307,6 +307,8 @@ def _configure_lodo(p: argparse.ArgumentParser) -> None:
     p.add_argument("--epochs", type=int, default=40)
     p.add_argument("--episodes", type=int, default=10, help="episodes per held-out person/session")
     p.add_argument("--no-dtw", action="store_true", help="skip the (slow) DTW baseline")
+    p.add_argument("--rigs", type=int, default=None,
+                   help="simulated rigs in the training data (synth.rigs; the recipe has none: see docs/ml.md)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_bench_lodo)
@@ -324,7 +326,8 @@ def _bench_lodo(args: argparse.Namespace) -> int:
     log = None if args.json else (lambda row: print(
         f"{row['held_out']} left out, {row['shots']} shots: model {_fmt(row['accuracy'])}, "
         f"DTW {_fmt(row['baseline_dtw_1nn'])}, raw {_fmt(row['baseline_raw_1nn'])}", file=sys.stderr, flush=True))
-    result = run_lodo(root, args.channels, shots, Recipe(epochs=args.epochs), args.episodes, args.seed,
+    recipe = Recipe(epochs=args.epochs) if args.rigs is None else Recipe(epochs=args.epochs, rigs=args.rigs)
+    result = run_lodo(root, args.channels, shots, recipe, args.episodes, args.seed,
                       dtw=not args.no_dtw, only=[v for v in args.sets.split(",") if v] or None, progress=log)
     if args.json:
         print(json.dumps(result))

@@ -99,8 +99,9 @@ def real_gesture_data(features: FeatureConfig, data_root: Path, exclude: tuple[s
         parts.append(data)
         used.append(name)
     if not parts:
-        raise ModelError(f"{data_root}: none of the real gesture sets {', '.join(n for n in GESTURE_SETS if n not in exclude)} "
-                         f"with {features.channels} channels (see ../shared/data)")
+        wanted = ", ".join(n for n in GESTURE_SETS if n not in exclude)
+        raise ModelError(f"{data_root}: none of the real gesture sets {wanted} with {features.channels} channels "
+                         "(see ../shared/data)")
     return concat(parts), used
 
 
@@ -229,7 +230,8 @@ def _float_vs_int8(bundle: Any, features: FeatureConfig, virt_train: ImuData, vi
     knn_8 = KnnRecognizer.fit(int8_embeddings(bundle.tflite, virt_train.x), virt_train.labels, 5)
     f = np.array(knn_f.predict(quantize_embedding(gm.embed(model, virt_val.x[known])), False)) == truth
     q = np.array(knn_8.predict(int8_embeddings(bundle.tflite, virt_val.x[known]), False)) == truth
-    return {"float_accuracy": float(f.mean()), "int8_accuracy": float(q.mean()), "float_int8_test_takes": int(known.sum())}
+    return {"float_accuracy": float(f.mean()), "int8_accuracy": float(q.mean()),
+            "float_int8_test_takes": int(known.sum())}
 
 
 def negatives_recipe(channels: int, path: Path, data_root: Path, seed: int = 0) -> Iterator[dict[str, Any]]:

@@ -39,10 +39,15 @@ class Rig:
     gravity: bool
 
 
+def random_rotation(rng: np.random.Generator) -> np.ndarray:
+    """A rotation drawn uniformly from all rotations (QR of a Gaussian matrix, signs fixed)."""
+    q, r = np.linalg.qr(rng.normal(size=(3, 3)))
+    q = q * np.sign(np.diag(r))
+    return q if np.linalg.det(q) > 0 else -q
+
+
 def random_rig(index: int, rng: np.random.Generator) -> Rig:
     """Rig ``index`` (its person's base style is ``person_style(1000 + index)``), widened by ``rng``."""
-    from wandlab.ml.augment import random_rotations
-
     base = person_style(1000 + index)
     style = replace(
         base,
@@ -57,7 +62,7 @@ def random_rig(index: int, rng: np.random.Generator) -> Rig:
     return Rig(
         style=style,
         rate_hz=float(np.exp(rng.uniform(*np.log(RATE_RANGE_HZ)))),
-        mount=random_rotations(1, 180.0, rng)[0],
+        mount=random_rotation(rng),
         accel_range_g=float(rng.choice(ACCEL_RANGES_G)),
         gyro_range_dps=float(rng.choice(GYRO_RANGES_DPS)),
         gravity=bool(rng.random() >= LINEAR_ACCEL_SHARE),

@@ -77,10 +77,10 @@ class RecipeData:
 
 def load_gesture_set(folder: Path, features: FeatureConfig) -> ImuData:
     """One real set's takes as feature windows, without the takes labelled as no gesture (``_negative_``)."""
-    from wandlab.ml.open_set import NEGATIVE_LABELS
+    from wandlab.ml.open_set import gesture_mask
 
     data = load_imu_folders([str(folder)], features)
-    return data.subset(~np.isin(np.char.lower(data.labels.astype(str)), NEGATIVE_LABELS))
+    return data.subset(gesture_mask(data.labels))
 
 
 def real_gesture_data(features: FeatureConfig, data_root: Path, exclude: tuple[str, ...] = ()) -> tuple[ImuData,

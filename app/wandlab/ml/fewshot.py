@@ -106,12 +106,12 @@ def run_fewshot(
     """Run the benchmark; returns the JSON-able result (means over all episodes of all groups).
     ``float_model`` (mode base: the Keras model ``base_tflite`` was converted from) adds ``float_accuracy``:
     its embeddings, rounded to the board's int8 codes, through the same k-NN and episodes."""
-    from wandlab.ml.open_set import NEGATIVE_LABELS
+    from wandlab.ml.open_set import gesture_mask
     from wandlab.ml.verify import int8_embeddings
 
     t0 = time.perf_counter()
     rng = np.random.default_rng(cfg.seed)
-    data = data.subset(~np.isin(np.char.lower(data.labels.astype(str)), NEGATIVE_LABELS))
+    data = data.subset(gesture_mask(data.labels))
     groups = groups_of(data, cfg.holdout)
     names = sorted(set(groups.tolist()))
     if cfg.mode == "train" and len(names) < 2:

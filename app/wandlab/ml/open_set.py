@@ -42,6 +42,12 @@ WINDOW_SCALE = 127  # negatives.npz stores feature windows (range +-1) as int8 c
 NEGATIVE_LABELS = ("_negative_", "negative", "negatives", "unknown", "background")
 
 
+def gesture_mask(labels: np.ndarray) -> np.ndarray:
+    """True for takes that may be a class: not labelled as no gesture at all (``NEGATIVE_LABELS``; idle
+    stays, as a user may enroll "nothing")."""
+    return ~np.isin(np.char.lower(np.asarray(labels).astype(str)), NEGATIVE_LABELS)
+
+
 def is_negative_label(label: str) -> bool:
     """Takes that are no gesture: idle/none/nomotion/... and magic_wand_tf's ``_negative_``."""
     from wandlab.ml.evaluate import is_idle_label
@@ -586,6 +592,7 @@ __all__ = [
     "calibrate_open_set",
     "choose",
     "counts",
+    "gesture_mask",
     "is_negative_label",
     "pack_windows",
     "read_gestures",

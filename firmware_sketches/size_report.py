@@ -6,7 +6,9 @@
 Flash is what the image stores (.text with read-only data, .ARM.exidx, .data's initial values); static
 RAM is .data + .bss, without the .heap section the nRF52 linker script stretches over the rest of RAM.
 Budgets: flash <= 50 % of the application area, static RAM <= 64 KB. The per-component rows add up
-the input sections the map file attributes to each object, so they name what grew.
+the input sections the map file attributes to each object, so they name what grew. RAM the board
+allocates once at boot (the image's `wandlab_boot_allocation_bytes`) is reported beside static RAM,
+as `boot_allocation_bytes` and `ram_after_boot_bytes`, so the table never hides it.
 Standard library only: it runs wherever the build runs. Exit status 1 when a budget is exceeded.
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import struct
 import sys
 from pathlib import Path
 
@@ -31,7 +34,7 @@ COMPONENTS = [
     ("USB (TinyUSB)", ("Adafruit_TinyUSB_Arduino",)),
     ("sensors (LSM6DS3, PDM, Wire, SPI)", ("Seeed_Arduino_LSM6DS3", "/PDM/", "/Wire/", "/SPI/")),
     ("flash file system (LittleFS)", ("Adafruit_LittleFS", "InternalFileSytem")),
-    ("TFLM (models, kernels)", ("Arduino_TensorFlowLite",)),
+    ("TFLM (interpreter, kernels)", ("Arduino_TensorFlowLite", "/tflm.a(", "/tflm/")),
     ("Arduino core, FreeRTOS, nrfx", ("core.a",)),
     ("C/C++ runtime (newlib, libgcc)", ("",)),
 ]
@@ -92,17 +95,44 @@ def component_sizes(map_text: str) -> dict[str, dict[str, int]]:
     return out
 
 
+def boot_allocation(elf: Path) -> int:
+    """The value of the image's `wandlab_boot_allocation_bytes` (a u32 constant in flash): RAM the board
+    allocates once at boot besides its static RAM. 0 when the image has no such symbol."""
+    data = elf.read_bytes()
+    if data[:4] != b"\x7fELF" or data[4] != 1 or data[5] != 1:  # 32-bit little-endian only (Cortex-M)
+        return 0
+    shoff, = struct.unpack_from("<I", data, 32)
+    shentsize, shnum = struct.unpack_from("<HH", data, 46)
+    headers = [struct.unpack_from("<IIIIIIIIII", data, shoff + i * shentsize) for i in range(shnum)]
+    for h in headers:
+        if h[1] != 2:  # SHT_SYMTAB
+            continue
+        strings = headers[h[6]]  # sh_link: its string table
+        for at in range(h[4], h[4] + h[5], 16):
+            name_at, value, size, _info, _other, shndx = struct.unpack_from("<IIIBBH", data, at)
+            end = data.index(b"\0", strings[4] + name_at)
+            if data[strings[4] + name_at:end] != b"wandlab_boot_allocation_bytes" or size != 4:
+                continue
+            section = headers[shndx]  # the value lies in this section's file image
+            offset = section[4] + value - section[3]
+            return int(struct.unpack_from("<I", data, offset)[0])
+    return 0
+
+
 def report(elf: Path, map_path: Path, flash_area: int, uf2: str | None) -> dict[str, object]:
     text = map_path.read_text(errors="replace")
     sections = section_sizes(text)
     flash = sum(sections.get(s, 0) for s in FLASH_SECTIONS)
     ram = sum(sections.get(s, 0) for s in RAM_SECTIONS)
+    boot = boot_allocation(elf)
     return {
         "image": str(elf),
         "flash_bytes": flash,
         "ram_bytes": ram,
         "flash_budget_bytes": int(flash_area * FLASH_SHARE),
         "ram_budget_bytes": RAM_BUDGET,
+        "boot_allocation_bytes": boot,
+        "ram_after_boot_bytes": ram + boot,
         "flash_area_bytes": flash_area,
         "sections": {s: sections.get(s, 0) for s in (".text", ".ARM.exidx", ".data", ".bss", ".heap")},
         "components": component_sizes(text),
@@ -127,7 +157,11 @@ def table(r: dict[str, object]) -> str:
         lines.append(f"  {name:42} {sizes['flash']:>9,} {sizes['ram']:>11,}")
     sections = r["sections"]
     assert isinstance(sections, dict)
-    lines.append(f"\n  heap left to malloc (.heap): {sections['.heap']:,} bytes; "
+    boot = int(r["boot_allocation_bytes"])  # type: ignore[call-overload]
+    if boot:
+        lines.append(f"\n  allocated once at boot (the recogniser): {boot:,} bytes of the heap; static + boot: "
+                     f"{ram + boot:,} bytes")
+    lines.append(f"\n  heap left to malloc (.heap): {sections['.heap'] - boot:,} bytes after boot; "
                  f"{'within budget' if r['within_budget'] else 'OVER BUDGET'}")
     if r.get("uf2"):
         lines.append(f"  uf2: {r['uf2']}")

@@ -35,6 +35,7 @@
 #include "monotonic_clock.h"
 #include "pty_port.h"
 #include "recognizer.h"
+#include "recognizer_listener.h"
 #include "recognizer_tap.h"
 #include "sensors.h"
 #include "sim_forwarder.h"
@@ -52,14 +53,13 @@ constexpr int kTickMs = 2;
 constexpr uint64_t kPrimeTimeoutUs = 5000000;
 constexpr uint64_t kUnderrunReportUs = 1000000;
 
-// What the XIAO nRF52840 Sense gives a model (recognizer.h): two 256 KB slots in flash (the app area
-// holds them and the firmware), a 16 KB RAM copy of the TFLM section and an 8 KB tensor arena. The
-// segment buffer is sized for the native board's highest IMU rate.
+// What the XIAO nRF52840 Sense gives a model (recognizer.h): two 256 KB slots in flash, the model run in
+// place from its slot (memory-mapped here as there), an 8 KB tensor arena. The segment buffer is sized
+// for the native board's highest IMU rate.
 constexpr size_t kSlotBytes = 256 * 1024;
-constexpr size_t kModelRamBytes = 16 * 1024;
 constexpr size_t kArenaBytes = 8 * 1024;
 constexpr int kMaxImuRateHz = 400;
-using Memory = wandlab::recognizer::RecognizerMemory<kModelRamBytes, kArenaBytes, kMaxImuRateHz, 6>;
+using Memory = wandlab::recognizer::RecognizerMemory<kArenaBytes, kMaxImuRateHz, 6>;
 
 struct Options {
   uint16_t rate = 100;
@@ -208,13 +208,14 @@ int main(int argc, char** argv) {
                                                     &hid_record);
   static wn::HidPressLog hid_press;
   recognizer.set_press(&hid_press);
-  static wn::RecognizerTap tap(recognizer);
-  sensors.set_listener(&tap);
+  static wandlab::recognizer::RecognizerTap tap(recognizer);
+  static wn::RecognizerListener listener(tap);
+  sensors.set_listener(&listener);
 
   // Requests the core leaves alone go down this chain; each takes only its own families.
   static wn::BoardControls controls(port, clock);
   static wn::SimForwarder forwarder(feed, clock, fed);
-  static wn::ExtensionChain extensions;
+  static wb::ExtensionChain extensions;
   extensions.add(controls);
   extensions.add(forwarder);
   extensions.add(recognizer);

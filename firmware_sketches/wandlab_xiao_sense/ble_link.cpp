@@ -200,6 +200,18 @@ void BleLink::forget_bonds() {
   Bluefruit.Periph.clearBonds();
 }
 
+bool BleLink::send_input_report(uint8_t report_id, const uint8_t* value, size_t size) {
+  const uint16_t conn = conn_.load(std::memory_order_acquire);
+  if (conn == BLE_CONN_HANDLE_INVALID || !trusted(conn)) return false;
+  Services& s = services();
+  BLECharacteristic* report = report_id == g::kKeyboardId   ? &s.keyboard_in
+                              : report_id == g::kConsumerId ? &s.consumer_in
+                              : report_id == g::kMouseId    ? &s.mouse_in
+                                                            : nullptr;
+  if (report == nullptr || !report->notifyEnabled(conn)) return false;
+  return report->notify(conn, value, static_cast<uint16_t>(size));
+}
+
 // -- BLE task ---------------------------------------------------------------------------------------
 
 void BleLink::on_connect(uint16_t conn) {

@@ -30,6 +30,9 @@ class BleLink : public board::ByteSink, private protocol::PacketHandler, private
   void set_battery(uint8_t percent);
   // ForgetHosts: delete every bond and drop the links they protected.
   void forget_bonds();
+  // One HID input report (hid_reports.h) to the connected host, if it is bonded, the link encrypted and
+  // the host listens to that report. True if it went out.
+  bool send_input_report(uint8_t report_id, const uint8_t* value, size_t size);
   const protocol::ReassemblyStats& rx_stats() const { return reassembler_.stats(); }
   uint32_t refused_writes() const { return refused_.load(std::memory_order_relaxed); }
 

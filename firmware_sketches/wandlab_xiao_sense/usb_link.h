@@ -13,8 +13,10 @@ namespace xiao {
 
 class UsbLink : public board::ByteSink {
  public:
-  static constexpr size_t kBufferBytes = 6 * 1024;
-  static constexpr size_t kDroppableLimit = 4 * 1024;
+  // Room for the largest frame (protocol::kMaxFrameBytes); sample blocks may fill kDroppableLimit of it,
+  // and a reply that does not fit behind them waits for the host to read (write(), at most 100 ms).
+  static constexpr size_t kBufferBytes = 4608;
+  static constexpr size_t kDroppableLimit = 2048;
 
   // True while a host holds the port open (DTR set).
   bool host_present() const;

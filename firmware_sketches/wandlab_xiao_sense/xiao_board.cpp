@@ -1,9 +1,12 @@
 #include "xiao_board.h"
 
 #include <Arduino.h>
+#include <new>
 #include <utility/debug.h>
 
 #include "firmware_version.h"
+#include "hid_reports.h"
+#include "nrf_flash.h"
 
 namespace wandlab {
 namespace xiao {
@@ -47,8 +50,27 @@ bool usb_powered() {
 
 }  // namespace
 
+// RAM the board takes at boot besides its static RAM: the size table (size_report.py) reads it from the
+// image, and begin() allocates it, which keeps the linker from dropping it.
+extern "C" const volatile uint32_t wandlab_boot_allocation_bytes = sizeof(Recognition) + alignof(Recognition) - 1;
+
+bool BleHidPress::press(const protocol::HidAction& action) {
+  hid::InputReport reports[hid::kMaxReportsPerAction];
+  const size_t n = hid::reports_for(action, reports);
+  bool sent = n > 0;
+  for (size_t i = 0; i < n; ++i) sent &= ble_.send_input_report(reports[i].report_id, reports[i].value, reports[i].size);
+  return sent;
+}
+
 XiaoBoard::XiaoBoard()
-    : uid_{}, description_(), board_(description_, usb_, *this, *this, this) {
+    : uid_{},
+      description_(),
+      classes_record_(kClassRecordStart, kClassRecordPages),
+      hid_record_(kHidRecordStart, kHidRecordPages),
+      hid_press_(ble_),
+      board_(description_, usb_, *this, *this, &extensions_) {
+  // Requests the core leaves alone: ForgetHosts here, then the recogniser's families (begin()).
+  extensions_.add(*this);
   // The chip's factory-programmed 64-bit device id, as 16 hex digits.
   const uint32_t id[2] = {NRF_FICR->DEVICEID[1], NRF_FICR->DEVICEID[0]};
   const char kHex[] = "0123456789abcdef";
@@ -65,11 +87,10 @@ XiaoBoard::XiaoBoard()
   description_.imu_default_rate_hz = 100;
   description_.microphone = true;
   description_.audio_rate_hz = 16000;
-  // No model store or TFLM in this image yet (README): the host sees no slots.
-  description_.model_slots = 0;
 }
 
 void XiaoBoard::begin() {
+  nrf_flash::begin();
   pinMode(LED_RED, OUTPUT);
   pinMode(LED_GREEN, OUTPUT);
   pinMode(LED_BLUE, OUTPUT);
@@ -83,7 +104,18 @@ void XiaoBoard::begin() {
   battery_ = read_battery_percent();
   ble_ok_ = ble_.begin(kBoardName, firmware_version());
   ble_.set_battery(battery_);
+  // Once, never freed: the heap is the FreeRTOS one the tasks' stacks come from (137 KB free here).
+  // The arena wants 16-byte alignment; malloc gives 8.
+  void* block = malloc(wandlab_boot_allocation_bytes);
+  if (block == nullptr) return;  // red LED; the board still streams, the model families answer UNSUPPORTED
+  const uintptr_t aligned = (reinterpret_cast<uintptr_t>(block) + alignof(Recognition) - 1) & ~(alignof(Recognition) - 1);
+  recognition_ = new (reinterpret_cast<void*>(aligned)) Recognition(flash_, *this, &classes_record_, &hid_record_);
+  recognition_->recognizer.set_press(&hid_press_);
+  recognition_->tap.bind(board_);
+  extensions_.add(recognition_->recognizer);
+  recognition_->recognizer.begin(board_);  // reads and checks the slots, loads the active model
 }
+
 
 void XiaoBoard::loop() {
   if (millis() - battery_read_ms_ >= kBatteryEveryMs) {
@@ -91,8 +123,12 @@ void XiaoBoard::loop() {
     ble_.set_battery(battery_);
   }
   poll_usb();
-  imu_.poll(board_.imu_ring());
+  poll_imu();
   board_.poll();
+  if (recognition_ != nullptr) {
+    recognition_->tap.deliver();  // after the samples went out: decisions follow the samples they were made on
+    recognition_->recognizer.poll(board_);
+  }
   usb_.flush();
   ble_.poll(board_);  // BLE packets in, queued notifications out
   if (forget_hosts_) {
@@ -115,6 +151,21 @@ void XiaoBoard::poll_usb() {
   }
 }
 
+void XiaoBoard::poll_imu() {
+  // Recognising, HID on or enrolling keeps the IMU running with nobody streaming, at the rate the
+  // recogniser's segment buffer is sized for.
+  const bool wanted = recognition_ != nullptr && recognition_->recognizer.wants_imu();
+  if (imu_ok_ && !host_imu_) {
+    if (wanted && (!imu_.running() || imu_.rate_hz() != kRecognizerMaxRateHz)) {
+      imu_.start(kRecognizerMaxRateHz);
+    } else if (!wanted && imu_.running()) {
+      imu_.stop();
+    }
+  }
+  recognizer::RecognizerTap* tap = recognition_ != nullptr && (host_imu_ || wanted) ? &recognition_->tap : nullptr;
+  imu_.poll(host_imu_ ? &board_.imu_ring() : nullptr, tap);
+}
+
 void XiaoBoard::poll_button() {
   const bool down = digitalRead(kButtonPin) == LOW;
   const uint32_t now = millis();
@@ -127,7 +178,8 @@ void XiaoBoard::poll_button() {
 
 void XiaoBoard::update_led() {
   const uint32_t now = millis();
-  if (!imu_ok_ || !ble_ok_) return set_led(true, false, false);  // red: the IMU or the radio failed
+  // Red: the IMU, the radio or the recogniser's memory failed.
+  if (!imu_ok_ || !ble_ok_ || recognition_ == nullptr) return set_led(true, false, false);
   if (board_.streaming_imu() || board_.streaming_audio()) {
     return set_led(false, (now / 125) % 2 == 0, false);  // fast green: streaming
   }
@@ -140,10 +192,15 @@ void XiaoBoard::update_led() {
 
 bool XiaoBoard::start_imu(uint16_t rate_hz) {
   // The rate is already one the board supports (BoardDescription.imu_rates_hz).
-  return imu_ok_ && imu_.start(rate_hz);
+  host_imu_ = imu_ok_ && imu_.start(rate_hz);
+  return host_imu_;
 }
 
-void XiaoBoard::stop_imu() { imu_.stop(); }
+void XiaoBoard::stop_imu() {
+  host_imu_ = false;
+  // If the recogniser wants the IMU, poll_imu() moves it to the recogniser's rate.
+  if (recognition_ == nullptr || !recognition_->recognizer.wants_imu()) imu_.stop();
+}
 
 bool XiaoBoard::start_audio() { return mic_.start(board_.audio_ring()); }
 
@@ -174,6 +231,7 @@ uint8_t XiaoBoard::read_battery_percent() {
 uint32_t XiaoBoard::micros() const { return ::micros(); }
 
 bool XiaoBoard::on_request(const protocol::Packet& packet, board::Board& board) {
+  // The model, enroll and controller families go on down the chain to the recogniser.
   if (packet.type != protocol::ForgetHosts::kType) return false;
   board.ack(packet.seq);  // first the Ack (docs/protocol.md), then the bonds and their links
   forget_hosts_ = true;

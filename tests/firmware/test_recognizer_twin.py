@@ -180,14 +180,15 @@ def test_recognizer_compiles_for_cortex_m4f(tmp_path: Path) -> None:
         if size is not None and size.returncode == 0:
             sizes.append(f"{name}.o text {size.stdout.splitlines()[1].split()[0]} B")
     print("\n" + ", ".join(sizes))
-    # The RAM the header states for the XIAO is what the Cortex-M4 build needs.
+    # The RAM the header states is what the Cortex-M4 build needs.
     probe = tmp_path / "ram.cpp"
     probe.write_text(
         '#include "recognizer.h"\n'
         "namespace wr = wandlab::recognizer;\n"
-        "using Xiao = wr::RecognizerMemory<16 * 1024, 8 * 1024, 100, 6>;\n"
-        'static_assert(sizeof(wr::Recognizer) + sizeof(Xiao) <= wr::kXiaoRamBytes, "kXiaoRamBytes is too small");\n'
-        'static_assert(sizeof(wr::Recognizer) + sizeof(Xiao) > wr::kXiaoRamBytes - 1024, "kXiaoRamBytes is stale");\n'
+        "using Memory = wr::RecognizerMemory<8 * 1024, 100, 6>;\n"
+        "constexpr size_t kRam = sizeof(wr::Recognizer) + sizeof(Memory);\n"
+        'static_assert(kRam <= wr::kCortexM4RamBytes, "kCortexM4RamBytes is too small");\n'
+        'static_assert(kRam > wr::kCortexM4RamBytes - 1024, "kCortexM4RamBytes is stale");\n'
     )
     built = _run(["arm-none-eabi-g++", *arm, "-fsyntax-only", str(probe)])
     assert built.returncode == 0, built.stderr

@@ -79,7 +79,11 @@ constexpr size_t kImuBlocksPerSecond = 25;
 constexpr size_t kImuMaxBlockFrames = 16;
 constexpr size_t kImuSlots = 16;  // 0.64 s of 400 Hz samples
 constexpr size_t kAudioBlockSamples = 256;  // 16 ms at 16 kHz, as board.py AUDIO_BLOCK
-constexpr size_t kAudioSlots = 16;  // 256 ms
+// 256 ms; a board short of RAM may hold less (the XIAO: 8 blocks, 128 ms, -DWANDLAB_AUDIO_SLOTS=8).
+#ifndef WANDLAB_AUDIO_SLOTS
+#define WANDLAB_AUDIO_SLOTS 16
+#endif
+constexpr size_t kAudioSlots = WANDLAB_AUDIO_SLOTS;
 
 using ImuRing = BlockRing<kImuSlots, kImuMaxBlockFrames * 6>;
 using AudioRing = BlockRing<kAudioSlots, kAudioBlockSamples>;

@@ -529,22 +529,33 @@ const char* ModelRunner::load(const uint8_t* tflite, size_t size) {
   unload();
   arena_needed_at_least_ = 0;
   if (tflite == nullptr || size == 0) return refuse("the model is empty");
-  if (model_buffer_ == nullptr || reinterpret_cast<uintptr_t>(model_buffer_) % kBufferAlignment != 0 ||
+  if ((model_buffer_ != nullptr && reinterpret_cast<uintptr_t>(model_buffer_) % kBufferAlignment != 0) ||
       arena_ == nullptr || reinterpret_cast<uintptr_t>(arena_) % kBufferAlignment != 0) {
     return refuse("the firmware's model buffer or tensor arena is not 16-byte aligned");
   }
-  if (size > model_capacity_) {
-    return refusef("the model is %u bytes; this board's model buffer holds %u",
-                   static_cast<uint32_t>(size), static_cast<uint32_t>(model_capacity_));
+  if (model_buffer_ == nullptr) {
+    // In place: TFLM reads int32 and float data straight from the flatbuffer, which the converter aligns
+    // relative to the flatbuffer's start - so the start must be aligned too.
+    if (reinterpret_cast<uintptr_t>(tflite) % kBufferAlignment != 0) {
+      return refuse("the model's TFLM data is not 16-byte aligned in the board image, and this board runs "
+                    "models in place: pack the image with wandlab (it puts the TFLM section first)");
+    }
+    model_ = tflite;
+  } else {
+    if (size > model_capacity_) {
+      return refusef("the model is %u bytes; this board's model buffer holds %u",
+                     static_cast<uint32_t>(size), static_cast<uint32_t>(model_capacity_));
+    }
+    if (tflite != model_buffer_) std::memmove(model_buffer_, tflite, size);
+    model_ = model_buffer_;
   }
-  if (tflite != model_buffer_) std::memmove(model_buffer_, tflite, size);
 
   // TFLM trusts the flatbuffer; a damaged one makes it read anywhere. Verify first, always.
-  flatbuffers::Verifier verifier(model_buffer_, size);
+  flatbuffers::Verifier verifier(model_, size);
   if (!tflite::VerifyModelBuffer(verifier)) {
     return refuse("the model is not a valid .tflite flatbuffer (the flatbuffers verifier refused it)");
   }
-  const tflite::Model* model = tflite::GetModel(model_buffer_);
+  const tflite::Model* model = tflite::GetModel(model_);
   if (model->version() != kSchemaVersion) {
     return refusef("the model is .tflite schema version %u; this firmware reads version %u",
                    static_cast<uint32_t>(model->version()), kSchemaVersion);

@@ -4,6 +4,9 @@
 // _load_tflm, _check_io, the first inference), with the same sentences where they make sense. In order:
 //   1. the model fits the caller's 16-byte aligned model buffer and is copied there (a board image's
 //      TFLM section sits at any offset, and TFLM reads int32/float data straight from the flatbuffer);
+//      or, for a runner without a model buffer, the model itself starts 16-byte aligned and runs in
+//      place (a board whose slots are memory-mapped flash: wandlab's images put the TFLM section's
+//      data at offset 16, and slots start on erase pages);
 //   2. the flatbuffers Verifier (tflite::VerifyModelBuffer): TFLM itself does not verify, and on the PC
 //      its interpreter crashed within a few hundred randomly damaged copies of the gesture model;
 //   3. what the Verifier cannot see but TFLM trusts (LiteRT's verifier checks the same): the schema
@@ -20,7 +23,7 @@
 // A damaged model is refused, never run: the host tests load a few hundred randomly damaged copies of
 // every shipped model under ASan + UBSan.
 //
-// Memory: no heap. The caller owns the model buffer and the tensor arena (both 16-byte aligned, e.g.
+// Memory: no heap. The caller owns the model buffer (optional) and the tensor arena (both 16-byte aligned, e.g.
 // `alignas(16) uint8_t arena[8 * 1024];`). The op resolver and the interpreter live inside this object
 // (kStateBytes: ~1.3 KB on the PC, ~0.7 KB on a Cortex-M4); everything TFLM allocates goes into the
 // arena, laid out as TFLM's stock MicroInterpreter(model, resolver, arena, size) lays it out (its
@@ -51,15 +54,17 @@ constexpr size_t kMaxDims = 6;            // input/output rank the runner report
 
 class ModelRunner {
  public:
-  // model_buffer: where load() copies a model (model_capacity bytes); arena: TFLM's tensor arena
-  // (arena_bytes). Both must stay valid and untouched by the caller while a model is loaded.
+  // model_buffer: where load() copies a model (model_capacity bytes), or null to run models in place
+  // (the bytes given to load() must then stay valid and unchanged until unload() or the next load():
+  // TFLM reads the model even to tear its interpreter down); arena: TFLM's
+  // tensor arena (arena_bytes). Both must stay valid and untouched by the caller while a model is loaded.
   ModelRunner(uint8_t* model_buffer, size_t model_capacity, uint8_t* arena, size_t arena_bytes);
   ~ModelRunner();
   ModelRunner(const ModelRunner&) = delete;
   ModelRunner& operator=(const ModelRunner&) = delete;
 
   // Loads `size` bytes of .tflite at `tflite` (copied into the model buffer unless it already is the
-  // model buffer). Returns "" when the model is loaded and ran once, else one English sentence saying
+  // model buffer, or run where it is without a model buffer). Returns "" when the model is loaded and ran once, else one English sentence saying
   // why not (valid until the next load()); nothing stays loaded then.
   const char* load(const uint8_t* tflite, size_t size);
   void unload();
@@ -111,6 +116,7 @@ class ModelRunner {
 
   uint8_t* model_buffer_;
   size_t model_capacity_;
+  const uint8_t* model_ = nullptr;  // the loaded flatbuffer: the model buffer, or the caller's bytes
   uint8_t* arena_;
   size_t arena_bytes_;
   bool loaded_ = false;

@@ -68,6 +68,9 @@ const char* BoardModelCheck::check(const uint8_t* image, size_t size) {
     if (*problem != '\0') return problem;
   }
   const char* problem = image_check::check_board_image(image, size, runner_, message_, sizeof(message_));
+  // The checked image runs in place from a slot that is not the active one, and may be erased next:
+  // TFLM reads the model even to tear an interpreter down, so it must not stay loaded.
+  runner_.unload();
   if (*problem != '\0' || !structural) return problem;
   return board_limit(sections);
 }

@@ -27,23 +27,27 @@
 //
 // One ModelRunner only. The image check (ModelFinish, and every slot at boot) loads the image it checks
 // into that runner - TFLM needs the model in its buffer and arena to say whether it runs - and the
-// recogniser loads its active model again after every model request that ran a check: a copy, the
-// flatbuffers Verifier, TFLM's allocation and one inference per upload (milliseconds, estimated; not
-// measured on a board) instead of a second model buffer and arena (16 + 8 KB on the XIAO).
+// recogniser loads its active model again after every model request that ran a check: the flatbuffers
+// Verifier, TFLM's allocation and one inference per upload (milliseconds, estimated; not measured on a
+// board) instead of a second arena (8 KB on the XIAO).
 //
-// Memory (no heap). The caller provides the model buffer, tensor arena and segment buffer (Memory,
-// or RecognizerMemory<> below); the object holds the class table, the HID map, the slots' state and the
-// enrollment. For the XIAO nRF52840 Sense (100 Hz, 6 axes, a 16 KB model, an 8 KB arena), sizeof on a
-// Cortex-M4 (arm-none-eabi-g++ 12.2):
-//   RecognizerMemory<16 * 1024, 8 * 1024, 100, 6>      32.0 KB: model buffer 16 KB, tensor arena 8 KB,
-//                                                       segment buffer 7.6 KB (325 frames x 6 floats),
-//                                                       trim scratch 0.4 KB
-//   Recognizer                                          35.0 KB: class table (refs::RefStore) 26.9 KB, of
-//                                                       it 21.4 KB the own classes' record; model slots
-//                                                       3.1 KB; feature window 2.0 KB; enrollment 1.0 KB;
-//                                                       TFLM interpreter state 0.9 KB; HID map 0.3 KB;
-//                                                       segmenter state, texts and flags 0.8 KB
-// 67.0 KB in all (kXiaoRamBytes; tests/test_recognizer.cpp prints the host's sizes and checks them).
+// Memory (no heap). The caller provides the tensor arena and segment buffer (Memory, or
+// RecognizerMemory<> below) and, on a board whose slots are not memory-mapped, a model buffer; the
+// object holds the class table, the HID map, the slots' state and the enrollment. The model itself runs
+// in place from its slot. For 100 Hz, 6 axes and an 8 KB arena, sizeof on a Cortex-M4
+// (arm-none-eabi-g++ 12.2 -Os):
+//   RecognizerMemory<8 * 1024, 100, 6>                 16.0 KB: tensor arena 8 KB, segment buffer 7.6 KB
+//                                                       (325 frames x 6 floats), trim scratch 0.4 KB
+//   Recognizer, the core's default limits              35.0 KB: class table (refs::RefStore) 26.9 KB, of
+//                                                       it 21.4 KB the own classes' record (32 classes,
+//                                                       16 KB of references); model slots 3.1 KB; feature
+//                                                       window 2.0 KB; enrollment 1.0 KB; TFLM interpreter
+//                                                       state 0.9 KB; HID map 0.3 KB; segmenter state,
+//                                                       texts and flags 0.8 KB
+//   Recognizer, the XIAO's limits                      19.0 KB: 8 own classes, 2 KB of references
+//                                                       (WANDLAB_MAX_OWN_CLASSES, WANDLAB_REF_POOL_BYTES)
+// 51.0 KB in all with the default limits (kCortexM4RamBytes; tests/test_recognizer.cpp prints the host's
+// sizes and checks them), 35.0 KB with the XIAO's.
 // Stack (-fstack-usage, with callees): an IMU block that ends an enrollment is the deepest, about
 // 3.5 KB (on_imu, on_segment, store_enrollment and RefStore::store_enrollment's 2.4 KB); a request
 // about 1.6 KB at most (on_request's message structs, RefDownload's 1 KB scratch, the class table's
@@ -88,7 +92,8 @@ class HidPress {
   ~HidPress() = default;
 };
 
-// The caller's buffers. model_buffer and arena 16-byte aligned (tflm::kBufferAlignment);
+// The caller's buffers. model_buffer (null: models run in place from their slot, SlotFlash::data()) and
+// arena 16-byte aligned (tflm::kBufferAlignment);
 // segment_frames holds segment_capacity_frames rows of the board's IMU axes (motion::segment_frames of
 // the board's highest rate), trim_scratch motion::trim_scratch_doubles(segment_capacity_frames).
 struct Memory {
@@ -102,21 +107,19 @@ struct Memory {
   int32_t trim_scratch_doubles = 0;
 };
 
-// The buffers for a board: RecognizerMemory<16 * 1024, 8 * 1024, 100, 6> for the XIAO.
-template <size_t kModelBytes, size_t kArenaBytes, int kMaxRateHz, int32_t kAxes>
+// The buffers for a board whose slots are memory-mapped (the model runs in place from its slot, see
+// model_runner.h): RecognizerMemory<8 * 1024, 100, 6> for the XIAO.
+template <size_t kArenaBytes, int kMaxRateHz, int32_t kAxes>
 struct RecognizerMemory {
   static constexpr int32_t kSegmentFrames = motion::segment_frames(kMaxRateHz);
   static constexpr int32_t kScratchDoubles = motion::trim_scratch_doubles(kSegmentFrames);
 
-  alignas(tflm::kBufferAlignment) uint8_t model[kModelBytes];
   alignas(tflm::kBufferAlignment) uint8_t arena[kArenaBytes];
   float frames[static_cast<size_t>(kSegmentFrames) * kAxes];
   double scratch[kScratchDoubles];
 
   Memory memory() {
     Memory m;
-    m.model_buffer = model;
-    m.model_capacity = kModelBytes;
     m.arena = arena;
     m.arena_bytes = kArenaBytes;
     m.segment_frames = frames;
@@ -254,10 +257,10 @@ class Recognizer : public board::BoardExtension {
   uint64_t micros64_ = 0;
 };
 
-// The XIAO nRF52840 Sense's recogniser RAM (Cortex-M4, 100 Hz, 6 axes, 16 KB model, 8 KB arena):
-// sizeof(Recognizer) + sizeof(RecognizerMemory<16 * 1024, 8 * 1024, 100, 6>) = 68,592 bytes, rounded
-// up; the host test checks that the 64-bit host needs no more than 1.1 times this.
-constexpr size_t kXiaoRamBytes = 67 * 1024;
+// The recogniser's RAM on a Cortex-M4 with the core's default limits (100 Hz, 6 axes, 8 KB arena):
+// sizeof(Recognizer) + sizeof(RecognizerMemory<8 * 1024, 100, 6>) = 52,208 bytes, rounded up; the host
+// test checks that the 64-bit host needs no more than 1.1 times this.
+constexpr size_t kCortexM4RamBytes = 51 * 1024;
 
 }  // namespace recognizer
 }  // namespace wandlab

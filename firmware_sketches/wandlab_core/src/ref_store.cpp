@@ -581,8 +581,13 @@ bool RefStore::put(uint8_t id, const wp::Str& label, int64_t threshold, const in
   const bool replaces = get(id, &other);
   const int at = find_entry(id);
   const bool replaces_own = at >= 0 && entry(static_cast<size_t>(at))[kCountAt] > 0;
-  if ((!replaces && class_count() >= kMaxClasses) || (!replaces_own && own_classes() >= kMaxOwnClasses)) {
+  if (!replaces && class_count() >= kMaxClasses) {
     error->add("the board holds at most 32 classes; clear some first");
+    return false;
+  }
+  if (!replaces_own && own_classes() >= kMaxOwnClasses) {
+    error->add("this board keeps at most ").add_int(static_cast<int64_t>(kMaxOwnClasses));
+    error->add(" classes of its own (enrolled or uploaded); clear some first");
     return false;
   }
   // The board's own limits, which Python does not have.

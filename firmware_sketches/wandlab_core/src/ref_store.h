@@ -59,9 +59,19 @@ constexpr size_t kMaxClasses = 32;        // refs.MAX_CLASSES: classes the board
 constexpr size_t kMaxRefsPerClass = 16;   // refs.MAX_REFS_PER_CLASS
 constexpr size_t kMaxDim = 64;            // embedding values per reference
 constexpr size_t kMaxLabelBytes = 64;
-constexpr size_t kMaxOwnClasses = 32;     // the board's own classes with references
+// A board short of RAM keeps fewer classes of its own (the XIAO: 8 classes, 2 KB of references; a
+// build defines WANDLAB_MAX_OWN_CLASSES / WANDLAB_REF_POOL_BYTES). The record's size follows.
+#ifndef WANDLAB_MAX_OWN_CLASSES
+#define WANDLAB_MAX_OWN_CLASSES 32
+#endif
+#ifndef WANDLAB_REF_POOL_BYTES
+#define WANDLAB_REF_POOL_BYTES (WANDLAB_MAX_OWN_CLASSES * 16 * 32)
+#endif
+constexpr size_t kMaxOwnClasses = WANDLAB_MAX_OWN_CLASSES;  // the board's own classes with references
 constexpr size_t kMaxEntries = kMaxOwnClasses + kMaxClasses;  // + a tombstone per image class
-constexpr size_t kPoolBytes = kMaxOwnClasses * kMaxRefsPerClass * 32;
+constexpr size_t kPoolBytes = WANDLAB_REF_POOL_BYTES;
+static_assert(kMaxOwnClasses >= 1 && kMaxOwnClasses <= kMaxClasses, "WANDLAB_MAX_OWN_CLASSES: 1 to 32");
+static_assert(kPoolBytes >= kMaxRefsPerClass * kMaxDim, "WANDLAB_REF_POOL_BYTES must hold one full class");
 constexpr size_t kMaxKeyBytes = 64;       // the active model's key (Python: its sha256 in hex)
 constexpr size_t kNetworkBytes = 32;      // sha256 of the image's TFLM section
 constexpr size_t kMaxShots = 10;          // enrollment.MAX_SHOTS

@@ -213,6 +213,20 @@ void self_test_model(const std::string& path, int flips) {
     std::memcpy(m.model, model.data(), model.size());
     expect(runner.load(m.model, model.size())[0] == '\0', name + ": loads in place from the model buffer");
     expect(contains(runner.load(model.data(), 0), "empty"), name + ": empty model");
+    // Without a model buffer the model runs where it lies (a board's memory-mapped slot): an aligned
+    // start is needed, since TFLM reads int32/float data straight from the flatbuffer.
+    wt::ModelRunner in_place(nullptr, 0, m.arena, kBig);
+    std::vector<uint8_t> flash(model.size() + 32);
+    uint8_t* aligned = flash.data() + (16 - reinterpret_cast<uintptr_t>(flash.data()) % 16) % 16;
+    std::memcpy(aligned, model.data(), model.size());
+    expect(in_place.load(aligned, model.size())[0] == '\0', name + ": runs in place from an aligned start");
+    in_place.input()[0] = 1;
+    expect(in_place.invoke() && in_place.output_bytes() > 0, name + ": invokes in place");
+    in_place.unload();  // the bytes change next: TFLM reads the model even to unload it
+    std::memmove(aligned + 4, aligned, model.size());
+    expect(contains(in_place.load(aligned + 4, model.size()), "not 16-byte aligned in the board image"),
+           name + ": an unaligned model is refused in place");
+    expect(!in_place.loaded(), name + ": nothing stays loaded after the refusal");
   }
 
   // 4. Damaged copies: every one refused with a sentence or loaded cleanly; never a crash.

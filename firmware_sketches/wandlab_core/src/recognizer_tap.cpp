@@ -3,7 +3,7 @@
 #include <cstring>
 
 namespace wandlab {
-namespace native {
+namespace recognizer {
 
 void RecognizerTap::on_imu(const int16_t* frame, size_t axes, uint32_t index, uint16_t rate_hz) {
   if (board_ == nullptr || axes == 0 || axes > 6) return;
@@ -38,5 +38,5 @@ void RecognizerTap::deliver() {
   queued_ = 0;
 }
 
-}  // namespace native
+}  // namespace recognizer
 }  // namespace wandlab

@@ -1,8 +1,8 @@
 // Several BoardExtensions behind the Board's one extension pointer. Each request the core does not
 // handle is offered to them in the order they were added until one takes it; each handles only its
-// own messages (the native board's controls, the simulation forwarder, the recogniser) and returns
-// false for everything else, so adding one never changes what the others do. The other hooks (Info's
-// fields, a session's end) go to all of them.
+// own messages (the native board's controls and simulation forwarder, a board layer's own requests, the
+// recogniser) and returns false for everything else, so adding one never changes what the others do.
+// The other hooks (Info's fields, a session's end) go to all of them.
 #pragma once
 
 #include <cstddef>
@@ -10,27 +10,27 @@
 #include "board.h"
 
 namespace wandlab {
-namespace native {
+namespace board {
 
-class ExtensionChain : public board::BoardExtension {
+class ExtensionChain : public BoardExtension {
  public:
   static constexpr size_t kMaxExtensions = 4;
 
   // False if the chain is full.
-  bool add(board::BoardExtension& extension) {
+  bool add(BoardExtension& extension) {
     if (count_ == kMaxExtensions) return false;
     extensions_[count_++] = &extension;
     return true;
   }
 
-  bool on_request(const protocol::Packet& packet, board::Board& board) override {
+  bool on_request(const protocol::Packet& packet, Board& board) override {
     for (size_t i = 0; i < count_; ++i) {
       if (extensions_[i]->on_request(packet, board)) return true;
     }
     return false;
   }
 
-  bool on_malformed(const protocol::Packet& packet, protocol::WireError error, board::Board& board) override {
+  bool on_malformed(const protocol::Packet& packet, protocol::WireError error, Board& board) override {
     for (size_t i = 0; i < count_; ++i) {
       if (extensions_[i]->on_malformed(packet, error, board)) return true;
     }
@@ -56,9 +56,9 @@ class ExtensionChain : public board::BoardExtension {
   }
 
  private:
-  board::BoardExtension* extensions_[kMaxExtensions] = {};
+  BoardExtension* extensions_[kMaxExtensions] = {};
   size_t count_ = 0;
 };
 
-}  // namespace native
+}  // namespace board
 }  // namespace wandlab

@@ -1,5 +1,7 @@
 #include "nrf_flash.h"
 
+#include "nor_program.h"
+
 #include <Arduino.h>
 #include <flash/flash_cache.h>
 #include <nrf_sdm.h>
@@ -128,19 +130,7 @@ bool program(uint32_t address, const uint8_t* data, size_t size) {
   if (size == 0) return true;
   if (!in_range(address, size)) return false;
   Lock lock;
-  uint32_t buffer[64];  // 256 bytes a call: little stack
-  const uint32_t first_word = address & ~3u;
-  const uint32_t end = address + static_cast<uint32_t>(size);
-  for (uint32_t word = first_word; word < end; word += sizeof(buffer)) {
-    const uint32_t span_end = word + sizeof(buffer) < end ? word + sizeof(buffer) : end;
-    const size_t words = (span_end - word + 3) / 4;
-    uint8_t* bytes = reinterpret_cast<uint8_t*>(buffer);
-    memset(bytes, 0xFF, words * 4);
-    const uint32_t from = address > word ? address : word;
-    memcpy(bytes + (from - word), data + (from - address), span_end - from);
-    if (!program_words_locked(word, buffer, words)) return false;
-  }
-  return true;
+  return program_bytes(address, data, size, program_words_locked);
 }
 
 }  // namespace nrf_flash

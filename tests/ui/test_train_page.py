@@ -190,3 +190,36 @@ def test_the_acceptance_choice_sets_the_margin_of_the_next_run(qtbot: QtBot, win
     qtbot.waitUntil(lambda: page.outcome == DONE and not page.running, timeout=5000)
     assert seen and seen[0].margins == {"tap": 1.0, "*": 0.2}
     assert page.options.margins == {"tap": 1.0}  # the page's own options are not changed by the choice
+
+
+def test_the_acceptance_choice_is_the_projects_and_comes_back_when_it_is_opened_again(
+        qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    """Strict in one project stays with that project: another project shows its own (Balanced when it
+    never chose), and reopening the first shows Strict again - as a later app session would."""
+    page = window.train_page
+    assert window.projects.open(tmp_path / "first")
+    qtbot.keyClicks(page.margin_choice, "Strict")
+    assert window.projects.project is not None
+    assert window.projects.project.setting("train.acceptance") == "Strict"
+    assert window.projects.open(tmp_path / "second")
+    assert page.margin_choice.currentText() == "Balanced" and page.run_options().margins == {"*": 0.5}
+    page.margin_choice.setCurrentText("Lenient")  # as picking it from the list does
+    window.projects.close()
+    assert window.projects.open(tmp_path / "first")
+    assert page.margin_choice.currentText() == "Strict" and page.run_options().margins == {"*": 0.2}
+    assert window.projects.open(tmp_path / "second")
+    assert page.margin_choice.currentText() == "Lenient"
+
+
+def test_a_project_setting_survives_closing_and_an_unknown_one_shows_the_default(tmp_path: Path) -> None:
+    from wandlab.dataset.project import Project
+    from wandlab.ui.margin_choice import MarginChoice
+
+    with Project.open(tmp_path / "p", create=True) as project:
+        assert project.setting("train.acceptance", "Balanced") == "Balanced"
+        project.set_setting("train.acceptance", "Extreme")  # as a newer Wandlab might have saved
+    with Project.open(tmp_path / "p") as project:
+        assert project.setting("train.acceptance") == "Extreme"
+        choice = MarginChoice()
+        choice.choose(project.setting("train.acceptance"))
+        assert choice.currentText() == "Balanced"

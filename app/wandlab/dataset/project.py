@@ -199,6 +199,23 @@ class Project:
             rows = self._db.execute("SELECT sha256, label FROM samples WHERE state = 'ok'").fetchall()
         return {(r[0], r[1]) for r in rows}
 
+    # -- settings: small choices the user made for this project (the meta table) -----------------------
+
+    def setting(self, key: str, default: str = "") -> str:
+        """A setting saved with ``set_setting``, or ``default`` if there is none."""
+        with self._mutex:
+            try:
+                row = self._db.execute("SELECT value FROM meta WHERE key = ?", (f"setting.{key}",)).fetchone()
+            except sqlite3.Error as exc:
+                raise schema.index_error(exc, self.root / schema.INDEX_NAME, "read the project's settings") from None
+        return str(row[0]) if row is not None else default
+
+    def set_setting(self, key: str, value: str) -> None:
+        """Saved in the project index, so the choice travels with the project. Not undoable: a setting
+        is not the user's data, and the control that changed it changes it back."""
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (f"setting.{key}", value))
+
     # -- writes -------------------------------------------------------------------------------------
 
     @contextmanager

@@ -2,6 +2,7 @@
 
 The same margin as ``wandlab train-and-flash --margin`` (``onboard.open_set``: 0 strict .. 1 lenient).
 Strict ignores more motion that is no gesture and misses more real ones; lenient the other way round.
+The choice is the project's: saved in it (``SETTING``) and shown again when it is opened.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ CHOICES = (
     ("Lenient", 0.8, "Answers more of your gestures; other motion sets off a key more often"),
 )
 DEFAULT = "Balanced"
+SETTING = "train.acceptance"  # Project.setting key: one of CHOICES' names
 
 
 class MarginChoice(QComboBox):
@@ -26,6 +28,10 @@ class MarginChoice(QComboBox):
         self.setToolTip("How readily the board answers a motion with a gesture (open-set margin; "
                         "applies at the next Train && Flash)")
         self.setAccessibleName("Gesture acceptance")
+
+    def choose(self, name: str) -> None:
+        """Show `name` (a saved setting); an unknown one (a newer version's) shows the default."""
+        self.setCurrentText(name if name in (c[0] for c in CHOICES) else DEFAULT)
 
     def margin(self) -> float:
         return float(self.currentData())

@@ -36,9 +36,12 @@ from PySide6.QtWidgets import (
 
 from wandlab.board.client import BoardClient, ConnectionState
 from wandlab.dataset.project import Project
+from wandlab.errors import DatasetError
 from wandlab.flows.train_flash_events import MIN_LABELS, STAGE_NAMES, STAGE_TITLES, StageEvent
 from wandlab.ui.evaluation_view import BEFORE as EVALUATION_BEFORE
 from wandlab.ui.evaluation_view import EvaluationView
+from wandlab.ui.margin_choice import DEFAULT as DEFAULT_ACCEPTANCE
+from wandlab.ui.margin_choice import SETTING as ACCEPTANCE_SETTING
 from wandlab.ui.margin_choice import MarginChoice
 from wandlab.ui.notify import Notifier, TaskRunner
 from wandlab.ui.plain_errors import plain
@@ -209,6 +212,8 @@ class TrainPage(QWidget):
         # Asked before the new model would drop something of the user's (the dialog; tests replace it).
         self.confirm_losses: Callable[[list[str]], Awaitable[bool]] = self._ask_about_losses
         self.margin_choice = MarginChoice()
+        self._restoring = False  # showing a project's saved choice: not a choice of the user's
+        self.margin_choice.currentTextChanged.connect(self._save_acceptance)
         self.headline = QLabel()
         self.headline.setWordWrap(True)
         self.progress = QProgressBar()
@@ -269,12 +274,37 @@ class TrainPage(QWidget):
         session.on_state(lambda _s, _d: self.refresh())
         projects.changed.connect(self._project_changed)
         projects.event.connect(lambda _e: self.refresh())
+        self._show_acceptance(projects.project)
         self.refresh()
 
-    def _project_changed(self, _project: Project | None) -> None:
+    def _project_changed(self, project: Project | None) -> None:
         if not self.running:  # another project: the last run's stages, curves and report were not its own
             self.clear()
+        self._show_acceptance(project)
         self.refresh()
+
+    def _show_acceptance(self, project: Project | None) -> None:
+        """The project's saved acceptance choice (Balanced when it has none)."""
+        self._restoring = True
+        try:
+            name = DEFAULT_ACCEPTANCE
+            if project is not None:
+                try:
+                    name = project.setting(ACCEPTANCE_SETTING, DEFAULT_ACCEPTANCE)
+                except DatasetError as exc:
+                    self.notifier.warning(f"Could not read the project's settings: {exc}")
+            self.margin_choice.choose(name)
+        finally:
+            self._restoring = False
+
+    def _save_acceptance(self, name: str) -> None:
+        project = self.projects.project
+        if self._restoring or project is None or project.read_only:
+            return
+        try:
+            project.set_setting(ACCEPTANCE_SETTING, name)
+        except DatasetError as exc:  # the choice still applies to this session's runs
+            self.notifier.warning(f"Could not save the gesture acceptance in the project: {exc}")
 
     def clear(self, report: str = "", evaluation: str = "") -> None:
         """Back to "no run yet" (or to the start of one): stages, details, curves, report, evaluation."""

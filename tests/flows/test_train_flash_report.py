@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from wandlab.flows.train_flash_events import FEW_TEST_TAKES, StageEvent
 from wandlab.flows.train_flash_results import Activated, Fitted, HidResult, Prepared, Trained, build_report
 
@@ -44,6 +46,15 @@ def test_few_held_out_takes_are_named_in_a_warning() -> None:
     report = _report(_trained([[2, 0, 0, 0], [0, 1, 0, 0], [0, 0, 2, 0], [0, 0, 0, 0]]))
     assert report.validation_takes == 5 < FEW_TEST_TAKES
     assert any("rest on 5 held-out takes" in w for w in report.warnings)
+
+
+def test_the_command_line_summary_prints_the_warnings(capsys: pytest.CaptureFixture[str]) -> None:
+    from wandlab.commands.train_flash import print_summary
+
+    report = _report(_trained([[2, 0, 0, 0], [0, 1, 0, 0], [0, 0, 2, 0], [0, 0, 0, 0]]))
+    print_summary(report.to_dict())
+    out = capsys.readouterr().out
+    assert "held-out takes: 5" in out and "warning: the test figures rest on 5 held-out takes" in out
 
 
 def test_a_failed_evaluation_still_gives_a_report_that_says_so() -> None:

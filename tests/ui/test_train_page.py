@@ -45,6 +45,8 @@ def report_data() -> dict[str, Any]:
         "board": "Virtual wand",
         "latency_ms": {"Cortex-M4F": 1.9, "ESP32-S3": 0.3},
         "stage_seconds": {"train": 3.5},
+        "warnings": ["the test figures rest on 6 held-out takes: record more takes per gesture for figures "
+                     "you can trust"],
     }
 
 
@@ -113,6 +115,7 @@ def test_progress_stages_curves_and_report(qtbot: QtBot, window: MainWindow, tmp
     assert fig is not None and fig.confusion.shape == (3, 4) and fig.predicted_labels[-1] == "none"
     assert page.report.confusion.texts == ["2", "1", "1", "2"]
     assert "83% recognised" in page.report.summary.text() and "flick_left" in page.report.summary.text()
+    assert "rest on 6 held-out takes" in page.report.summary.text()  # few takes: said beside the figure
     assert [m.name for m in page.report.budget_bars.meters] == ["Model (flash)", "Tensor arena (RAM)", "Latency"]
     assert "14.5 KB of 16 KB" in page.report.budget_bars.meters[0].text
     assert page.train_button.isEnabled() and not page.cancel_button.isEnabled()

@@ -93,6 +93,8 @@ def print_summary(report: dict[str, Any]) -> None:
     if ia is not None:
         print(f"held-out takes: {report['validation_takes']}  float {fa:.3f}  int8 {ia:.3f}  "
               f"open set (int8 + thresholds) {report['open_set_accuracy']:.3f}")
+    for warning in report.get("warnings", []):
+        print(f"warning: {warning}")
     per = report["per_class_accuracy"]
     if per:
         print("per class:  " + "  ".join(f"{k} {v:.2f}" for k, v in per.items()))

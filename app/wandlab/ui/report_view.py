@@ -7,6 +7,7 @@ view never guesses at keys.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +53,7 @@ class ReportFigures:
     board_arena_bytes: int = 0
     board: str = ""
     open_set_accuracy: float | None = None  # the confusion matrix's diagonal share ("none" counts as wrong)
+    warnings: list[str] = field(default_factory=list)  # what the figures do not say on their own
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> ReportFigures:
@@ -101,6 +103,7 @@ class ReportFigures:
             board_arena_bytes=int(budget.get("board_arena_bytes", 0) or 0),
             open_set_accuracy=_opt_float(_get(data, "open_set_accuracy")),
             board=str(_get(data, "board", default="")),
+            warnings=[str(w) for w in (_get(data, "warnings", default=[]) or [])],
         )
 
 
@@ -372,7 +375,10 @@ def summary_text(fig: ReportFigures) -> str:
     if fig.model_bytes:
         parts.append(f"{kbytes(fig.model_bytes)} model, {kbytes(fig.arena_bytes)} arena"
                      + (f", ~{fig.latency_ms:.1f} ms per gesture" if fig.latency_ms is not None else ""))
-    return " · ".join(parts) or "No report figures."
+    text = " · ".join(parts) or "No report figures."
+    for warning in fig.warnings:  # e.g. figures resting on a handful of takes
+        text += f"<br><span style='color:{FAIR}'>⚠ {html.escape(warning[:1].upper() + warning[1:])}</span>"
+    return text
 
 
 def _boxed(title: str, widget: QWidget) -> QGroupBox:

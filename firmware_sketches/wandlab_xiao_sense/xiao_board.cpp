@@ -104,8 +104,8 @@ void XiaoBoard::begin() {
   battery_ = read_battery_percent();
   ble_ok_ = ble_.begin(kBoardName, firmware_version());
   ble_.set_battery(battery_);
-  // Once, never freed: the heap is the FreeRTOS one the tasks' stacks come from (137 KB free here).
-  // The arena wants 16-byte alignment; malloc gives 8.
+  // Once, never freed: the heap is the FreeRTOS one the tasks' stacks come from (about 150 KB are left
+  // after it). The arena wants 16-byte alignment; malloc gives 8.
   void* block = malloc(wandlab_boot_allocation_bytes);
   if (block == nullptr) return;  // red LED; the board still streams, the model families answer UNSUPPORTED
   const uintptr_t aligned = (reinterpret_cast<uintptr_t>(block) + alignof(Recognition) - 1) & ~(alignof(Recognition) - 1);
@@ -115,7 +115,6 @@ void XiaoBoard::begin() {
   extensions_.add(recognition_->recognizer);
   recognition_->recognizer.begin(board_);  // reads and checks the slots, loads the active model
 }
-
 
 void XiaoBoard::loop() {
   if (millis() - battery_read_ms_ >= kBatteryEveryMs) {

@@ -52,6 +52,9 @@ def test_image_fits_its_flash_and_ram_budgets(build: dict[str, Any]) -> None:
     assert build["flash_bytes"] <= FLASH_AREA // 2, f"flash {build['flash_bytes']:,} B over 50 % of {FLASH_AREA:,} B"
     assert build["ram_bytes"] <= 64 * 1024, f"static RAM {build['ram_bytes']:,} B over 64 KB"
     assert build["within_budget"] and build["returncode"] == 0
+    # The recogniser allocated at boot is reported, never hidden: a dropped symbol would read as 0.
+    assert build["boot_allocation_bytes"] > 30_000
+    assert build["ram_after_boot_bytes"] == build["ram_bytes"] + build["boot_allocation_bytes"]
     # The table adds up: the components are the image (but for alignment fill), nothing counted twice.
     components = build["components"]
     assert 0.99 * build["flash_bytes"] <= sum(c["flash"] for c in components.values()) <= build["flash_bytes"]

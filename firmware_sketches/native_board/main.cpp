@@ -4,10 +4,13 @@
 // synthesizes, fed through two pipes (--feed-fd/--request-fd, feed_records.h), or, without a feeder,
 // the simple C++ synthesis of synth.h. The recogniser (wandlab_core's Recognizer: model slots, TFLM,
 // the motion segmenter, the class table, enrollment, the HID map) listens to every IMU frame and keeps
-// its flash in a state directory (file_flash.h, state_dir.h).
+// its flash in a state directory (file_flash.h, state_dir.h). The wake-word detector (wandlab_core's
+// BoardWords, the speech model given with --speech-model in its own TFLM runner) listens to the
+// microphone whenever the board holds words.
 //
 //   wandlab_native_board [--rate HZ] [--axes 3|6] [--seed N] [--name NAME] [--port-path LINK]
-//                        [--feed-fd N --request-fd M] [--state-dir DIR] [--exit-with-stdin]
+//                        [--feed-fd N --request-fd M] [--state-dir DIR] [--speech-model FILE]
+//                        [--exit-with-stdin]
 //
 // Prints the port's link spec ("serial:/dev/pts/7", or serial:LINK with --port-path) on the first
 // line of stdout once the port is ready (and, with a feeder, once the feeder has filled the sensors'
@@ -26,6 +29,7 @@
 
 #include "board.h"
 #include "board_controls.h"
+#include "board_words.h"
 #include "extension_chain.h"
 #include "fed_source.h"
 #include "feed_link.h"
@@ -39,6 +43,7 @@
 #include "recognizer_tap.h"
 #include "sensors.h"
 #include "sim_forwarder.h"
+#include "speech_model.h"
 #include "state_dir.h"
 #include "synth.h"
 
@@ -70,6 +75,7 @@ struct Options {
   int feed_fd = -1;
   int request_fd = -1;
   std::string state_dir;  // empty: a temporary one, removed at exit
+  std::string speech_model;  // empty: no wake words
   bool exit_with_stdin = false;
 };
 
@@ -94,6 +100,8 @@ bool parse(int argc, char** argv, Options* o) {
     } else if (arg == "--state-dir" && has_value) {
       o->state_dir = argv[++i];
       if (o->state_dir.empty()) return false;
+    } else if (arg == "--speech-model" && has_value) {
+      o->speech_model = argv[++i];
     } else if (arg == "--exit-with-stdin") {
       o->exit_with_stdin = true;
     } else {
@@ -132,7 +140,8 @@ class UnderrunReport {
 };
 
 // What the board found at boot, on stderr (the host gets the slots' notes as Log WARNING).
-void say_boot(const wn::StateDir& state, const wn::FileFlash& flash, const wandlab::recognizer::Recognizer& r) {
+void say_boot(const wn::StateDir& state, const wn::FileFlash& flash, const wandlab::recognizer::Recognizer& r,
+              const wn::SpeechModel& speech, const wandlab::words::BoardWords& words) {
   std::fprintf(stderr, "wandlab_native_board: state in %s (%s)\n", state.path(),
                state.kept() ? "kept: a restart on it is a power cycle" : "temporary: removed at exit");
   if (flash.created() && flash.replaced_size() > 0) {
@@ -146,6 +155,14 @@ void say_boot(const wn::StateDir& state, const wn::FileFlash& flash, const wandl
                static_cast<unsigned>(wandlab::slots::kSlotCount), slots.max_model_bytes(), kArenaBytes,
                id[0] != '\0' ? "active model " : "no model", id, r.model_ready() || id[0] == '\0' ? "" : " (cannot run)");
   if (!r.model_ready() && id[0] != '\0') std::fprintf(stderr, "wandlab_native_board: %s\n", r.problem());
+  const wandlab::words::WordStore& store = words.store();
+  for (size_t i = 0; i < store.note_count(); ++i) std::fprintf(stderr, "wandlab_native_board: %s\n", store.note(i));
+  if (speech.problem()[0] != '\0') {
+    std::fprintf(stderr, "wandlab_native_board: no wake words: %s\n", speech.problem());
+  } else {
+    std::fprintf(stderr, "wandlab_native_board: speech model %08x (%zu bytes, %zu-byte arena), %zu wake words\n",
+                 static_cast<unsigned>(speech.crc()), speech.bytes(), wn::kSpeechArenaBytes, store.count());
+  }
 }
 
 }  // namespace
@@ -155,7 +172,8 @@ int main(int argc, char** argv) {
   if (!parse(argc, argv, &options)) {
     std::fprintf(stderr,
                  "usage: %s [--rate 25|50|100|200|400] [--axes 3|6] [--seed N] [--name NAME] "
-                 "[--port-path LINK] [--feed-fd N --request-fd M] [--state-dir DIR] [--exit-with-stdin]\n",
+                 "[--port-path LINK] [--feed-fd N --request-fd M] [--state-dir DIR] [--speech-model FILE] "
+                 "[--exit-with-stdin]\n",
                  argv[0]);
     return 2;
   }
@@ -193,10 +211,12 @@ int main(int argc, char** argv) {
   static wn::FileFlash flash(kSlotBytes);
   static wn::FileRecord refs_record;
   static wn::FileRecord hid_record;
+  static wn::FileRecord words_record;
   char flash_path[wn::kMaxPathBytes];
   if (!state.open(options.state_dir.c_str()) || !state.file(wn::kFlashFile, flash_path, sizeof(flash_path)) ||
       !flash.open(flash_path, state.kept()) || !refs_record.open(state.path(), wn::kRefsRecordFile, state.kept()) ||
-      !hid_record.open(state.path(), wn::kHidRecordFile, state.kept())) {
+      !hid_record.open(state.path(), wn::kHidRecordFile, state.kept()) ||
+      !words_record.open(state.path(), wn::kWordsRecordFile, state.kept())) {
     std::fprintf(stderr, "wandlab_native_board: %s\n",
                  state.error()[0] != '\0' ? state.error()
                  : flash.error()[0] != '\0' ? flash.error() : "the state directory's path is too long");
@@ -209,7 +229,12 @@ int main(int argc, char** argv) {
   static wn::HidPressLog hid_press;
   recognizer.set_press(&hid_press);
   static wandlab::recognizer::RecognizerTap tap(recognizer);
-  static wn::RecognizerListener listener(tap);
+  // Wake words: the speech model beside the slots, the words in their own record.
+  static wn::SpeechModel speech;
+  speech.open(options.speech_model.c_str());
+  static wandlab::words::BoardWords words(speech.embedder(), speech.crc(), speech.problem(), recognizer, clock,
+                                          &words_record);
+  static wn::RecognizerListener listener(tap, words);
   sensors.set_listener(&listener);
 
   // Requests the core leaves alone go down this chain; each takes only its own families.
@@ -219,11 +244,13 @@ int main(int argc, char** argv) {
   extensions.add(controls);
   extensions.add(forwarder);
   extensions.add(recognizer);
+  extensions.add(words);
   static wb::Board board(description, port, clock, sensors, &extensions);
   forwarder.bind(board);
   tap.bind(board);
   recognizer.begin(board);  // reads and checks the slots, loads the active model; notes as Log too
-  say_boot(state, flash, recognizer);
+  words.begin(board);       // the stored words' notes as Log
+  say_boot(state, flash, recognizer, speech, words);
   if (fed) {
     feed.attach(options.feed_fd, options.request_fd, fed_source, forwarder);
     fed_source.begin();
@@ -269,7 +296,8 @@ int main(int argc, char** argv) {
     controls.tick(board);
     forwarder.tick();
     // The recogniser may want the IMU with nobody streaming (recognising, HID on, enrolling).
-    sensors.want(recognizer.wants_imu(), false);
+    // and the word detector the microphone while it holds words.
+    sensors.want(recognizer.wants_imu(), words.listening());
     sensors.produce(board);
     if (fed) {
       fed_source.tick(clock.micros());
@@ -277,6 +305,7 @@ int main(int argc, char** argv) {
     }
     board.poll();
     tap.deliver();  // after the samples went out: decisions follow the samples they were made on
+    words.deliver();
     recognizer.poll(board);
     port.flush();
     feed.flush();

@@ -13,7 +13,8 @@ class SampleListener {
   // One IMU frame: `axes` int16 counts at the board's scales (BoardDescription), frame `index` since
   // the IMU last started (wraps at 2^32).
   virtual void on_imu(const int16_t* frame, size_t axes, uint32_t index, uint16_t rate_hz) = 0;
-  // `n` consecutive 16 kHz samples, the first being sample `index` since the microphone last started.
+  // `n` consecutive 16 kHz samples, the first being sample `index`: in the host's AudioBlock numbering
+  // while it streams audio, else since the microphone last started.
   virtual void on_audio(const int16_t* samples, size_t n, uint32_t index) = 0;
 
  protected:

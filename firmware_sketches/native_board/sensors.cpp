@@ -132,7 +132,12 @@ void NativeSensors::produce_audio(board::Board& board, uint32_t now_us) {
       got = want;
       underruns_.audio_samples += static_cast<uint32_t>(want);
     }
-    if (listener_ != nullptr) listener_->on_audio(chunk, got, static_cast<uint32_t>(audio_.emitted));
+    if (listener_ != nullptr) {
+      // While the host streams, in its AudioBlocks' numbering: what the board says about a sample (a
+      // WakeEvent's index) names it as the host has it.
+      const uint32_t index = host_audio_ ? board.audio_ring().next_frame() : static_cast<uint32_t>(audio_.emitted);
+      listener_->on_audio(chunk, got, index);
+    }
     if (host_audio_) board.audio_ring().push(chunk, got);
     last_sample_ = chunk[got - 1];
     audio_.emitted += got;

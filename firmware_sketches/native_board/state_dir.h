@@ -17,6 +17,7 @@ namespace native {
 constexpr const char* kFlashFile = "native-flash.bin";
 constexpr const char* kRefsRecordFile = "native-refs.rec";
 constexpr const char* kHidRecordFile = "native-hid.rec";
+constexpr const char* kWordsRecordFile = "native-words.rec";
 
 class StateDir {
  public:

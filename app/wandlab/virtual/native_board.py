@@ -15,8 +15,9 @@ is the board's flash, as for ``virtual:`` (a directory; its files are named ``na
 board's state can live beside it): a new board on the same directory is the same board after a power
 cycle. Without it, the board's flash is a temporary directory the board removes when it exits.
 ``feed=synth`` drops the feeder and keeps the board's own simple C++ synthesis (a wand lying still; Sim*
-requests other than SimButton and SimUnplug are then UNSUPPORTED). The word family (wake words) is not in
-the C++ core yet: UNSUPPORTED.
+requests other than SimButton and SimUnplug are then UNSUPPORTED). Wake words run in the C++ core too
+(``BoardWords``): the board is given the shipped speech model (``--speech-model``) and listens to the
+microphone while it holds words.
 
 It needs the source tree, g++ + make, and TensorFlow Lite Micro's sources (``../shared/vendor``, or
 ``WANDLAB_VENDOR``). The first open builds it: TFLM's library (``firmware_sketches/tflm_host``) takes a
@@ -44,6 +45,7 @@ from wandlab.link.base import StreamLink
 from wandlab.link.serial_link import SerialLink
 from wandlab.virtual.native_feeder import NativeFeeder
 from wandlab.virtual.sim_sensors import SimSensors
+from wandlab.virtual.word_model import shipped_speech_path
 
 SOURCE_DIR = Path(__file__).resolve().parents[3] / "firmware_sketches" / "native_board"
 EXECUTABLE = SOURCE_DIR / "build" / "wandlab_native_board"
@@ -122,6 +124,9 @@ def command(options: dict[str, str]) -> list[str]:
         raise LinkError(f"virtual:?firmware=native&person={options['person']}: give a number")
     if options.get("state"):
         args += ["--state-dir", options["state"]]
+    speech = shipped_speech_path()
+    if speech is not None:
+        args += ["--speech-model", str(speech)]
     if options.get("feed", "python") not in FEEDS:
         raise LinkError(f"virtual:?firmware=native&feed={options['feed']}: use python (the virtual wand's "
                         "motion and speech) or synth (the board's own C++ synthesis)")

@@ -30,7 +30,7 @@ from wandlab.protocol.words import (
 )
 from wandlab.virtual.recognizer import BoardRecognizer
 from wandlab.virtual.word_model import SpeechModel, load_speech_model, shipped_speech_crc
-from wandlab.virtual.word_store import MAX_REFS_PER_WORD, StoredWord, WordStore
+from wandlab.virtual.word_store import MAX_LABEL_BYTES, MAX_REFS_PER_WORD, StoredWord, WordStore
 
 
 class BoardWords:
@@ -143,6 +143,8 @@ class BoardWords:
             )
         if not m.label.strip():
             return "a wake word needs a label"
+        if len(m.label.encode()) > MAX_LABEL_BYTES:
+            return f"a wake word's label is at most {MAX_LABEL_BYTES} bytes"
         if m.word_id != ANY_WORD and not 0 <= m.word_id < MAX_WORDS:
             return f"word ids are 0-{MAX_WORDS - 1} (255: the board picks)"
         dim = self.model.dim

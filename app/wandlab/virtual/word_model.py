@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import zlib
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,15 @@ def shipped_speech_model() -> bytes:
         return (resources.files("wandlab.models") / "speech_embedding" / "model.tflite").read_bytes()
     except (OSError, ModuleNotFoundError) as exc:
         raise ModelError(f"the speech model is missing from this install ({exc})") from None
+
+
+def shipped_speech_path() -> Path | None:
+    """The shipped speech model as a file (what the native board reads), None if it is not one on disk."""
+    try:
+        path = Path(str(resources.files("wandlab.models") / "speech_embedding" / "model.tflite"))
+    except ModuleNotFoundError:
+        return None
+    return path if path.is_file() else None
 
 
 def shipped_speech_crc() -> int | None:

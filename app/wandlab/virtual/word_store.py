@@ -21,6 +21,7 @@ from wandlab.virtual.refs import atomic_write
 WORDS_FILE = "words.json"
 WORDS_VERSION = 1
 MAX_REFS_PER_WORD = 8  # three utterances is the design; a few more leave room without costing RAM
+MAX_LABEL_BYTES = 64  # UTF-8; the C++ board's word record keeps labels of this size
 
 
 @dataclass

@@ -62,6 +62,9 @@ class BlockRing {
     }
   }
 
+  // Producer side: the stream index the next pushed frame gets (frames since reset(), mod 2^32).
+  uint32_t next_frame() const { return frames_ + static_cast<uint32_t>(channels_ ? fill_ / channels_ : 0); }
+
   // Consumer side: the oldest complete block, or nullptr. Valid until pop().
   const Block* peek() const {
     const uint32_t tail = tail_.load(std::memory_order_relaxed);

@@ -45,6 +45,13 @@ Status WakeDetector::set_words(const Word* words, size_t count) {
   return Status::kOk;
 }
 
+void WakeDetector::restart() {
+  front_.reset();
+  offset_ = 0;
+  deaf_until_ = -1;
+  recent_count_ = 0;
+}
+
 size_t WakeDetector::feed(const int16_t* pcm, size_t count, Listener& listener) {
   return feed(pcm, count, next_index(), listener);
 }

@@ -131,6 +131,9 @@ class WakeDetector {
   // Replaces the words (copied as views; the hop history is cleared). Nothing changes unless kOk.
   Status set_words(const Word* words, size_t count);
   size_t word_count() const { return word_count_; }
+  // Forgets the audio heard so far and the refractory time: the next feed() starts a new stream (the
+  // board stopped listening in between, and a window must not join old audio to new).
+  void restart();
 
   // Samples in, right after the previous ones; `first_index`: their stream index (a renumbered stream
   // keeps the refractory timing). A long chunk is decided hop by hop, as a live stream of small blocks

@@ -30,6 +30,7 @@ RAM_SECTIONS = (".data", ".bss")
 COMPONENTS = [
     ("wandlab_core (protocol, board logic)", ("/wandlab_core/",)),
     ("board layer (sketch)", ("/sketch/",)),
+    ("speech model (compiled in)", ("/generated/",)),
     ("BLE stack (Bluefruit52Lib, nRFCrypto)", ("Bluefruit52Lib", "Adafruit_nRFCrypto", "nrf_cc310")),
     ("USB (TinyUSB)", ("Adafruit_TinyUSB_Arduino",)),
     ("sensors (LSM6DS3, PDM, Wire, SPI)", ("Seeed_Arduino_LSM6DS3", "/PDM/", "/Wire/", "/SPI/")),

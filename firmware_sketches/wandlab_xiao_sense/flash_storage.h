@@ -1,6 +1,7 @@
 // Where the XIAO keeps what must survive power cuts and firmware updates, in its internal flash
 // (memory-mapped; nrf_flash.h writes it): the two model slots and the slots' record pages
-// (slots::SlotFlash), and two small records - the board's own classes and its HID map (RecordStore).
+// (slots::SlotFlash), and three small records - the board's own classes, its HID map and its wake words
+// (RecordStore).
 //
 // Layout, top of the application area down (the UF2 bootloader writes only the firmware's own blocks,
 // so a firmware update keeps all of it):
@@ -9,7 +10,8 @@
 //   0xE7000-0xEB000  class table record: 2 copies x 2 pages
 //   0xE5000-0xE7000  the model slots' record: 2 pages (SlotRecord alternates between them)
 //   0xA5000-0xE5000  model slots A and B, 128 KB each (Info.max_model_bytes)
-//   0x27000-0xA5000  the firmware (516,096 bytes at most; the link fails beyond, storage_guard.ld)
+//   0xA3000-0xA5000  wake words record: 2 copies x 1 page
+//   0x27000-0xA3000  the firmware (507,904 bytes at most; the link fails beyond, storage_guard.ld)
 //
 // A record copy is a 16-byte header - "WLRC", u32 sequence, u32 size, u32 CRC-32 of the data - and the
 // data. save() erases the older copy, programs the data, then the header last: a copy cut by a power
@@ -35,6 +37,9 @@ constexpr uint32_t kHidRecordStart = kClassRecordStart + 2 * kClassRecordPages *
 constexpr uint32_t kHidRecordPages = 1;
 constexpr uint32_t kStorageEnd = kHidRecordStart + 2 * kHidRecordPages * kFlashPage;
 static_assert(kStorageEnd == 0xED000, "the storage must end where the core's LittleFS begins");
+constexpr uint32_t kWordsRecordPages = 1;
+constexpr uint32_t kWordsRecordStart = kSlotsStart - 2 * kWordsRecordPages * kFlashPage;  // 0xA3000
+constexpr uint32_t kStorageStart = kWordsRecordStart;  // storage_guard.ld keeps the image below it
 
 class NrfSlotFlash : public slots::SlotFlash {
  public:

@@ -4,6 +4,7 @@
 #include <new>
 #include <utility/debug.h>
 
+#include "crc32.h"
 #include "firmware_version.h"
 #include "hid_reports.h"
 #include "nrf_flash.h"
@@ -50,6 +51,22 @@ bool usb_powered() {
 
 }  // namespace
 
+static_assert(words::kMaxRecordBytes <= kWordsRecordPages * kFlashPage - FlashRecord::kHeaderBytes,
+              "the wake words' record must fit its flash page (WANDLAB_WORD_POOL_BYTES in the Makefile)");
+
+const char* load_speech_model(tflm::ModelRunner& runner, wake::TflmEmbedder& embedder) {
+  size_t size = 0;
+  const uint8_t* model = speech_model(&size);
+  const char* problem = runner.load(model, size);
+  return problem[0] != '\0' ? problem : embedder.check();
+}
+
+uint32_t speech_model_crc() {
+  size_t size = 0;
+  const uint8_t* model = speech_model(&size);
+  return protocol::crc32(model, size);
+}
+
 // RAM the board takes at boot besides its static RAM: the size table (size_report.py) reads it from the
 // image, and begin() allocates it, which keeps the linker from dropping it.
 extern "C" const volatile uint32_t wandlab_boot_allocation_bytes = sizeof(Recognition) + alignof(Recognition) - 1;
@@ -67,6 +84,7 @@ XiaoBoard::XiaoBoard()
       description_(),
       classes_record_(kClassRecordStart, kClassRecordPages),
       hid_record_(kHidRecordStart, kHidRecordPages),
+      words_record_(kWordsRecordStart, kWordsRecordPages),
       hid_press_(ble_),
       board_(description_, usb_, *this, *this, &extensions_) {
   // Requests the core leaves alone: ForgetHosts here, then the recogniser's families (begin()).
@@ -109,11 +127,14 @@ void XiaoBoard::begin() {
   void* block = malloc(wandlab_boot_allocation_bytes);
   if (block == nullptr) return;  // red LED; the board still streams, the model families answer UNSUPPORTED
   const uintptr_t aligned = (reinterpret_cast<uintptr_t>(block) + alignof(Recognition) - 1) & ~(alignof(Recognition) - 1);
-  recognition_ = new (reinterpret_cast<void*>(aligned)) Recognition(flash_, *this, &classes_record_, &hid_record_);
+  recognition_ = new (reinterpret_cast<void*>(aligned))
+      Recognition(flash_, *this, &classes_record_, &hid_record_, &words_record_);
   recognition_->recognizer.set_press(&hid_press_);
   recognition_->tap.bind(board_);
   extensions_.add(recognition_->recognizer);
+  extensions_.add(recognition_->words);
   recognition_->recognizer.begin(board_);  // reads and checks the slots, loads the active model
+  recognition_->words.begin(board_);       // the stored words' notes
 }
 
 void XiaoBoard::loop() {
@@ -123,9 +144,11 @@ void XiaoBoard::loop() {
   }
   poll_usb();
   poll_imu();
+  poll_mic();
   board_.poll();
   if (recognition_ != nullptr) {
     recognition_->tap.deliver();  // after the samples went out: decisions follow the samples they were made on
+    recognition_->words.deliver();
     recognition_->recognizer.poll(board_);
   }
   usb_.flush();
@@ -165,6 +188,21 @@ void XiaoBoard::poll_imu() {
   imu_.poll(host_imu_ ? &board_.imu_ring() : nullptr, tap);
 }
 
+void XiaoBoard::poll_mic() {
+  if (recognition_ == nullptr) return;
+  // Holding words keeps the microphone running with nobody streaming.
+  const bool listen = recognition_->words.listening();
+  if (listen != listening_) {
+    listening_ = listen;
+    mic_.route(host_audio_ ? &board_.audio_ring() : nullptr, listen ? &recognition_->heard : nullptr, listen);
+  }
+  board::AudioRing& heard = recognition_->heard;
+  for (const board::AudioRing::Block* block = heard.peek(); block != nullptr; block = heard.peek()) {
+    recognition_->words.hear(block->data, block->values, block->first_sample);
+    heard.pop();
+  }
+}
+
 void XiaoBoard::poll_button() {
   const bool down = digitalRead(kButtonPin) == LOW;
   const uint32_t now = millis();
@@ -201,9 +239,18 @@ void XiaoBoard::stop_imu() {
   if (recognition_ == nullptr || !recognition_->recognizer.wants_imu()) imu_.stop();
 }
 
-bool XiaoBoard::start_audio() { return mic_.start(board_.audio_ring()); }
+bool XiaoBoard::start_audio() {
+  // The Board has just reset its audio ring; the detector's ring starts over with it, so a WakeEvent
+  // names samples as the host's AudioBlocks do.
+  board::AudioRing* heard = listening_ ? &recognition_->heard : nullptr;
+  host_audio_ = mic_.route(&board_.audio_ring(), heard, heard != nullptr);
+  return host_audio_;
+}
 
-void XiaoBoard::stop_audio() { mic_.stop(); }
+void XiaoBoard::stop_audio() {
+  host_audio_ = false;
+  mic_.route(nullptr, listening_ ? &recognition_->heard : nullptr);
+}
 
 uint32_t XiaoBoard::free_ram_bytes() const { return static_cast<uint32_t>(dbgHeapFree()); }
 

@@ -1,4 +1,4 @@
-// nrf_flash.h on the PC, for tests/test_flash_storage.cpp: the XIAO's storage area (0xA5000-0xED000)
+// nrf_flash.h on the PC, for tests/test_flash_storage.cpp: the XIAO's storage area (0xA3000-0xED000)
 // mapped at its real addresses, since flash_storage.cpp reads the flash through plain pointers, with
 // NOR rules - erase sets a page to 0xFF, programming only clears bits (new = old & data), each word's
 // programs counted - and a power cut: after `host_flash::cut_after` more bytes programmed or pages
@@ -19,7 +19,7 @@ namespace xiao {
 namespace host_flash {
 
 long cut_after = -1;  // -1: no power cut
-uint8_t program_count[(kStorageEnd - kSlotsStart) / 4];
+uint8_t program_count[(kStorageEnd - kStorageStart) / 4];
 
 namespace {
 
@@ -32,14 +32,14 @@ bool alive() {
 }  // namespace
 
 void map_storage() {
-  void* want = reinterpret_cast<void*>(static_cast<uintptr_t>(kSlotsStart));
-  void* got = mmap(want, kStorageEnd - kSlotsStart, PROT_READ | PROT_WRITE,
+  void* want = reinterpret_cast<void*>(static_cast<uintptr_t>(kStorageStart));
+  void* got = mmap(want, kStorageEnd - kStorageStart, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
   if (got != want) {
-    std::printf("cannot map the XIAO's storage at 0x%X on this PC\n", static_cast<unsigned>(kSlotsStart));
+    std::printf("cannot map the XIAO's storage at 0x%X on this PC\n", static_cast<unsigned>(kStorageStart));
     std::exit(2);
   }
-  std::memset(got, 0xFF, kStorageEnd - kSlotsStart);
+  std::memset(got, 0xFF, kStorageEnd - kStorageStart);
 }
 
 }  // namespace host_flash
@@ -49,15 +49,15 @@ namespace nrf_flash {
 void begin() {}
 
 bool erase_page(uint32_t address) {
-  if (address % kPageBytes != 0 || address < kSlotsStart || address + kPageBytes > kStorageEnd) return false;
+  if (address % kPageBytes != 0 || address < kStorageStart || address + kPageBytes > kStorageEnd) return false;
   if (!host_flash::alive()) return false;
   std::memset(reinterpret_cast<void*>(static_cast<uintptr_t>(address)), 0xFF, kPageBytes);
-  std::memset(host_flash::program_count + (address - kSlotsStart) / 4, 0, kPageBytes / 4);
+  std::memset(host_flash::program_count + (address - kStorageStart) / 4, 0, kPageBytes / 4);
   return true;
 }
 
 bool program(uint32_t address, const uint8_t* data, size_t size) {
-  if (address < kSlotsStart || address + size > kStorageEnd) return false;
+  if (address < kStorageStart || address + size > kStorageEnd) return false;
   return program_bytes(address, data, size, [](uint32_t word, const uint32_t* words, size_t count) {
     for (size_t i = 0; i < count; ++i) {
       uint8_t* at = reinterpret_cast<uint8_t*>(static_cast<uintptr_t>(word + 4 * i));
@@ -66,7 +66,7 @@ bool program(uint32_t address, const uint8_t* data, size_t size) {
         if (!host_flash::alive()) return false;
         at[b] &= bytes[b];
       }
-      ++host_flash::program_count[(word + 4 * i - kSlotsStart) / 4];
+      ++host_flash::program_count[(word + 4 * i - kStorageStart) / 4];
     }
     return true;
   });

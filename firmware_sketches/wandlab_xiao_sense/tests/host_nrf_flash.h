@@ -7,11 +7,11 @@ namespace wandlab {
 namespace xiao {
 namespace host_flash {
 
-// Maps 0xA5000-0xED000 (the XIAO's slots and records) at those addresses, erased. Exits if it cannot.
+// Maps 0xA3000-0xED000 (the XIAO's slots and records) at those addresses, erased. Exits if it cannot.
 void map_storage();
 // Bytes programmed or pages erased before the power goes; -1: never.
 extern long cut_after;
-// Programs of each 32-bit word since its page was last erased (index: (address - 0xA5000) / 4).
+// Programs of each 32-bit word since its page was last erased (index: (address - 0xA3000) / 4).
 extern uint8_t program_count[];
 
 }  // namespace host_flash

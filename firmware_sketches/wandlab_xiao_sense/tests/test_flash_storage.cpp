@@ -53,7 +53,7 @@ void test_slot_writes(std::mt19937& rng) {
   for (size_t i = model.size(); i < 4 * 4096; ++i) erased_after &= flash.data(1)[i] == 0xFF;
   check(erased_after, "bytes after the model stay erased");
   unsigned most = 0;
-  for (size_t w = 0; w < 4 * 4096 / 4; ++w) most = std::max<unsigned>(most, hf::program_count[(0xC5000 - 0xA5000) / 4 + w]);
+  for (size_t w = 0; w < 4 * 4096 / 4; ++w) most = std::max<unsigned>(most, hf::program_count[(0xC5000 - wx::kStorageStart) / 4 + w]);
   check(most <= 2, "no word programmed more than twice (nRF52's nWRITE)");
   // Chunks that are multiples of 4 at aligned offsets (the app's 2048) program each word once.
   for (size_t page = 0; page < 4; ++page) flash.erase(0, page * 4096);
@@ -89,6 +89,17 @@ void test_records(std::mt19937& rng) {
   }
   size = 10;
   check(!record.load(out, &size), "a record larger than the caller's buffer is not loaded");
+
+  // The wake words' record, below the slots, keeps its own bytes beside the others.
+  wx::FlashRecord words(wx::kWordsRecordStart, wx::kWordsRecordPages);
+  const std::vector<uint8_t> word_bytes = random_bytes(rng, words.capacity());
+  check(words.save(word_bytes.data(), word_bytes.size()), "the words' record saves a full page");
+  size = sizeof(out);
+  check(words.load(out, &size) && size == word_bytes.size() && std::memcmp(out, word_bytes.data(), size) == 0,
+        "and loads it");
+  size = sizeof(out);
+  check(record.load(out, &size) && size == last.size() && std::memcmp(out, last.data(), size) == 0,
+        "the class record is untouched by it");
 
   // A power cut at every step of a save: the old record or the new one, whole.
   wx::FlashRecord hid(wx::kHidRecordStart, wx::kHidRecordPages);

@@ -28,12 +28,14 @@ def _configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--continuous", action="store_true", help="also count false wakes per hour on a stream")
     p.add_argument("--hours", type=float, default=0.25, help="stream length for --continuous, over all its pairs")
     p.add_argument("--continuous-pairs", type=int, default=20, help="pairs that listen to a stream")
+    p.add_argument("--detector", choices=("board", "sliding"), default="board",
+                   help="--continuous: the board's detector (2-of-3 hops), or a sliding window that wakes on one hop")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.set_defaults(func=_main)
 
 
 def _main(args: argparse.Namespace) -> int:
-    from wandlab.ml.wakeword_bench import BenchConfig, BenchInputError, run_bench
+    from wandlab.ml.wakeword_bench import DETECTORS, BenchConfig, BenchInputError, run_bench
 
     def progress(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
@@ -65,7 +67,9 @@ def _main(args: argparse.Namespace) -> int:
         continuous_pairs=args.continuous_pairs,
     )
     try:
-        result = run_bench(args.data_dir, config, args.model, progress=progress)
+        result = run_bench(args.data_dir, config, args.model, progress=progress, detector_factory=DETECTORS[args.detector])
+        if args.continuous:
+            result["continuous_detector"] = args.detector
     except BenchInputError as exc:
         print(f"wandlab: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -18,8 +18,12 @@ the templates, leave-one-out threshold) runs on the same pairs and takes. ``enro
 pairs whose enrolment set ``enroll`` would refuse, by reason.
 
 ``continuous``: for a sample of pairs, a stream of the pair's negative clips separated by short gaps of
-low noise goes through the detector (``detector_factory``, default ``StreamDetector``) in 0.1 s blocks;
-every event is a false wake.
+low noise goes through the detector (``detector_factory``) in 0.1 s blocks; every event is a false wake.
+The default is the board's own detector (``board_detector``: ``ml.wake_stream.BoardStreamDetector``,
+160 ms hops, energy gate, 2-of-3 confirmation, refractory second), so the figure is what a board would
+do; ``sliding_detector`` is ``wakeword.StreamDetector`` (one hop within the threshold wakes), kept for
+comparison (``--detector sliding``). On FSDD: 40 false wakes per hour with the board's rule, 88 with the
+sliding one.
 
 Cost, measured on the 2-core development machine: reading a clip (Opus decode, resample, trim) 1-7 ms,
 its features and embeddings 2-3 ms; only the clips the chosen pairs use are read, but 100 pairs x 400
@@ -68,9 +72,19 @@ class Detector(Protocol):
 DetectorFactory = Callable[[ww.WakeWord, ww.Embedder], Detector]
 
 
-def stream_detector(word: ww.WakeWord, embedder: ww.Embedder) -> Detector:
-    """The default continuous detector; a board-faithful incremental one can replace it (same feed())."""
+def board_detector(word: ww.WakeWord, embedder: ww.Embedder) -> Detector:
+    """The board's streaming detector (onboard.wake_detector) with the PC's embedder: the default."""
+    from wandlab.ml.wake_stream import BoardStreamDetector
+
+    return BoardStreamDetector(word, embedder)
+
+
+def sliding_detector(word: ww.WakeWord, embedder: ww.Embedder) -> Detector:
+    """A sliding 1 s window that wakes on any hop within the threshold (no confirmation)."""
     return ww.StreamDetector(word, embedder)
+
+
+DETECTORS: dict[str, DetectorFactory] = {"board": board_detector, "sliding": sliding_detector}
 
 
 @dataclass(frozen=True)
@@ -338,7 +352,7 @@ def run_bench(
     config: BenchConfig = BenchConfig(),
     model: str | Path | None = None,
     progress: Callable[[str], None] | None = None,
-    detector_factory: DetectorFactory = stream_detector,
+    detector_factory: DetectorFactory = board_detector,
 ) -> dict[str, Any]:
     """Run the benchmark on one folder; the result is one flat JSON-able dict (see the module doc)."""
     t0 = time.perf_counter()

@@ -71,7 +71,6 @@ class _Clock:
 def measure(word: str, person: int, repeats: int) -> dict[str, Any]:
     from wandlab.board.words import int8_codes
     from wandlab.ml import wakeword as ww
-    from wandlab.onboard.wake_detector import HOP_FRAMES, macs_per_second
     from wandlab.protocol import Sensors, SimSay, StreamStart
     from wandlab.protocol.words import WakeEvent, WordUpload
     from wandlab.virtual.board import AUDIO_BLOCK, AUDIO_RATE_HZ, VirtualBoard, VirtualWandConfig
@@ -110,12 +109,29 @@ def measure(word: str, person: int, repeats: int) -> dict[str, Any]:
             compute.append(wakes[0].latency_us / 1000)
         false_wakes += len(say(OTHER_WORDS[i % len(OTHER_WORDS)]))
     heard_s = (len(clock.heard) - audio0) / AUDIO_RATE_HZ
+    result = _figures(word, person, enrolled.threshold, wakes_per_word, false_wakes, latencies, compute)
+    result["embeddings_per_s_heard"] = round((detector.embeddings - embeddings0) / heard_s, 2)
+    return result
+
+
+def _figures(
+    word: str,
+    person: int,
+    threshold: float,
+    wakes_per_word: list[int],
+    false_wakes: int,
+    latencies: list[float],
+    compute: list[float],
+) -> dict[str, Any]:
+    """The result's fields from the per-utterance counts and times (seconds; compute in ms)."""
+    from wandlab.onboard.wake_detector import HOP_FRAMES, macs_per_second
+
     lat = np.asarray(latencies) * 1000
     return {
         "word": word,
         "person": person,
-        "threshold": round(float(enrolled.threshold), 4),
-        "utterances": repeats,
+        "threshold": round(float(threshold), 4),
+        "utterances": len(wakes_per_word),
         "woke_once": sum(n == 1 for n in wakes_per_word),
         "missed": sum(n == 0 for n in wakes_per_word),
         "false_wakes_other_words": false_wakes,
@@ -123,7 +139,7 @@ def measure(word: str, person: int, repeats: int) -> dict[str, Any]:
         "latency_ms_max": round(float(lat.max()), 1) if len(lat) else None,
         "compute_ms_median": round(float(np.median(compute)), 2) if compute else None,
         "hop_ms": HOP_FRAMES * 20,
-        "embeddings_per_s_heard": round((detector.embeddings - embeddings0) / heard_s, 2),
+        "embeddings_per_s_heard": None,
         "model_macs_per_s_speaking": int(macs_per_second()),
     }
 
@@ -143,7 +159,6 @@ async def _measure_native(word: str, person: int, repeats: int) -> dict[str, Any
     from wandlab.flows.connect import open_link
     from wandlab.flows.enroll_word import enroll_word, record_takes
     from wandlab.ml import wakeword as ww
-    from wandlab.onboard.wake_detector import HOP_FRAMES, macs_per_second
     from wandlab.protocol import SimSay
     from wandlab.protocol.words import WakeEvent
     from wandlab.virtual.board import AUDIO_BLOCK, AUDIO_RATE_HZ
@@ -190,23 +205,8 @@ async def _measure_native(word: str, person: int, repeats: int) -> dict[str, Any
                 compute.append(heard[0].latency_us / 1000)
             false_wakes += len(await say(OTHER_WORDS[i % len(OTHER_WORDS)]))
         await client.stop_stream()
-    lat = np.asarray(latencies) * 1000
-    return {
-        "board": "native",
-        "word": word,
-        "person": person,
-        "threshold": round(float(enrolled.threshold), 4),
-        "utterances": repeats,
-        "woke_once": sum(n == 1 for n in wakes_per_word),
-        "missed": sum(n == 0 for n in wakes_per_word),
-        "false_wakes_other_words": false_wakes,
-        "latency_ms_median": round(float(np.median(lat)), 1) if len(lat) else None,
-        "latency_ms_max": round(float(lat.max()), 1) if len(lat) else None,
-        "compute_ms_median": round(float(np.median(compute)), 2) if compute else None,
-        "hop_ms": HOP_FRAMES * 20,
-        "embeddings_per_s_heard": None,
-        "model_macs_per_s_speaking": int(macs_per_second()),
-    }
+    figures = _figures(word, person, enrolled.threshold, wakes_per_word, false_wakes, latencies, compute)
+    return {"board": "native", **figures}
 
 
 def _main(args: argparse.Namespace) -> int:

@@ -13,16 +13,19 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from tests.board.boards import NATIVE_MISSING
 from wandlab.board.words import list_words
 from wandlab.ml.wakeword import EnrollmentError
 from wandlab.protocol import Sensors
 from wandlab.protocol.controller import ActionKind, HidAction, Modifier
 from wandlab.protocol.words import WordListReply
 from wandlab.ui import word_wizard
+from wandlab.ui.device_panel import NATIVE_SPEC
 from wandlab.ui.main_window import MainWindow
 from wandlab.ui.word_capture import TakeState
 from wandlab.ui.word_pages import NAME, TAKES, TEST
 from wandlab.ui.word_wizard import WordWizard
+from wandlab.virtual import native_board
 from wandlab.virtual.speech import synthesize_speech
 
 from .conftest import connect_virtual
@@ -223,3 +226,29 @@ def test_space_ends_a_take_at_once_and_esc_closes(qtbot: QtBot, window: MainWind
     qtbot.keyClick(wizard, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: not wizard.isVisible(), timeout=2000)
     assert board_words(qtbot, window).words == ()
+
+
+@pytest.mark.skipif(NATIVE_MISSING is not None, reason=f"cannot build the native board: {NATIVE_MISSING}")
+@pytest.mark.timeout(native_board.BUILD_TIMEOUT_S + 300)
+def test_the_wizard_enrols_a_word_on_the_cpp_firmware(qtbot: QtBot, window: MainWindow) -> None:
+    """The same wizard on "Virtual wand (C++ firmware, USB)": wandlab_core's BoardWords stores the word and
+    its own detector (the speech model in TFLM) hears it and presses the key."""
+    native_board.build()  # once, before the conversation's own time limits
+    window.device_panel.connect_to(NATIVE_SPEC)
+    qtbot.waitUntil(lambda: window.session.connected and window.session.buffer.imu.total > 0, timeout=15000)
+    wizard = open_wizard(qtbot, window)
+    wizard.ui.key.set_action(HidAction(0, int(ActionKind.KEY), KEY_L, int(Modifier.CTRL)))
+    enrol(qtbot, wizard)
+    (stored,) = board_words(qtbot, window).words
+    assert stored.label == WORD and stored.count == 3 and f"“{WORD}” is on the board" in wizard.ui.stored.text()
+    for _ in range(4):
+        if "The board heard" in wizard.ui.board_line.text():
+            break
+        wizard.trial.board_heard.clear()
+        wizard.ui.board_line.clear()
+        wizard.ui.test_say_button.click()
+        qtbot.waitUntil(lambda: "The board" in wizard.ui.board_line.text(), timeout=6000)
+    line = wizard.ui.board_line.text()
+    assert f"The board heard “{WORD}”" in line and "Ctrl+L" in line
+    wizard.ui.done_button.click()
+    qtbot.waitUntil(lambda: not wizard.isVisible(), timeout=2000)

@@ -14,7 +14,8 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from tests.board.boards import NATIVE_MISSING
-from wandlab.board.words import list_words
+from wandlab.board.controller import get_hid_map
+from wandlab.board.words import list_words, word_class
 from wandlab.ml.wakeword import EnrollmentError
 from wandlab.protocol import Sensors
 from wandlab.protocol.controller import ActionKind, HidAction, Modifier
@@ -112,6 +113,20 @@ def test_the_virtual_wand_enrols_a_word_the_board_then_hears(qtbot: QtBot, windo
 
     wizard.ui.done_button.click()
     qtbot.waitUntil(lambda: not wizard.isVisible(), timeout=2000)
+
+    # The Live test page's key table lists the word with its key, and sending the table keeps it.
+    editor = window.live_test_page.hid_editor
+    run_on_loop(qtbot, window, editor.load_from_board())
+    lumos = word_class(stored.word_id)
+    assert dict(editor.classes)[lumos] == f"“{WORD}” (wake word)"
+    assert editor.editors[lumos].key.currentText() == "L" and editor.editors[lumos].mods[Modifier.CTRL].isChecked()
+    editor.board_actions[0x9F] = HidAction(0x9F, int(ActionKind.KEY), 0x04, 0)  # an entry the table does not show
+    assert HidAction(0x9F, int(ActionKind.KEY), 0x04, 0) in editor.to_send()
+    del editor.board_actions[0x9F]
+    editor.send_button.click()
+    qtbot.waitUntil(lambda: "Sent" in editor.state.text(), timeout=3000)
+    on_board = run_on_loop(qtbot, window, get_hid_map(window.session.client))  # type: ignore[arg-type]
+    assert HidAction(lumos, int(ActionKind.KEY), KEY_L, int(Modifier.CTRL)) in on_board.actions  # type: ignore[attr-defined]
 
 
 def test_remove_takes_a_word_off_the_board(qtbot: QtBot, window: MainWindow) -> None:

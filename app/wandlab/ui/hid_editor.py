@@ -1,7 +1,11 @@
-"""What the board presses for each gesture: a class -> action table, presets, Send to board, HID on/off.
+"""What the board presses for each gesture and wake word: a class -> action table, presets, Send to board,
+HID on/off.
 
 ``ActionEditor`` edits one HidAction (key with modifiers, media key, mouse click or move) and is reused
-by the enrollment wizard; ``HidEditor`` lists the board's classes (its RefList) with one editor each.
+by the enrollment wizard; ``HidEditor`` lists the board's classes (its RefList) and its wake words (its
+WordList, class 0x80 + word id) with one editor each. Send to board replaces the board's map with the
+table, keeping any entry of the board's the table does not show, so a word's or an unknown class's key is
+never dropped by editing the gestures'.
 Presets and key names come from the Qt-free ``wandlab.board.hid_presets`` (the CLI offers the same).
 """
 
@@ -27,7 +31,8 @@ from PySide6.QtWidgets import (
 from wandlab.board.controller import enable_hid, get_hid_map, set_hid_map
 from wandlab.board.enroll import list_refs
 from wandlab.board.hid_presets import CONSUMER_NAMES, KEY_NAMES, MOUSE_BUTTONS, PRESETS, describe, map_labels
-from wandlab.errors import LinkError
+from wandlab.board.words import list_words, word_class
+from wandlab.errors import BoardError, LinkError
 from wandlab.protocol.controller import ActionKind, HidAction, Modifier
 from wandlab.ui.notify import Notifier, TaskRunner
 from wandlab.ui.session import DeviceSession
@@ -179,7 +184,7 @@ class HidEditor(QGroupBox):
         self.send_button.setToolTip("Replace the board's map with this table (the board keeps it across power cycles)")
         self.send_button.clicked.connect(self.send)
         self.table = QTableWidget(0, 2)
-        self.table.setHorizontalHeaderLabels(["Gesture", "Action"])
+        self.table.setHorizontalHeaderLabels(["Gesture or word", "Action"])
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
@@ -231,6 +236,11 @@ class HidEditor(QGroupBox):
         out = [e.action(c) for c, e in self.editors.items()]
         return [a for a in out if a.kind != ActionKind.NONE]
 
+    def to_send(self) -> list[HidAction]:
+        """The table's map plus the board's entries for classes the table does not show (kept as they are)."""
+        hidden = [a for c, a in sorted(self.board_actions.items()) if c not in self.editors]
+        return self.mapped() + hidden
+
     def apply_preset(self, name: str) -> None:
         mapping = map_labels(PRESETS[name], self.classes)
         chosen = {a.class_id: a for a, _ in mapping}
@@ -262,29 +272,37 @@ class HidEditor(QGroupBox):
         try:
             refs = await list_refs(client)
             hid_map = await get_hid_map(client)
+            try:
+                words = (await list_words(client)).words
+            except BoardError:
+                words = ()  # a board without wake words
         except LinkError:
             return  # the board went away meanwhile: the state line already says "Connect a board"
         finally:
             self._busy(False)
-        self.set_rows([(c.class_id, c.label) for c in refs.classes], list(hid_map.actions))
+        rows = [(c.class_id, c.label) for c in refs.classes]
+        rows += [(word_class(w.word_id), f"“{w.label}” (wake word)") for w in words]
+        self.set_rows(rows, list(hid_map.actions))
         self.board_actions = {a.class_id: a for a in hid_map.actions}
         self.on_board.emit()
         self.hid_on.setChecked(bool(hid_map.enabled))
-        self.state.setText(f"{len(hid_map.actions)} of {len(refs.classes)} gestures have a key on the board."
-                           if refs.classes else "No gestures on the board yet: Train & Flash or enroll one.")
+        keyed = sum(1 for c, _ in rows if c in self.board_actions)
+        things = "gestures and words" if words else "gestures"
+        self.state.setText(f"{keyed} of {len(rows)} {things} have a key on the board."
+                           if rows else "No gestures on the board yet: Train & Flash or enroll one.")
 
     async def send_to_board(self) -> None:
         client = self.session.client
         if client is None or not self.session.connected:
             self.notifier.warning("Connect a board first")
             return
-        actions = self.mapped()
+        actions = self.to_send()
         self._busy(True)
         try:
             await set_hid_map(client, actions)
         finally:
             self._busy(False)
-        self.state.setText(f"Sent: {len(actions)} gestures mapped. The board keeps this map.")
+        self.state.setText(f"Sent: {len(actions)} gestures and words mapped. The board keeps this map.")
         self.board_actions = {a.class_id: a for a in actions}
         self.sent.emit()
         self.on_board.emit()

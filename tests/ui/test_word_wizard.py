@@ -114,6 +114,10 @@ def test_the_virtual_wand_enrols_a_word_the_board_then_hears(qtbot: QtBot, windo
     wizard.ui.done_button.click()
     qtbot.waitUntil(lambda: not wizard.isVisible(), timeout=2000)
 
+    # The Live test page says what the board heard (it listens by itself) and the key it pressed.
+    line = window.live_test_page.wake_line
+    assert line.isVisible() and f"“{WORD}”" in line.text() and "Ctrl+L (not sent: HID is off)" in line.text()
+
     # The Live test page's key table lists the word with its key, and sending the table keeps it.
     editor = window.live_test_page.hid_editor
     run_on_loop(qtbot, window, editor.load_from_board())

@@ -41,6 +41,7 @@ from wandlab.errors import BoardError, LinkError, WandlabError
 from wandlab.protocol import Message
 from wandlab.protocol.controller import NO_CLASS, HidAction, HidReport, InferenceEvent
 from wandlab.protocol.model import TransferResult
+from wandlab.protocol.words import WORD_CLASS_BASE, WakeEvent
 from wandlab.ui.elided_label import ElidedLabel
 from wandlab.ui.hid_editor import HidEditor
 from wandlab.ui.label_dialog import LabelDialog
@@ -168,6 +169,14 @@ class LiveTestPage(QWidget):
         key_font = QFont()
         key_font.setPointSize(14)
         self.key.setFont(key_font)
+        # The board's last wake word (it listens by itself, recognising or not), with the key it pressed.
+        self.wake_line = QLabel("", wordWrap=True)
+        self.wake_line.setTextFormat(Qt.TextFormat.RichText)
+        self.wake_line.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.wake_line.hide()
+        self.last_wake: WakeEvent | None = None
+        self._wake_at = ""
+        self.wake_key: tuple[str, bool] | None = None  # (the key, sent) of the last wake's HidReport
         self.history_list = QListWidget()
         self.history_list.setAlternatingRowColors(True)
         self.wrong_button = QPushButton("That was wrong…")
@@ -194,6 +203,7 @@ class LiveTestPage(QWidget):
         left.addWidget(self.bar)
         left.addWidget(self.numbers)
         left.addWidget(self.key)
+        left.addWidget(self.wake_line)
         history = QLabel("<b>History</b> (newest first; select one for “That was wrong”)", wordWrap=True)
         left.addWidget(history)
         left.addWidget(self.history_list, 1)
@@ -327,6 +337,14 @@ class LiveTestPage(QWidget):
             self._update_status()
         elif isinstance(message, InferenceEvent):
             self.show_decision(Decision(message, time.time()))
+        elif isinstance(message, WakeEvent):
+            self.last_wake, self.wake_key = message, None
+            self._show_wake(time.time())
+        elif isinstance(message, HidReport) and message.class_id >= WORD_CLASS_BASE:
+            if self.last_wake is not None and message.class_id == WORD_CLASS_BASE + self.last_wake.word_id:
+                action = HidAction(message.class_id, message.kind, message.code, message.modifiers)
+                self.wake_key = (describe(action), bool(message.sent))
+                self._show_wake(None)
         elif isinstance(message, HidReport) and self.history:
             latest = self.history[0]
             if latest.event.class_id == message.class_id and not latest.key:
@@ -356,6 +374,25 @@ class LiveTestPage(QWidget):
             self.history_list.takeItem(self.history_list.count() - 1)
         self._update_status()
         self.decided.emit(d)
+
+    def _show_wake(self, at: float | None) -> None:
+        """The last wake word the board heard (``at``: when, None to keep the time shown), and its key."""
+        wake = self.last_wake
+        if wake is None:
+            return
+        if at is not None:
+            self._wake_at = time.strftime("%H:%M:%S", time.localtime(at))
+        text = (f"Wake word <b>“{escape(wake.label)}”</b> heard at {self._wake_at} · distance "
+                f"{wake.distance:.3f} / threshold {wake.threshold:.3f} · {wake.latency_us / 1000:.1f} ms on the board")
+        if self.wake_key is None:
+            text += " · no key mapped for this word"
+        elif self.wake_key[1]:
+            text += f" · ⌨ {escape(self.wake_key[0])} (sent)"
+        else:
+            why, _todo = why_not_sent(self.hid_editor.hid_on.isChecked(), self.session)
+            text += f" · ⌨ {escape(self.wake_key[0])} (not sent: {escape(why)})"
+        self.wake_line.setText(text)
+        self.wake_line.show()
 
     def _show_key(self, d: Decision) -> None:
         now = self.hid_editor.board_actions.get(d.event.class_id)

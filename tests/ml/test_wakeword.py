@@ -43,6 +43,15 @@ def with_room(pcm: np.ndarray, seed: int, pad_s: float = 0.4) -> np.ndarray:
     return np.clip(np.round(x), -32768, 32767).astype(np.int16)
 
 
+def in_noise(pcm: np.ndarray, snr_db: float, pad_s: float = 0.4) -> np.ndarray:
+    """Padded and drowned in steady noise ``snr_db`` below the take's RMS (a fan, a street)."""
+    pad = np.zeros(int(pad_s * 16000))
+    x = np.concatenate([pad, pcm.astype(np.float64), pad])
+    rms = float(np.sqrt(np.mean(pcm.astype(np.float64) ** 2)))
+    x += np.random.default_rng(5).normal(0, rms / 10 ** (snr_db / 20), len(x))
+    return np.clip(np.round(x), -32768, 32767).astype(np.int16)
+
+
 def with_peaks_at_full_scale(pcm: np.ndarray, every: int) -> np.ndarray:
     out = pcm.copy()
     out[::every] = 32767
@@ -81,7 +90,7 @@ def test_tflm_bit_identical_to_litert() -> None:
 
 
 def test_enrollment_rejects_bad_takes_with_clear_messages(embedder: ww.Embedder) -> None:
-    good = tone(0.6, 0.3)
+    good = with_room(tone(0.6, 0.3), seed=1)  # a take with the room before and after the word
     cases = [
         ("too quiet", "speak louder", np.zeros(16000, dtype=np.int16)),  # digital silence
         ("too quiet", "speak louder", with_room(tone(0.6, 0.0014, noise=0), seed=2)),  # -60 dBFS
@@ -89,11 +98,12 @@ def test_enrollment_rejects_bad_takes_with_clear_messages(embedder: ww.Embedder)
         ("clipped", "speak softer", with_peaks_at_full_scale(tone(0.6, 0.3), every=60)),  # 1.7 %
         ("too short", "whole word", with_room(tone(0.04, 0.3, noise=0), seed=2)),  # a click, a tap
         ("too long", "short word", with_room(tone(3.0, 0.3), seed=2)),
+        ("too noisy", "quieter place", in_noise(tone(0.6, 0.3, noise=0), snr_db=0.0)),  # a fan, a street
     ]
     for reason, advice, bad in cases:
         with pytest.raises(ww.EnrollmentError, match=f"take 2: {reason} .*{advice}") as info:
             ww.enroll("word", [good, bad, good], embedder)
-        assert info.value.reason == reason
+        assert info.value.reason == ("noisy" if reason == "too noisy" else reason)
     with pytest.raises(ww.EnrollmentError, match="exactly 3"):
         ww.enroll("word", [good, good], embedder)
 
@@ -103,8 +113,9 @@ def test_checks_accept_what_real_speakers_record() -> None:
     fine = {
         "quiet speaker, -45 dBFS (FSDD)": with_room(tone(0.5, 0.0079, noise=3), seed=2),
         "quick word cut tight, 0.12 s (FSDD)": tone(0.12, 0.3, noise=0),
-        "a few flattened peaks, 0.4 %": with_peaks_at_full_scale(tone(0.6, 0.3), every=250),
+        "a few flattened peaks, 0.4 %": with_room(with_peaks_at_full_scale(tone(0.6, 0.3), every=250), seed=1),
         "slow two-syllable word, 1.8 s (dspspeech20)": with_room(tone(1.8, 0.3), seed=3),
+        "a fan in the room, 12 dB under the voice": in_noise(tone(0.6, 0.3, noise=0), snr_db=12.0),
     }
     for name, take in fine.items():
         assert len(ww.check_utterance(take)) > 0, name

@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from wandlab.flows.word_takes import check_take
 from wandlab.ml.wakeword import EnrollmentError
-from wandlab.ui.word_capture import TakeCapture, TakeState, check_take, odd_one_out
+from wandlab.ui.word_capture import TakeCapture, TakeState, odd_one_out
 from wandlab.virtual.audio import AudioSynth
 
 BLOCK = 256

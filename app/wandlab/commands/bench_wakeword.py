@@ -67,7 +67,8 @@ def _main(args: argparse.Namespace) -> int:
         continuous_pairs=args.continuous_pairs,
     )
     try:
-        result = run_bench(args.data_dir, config, args.model, progress=progress, detector_factory=DETECTORS[args.detector])
+        detector = DETECTORS[args.detector]
+        result = run_bench(args.data_dir, config, args.model, progress=progress, detector_factory=detector)
         if args.continuous:
             result["continuous_detector"] = args.detector
     except BenchInputError as exc:

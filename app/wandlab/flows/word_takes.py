@@ -1,8 +1,8 @@
 """The three takes of a wake word: recorded from the board's microphone stream, or read from audio files.
 
 ``record_takes`` prompts ("say 'lumos' (1 of 3)"), cuts each take out of the board's audio stream when
-the voice ends (``utterance.UtteranceCutter``), and refuses a take ``ml.wakeword.check_utterance`` finds
-wanting (too quiet, clipped, too short, too long) with its reason, asking for it again. Every step goes
+the voice ends (``utterance.UtteranceCutter``), and refuses a take ``check_take`` finds wanting (too
+quiet, clipped, too noisy, too short, too long) with its reason, asking for it again. Every step goes
 to the ``progress`` callback as a ``WordStep``, so the GUI wizard and the CLI show the same things.
 """
 
@@ -20,7 +20,7 @@ import numpy as np
 from scipy.signal import resample_poly
 
 from wandlab.errors import BoardError
-from wandlab.flows.utterance import RATE_HZ, Cut, UtteranceCutter
+from wandlab.flows.utterance import RATE_HZ, Cut, UtteranceCutter, frame_dbfs
 from wandlab.ml.wakeword import EnrollmentError, check_utterance
 from wandlab.protocol import Sensors, StreamStart
 
@@ -30,6 +30,9 @@ MAX_TRIES = 4  # per take: then the enrolment stops, with the last reason
 SAY_AFTER_S = 0.35  # a scripted voice speaks once the cutter has heard the room
 LEVEL_EVERY_S = 0.05
 NO_AUDIO_S = 3.0  # of wall time without a block: the board stopped streaming
+# A recorded take is pre-roll + word + tail, so its quietest tenth is the room: the voice must stand 12 dB
+# above it. Stricter than ``check_utterance``'s 5 dB for any file, which may be cut tight at the word.
+MIN_SNR_DB = 12.0
 
 
 @dataclass(frozen=True)
@@ -118,13 +121,34 @@ async def _one_take(
             reason = f"heard nothing within {timeout_s:.0f} s"
         else:
             try:
-                check_utterance(take)
+                check_take(take)
                 progress(WordStep("take", i, count, f"take {i} of {count}: {len(take) / RATE_HZ:.2f} s"))
                 return take
             except EnrollmentError as exc:
                 reason = str(exc)
         progress(WordStep("refused", i, count, f"take {i} of {count} refused: {reason}"))
     raise EnrollmentError(f"take {i}: no usable take in {max_tries} tries (last: {reason})")
+
+
+def check_take(pcm: np.ndarray) -> np.ndarray:
+    """A recorded take's word, trimmed, or EnrollmentError with the reason and what to do.
+
+    ``check_utterance``'s checks first (quiet, clipped, noisy, short, long), then the room: the loudest
+    part of the voice against the level of the take's quiet part.
+    """
+    word = check_utterance(pcm)
+    db = frame_dbfs(pcm)
+    # A take is pre-roll + word + tail, so its quietest tenth is the background even when the word
+    # detector took the whole take for voice (a noise as loud as the word would make it do that).
+    snr = float(db.max()) - float(np.percentile(db, 10))
+    if snr < MIN_SNR_DB:
+        raise EnrollmentError(
+            f"too noisy (the voice is only {snr:.0f} dB above the background): "
+            "move somewhere quieter or closer to the microphone",
+            "noisy",
+        )
+    return word
+
 
 
 async def _capture(

@@ -2,9 +2,9 @@
 
 The cutting rules are ``flows.utterance.UtteranceCutter``'s (the CLI's ``record_takes`` uses the same);
 a window adds what a person at a screen needs: Stop (the take so far is kept, or nothing was said), a
-time limit for silence, and the level, peak and clipping a meter shows. ``check_take`` adds to
-``ml.wakeword.check_utterance`` the one problem it cannot see on a trimmed word: background noise close
-to the voice's level. ``odd_one_out`` says which take to ask for again when the three disagree.
+time limit for silence, and the level, peak and clipping a meter shows; its takes are judged by
+``flows.word_takes.check_take``, as the CLI's. ``odd_one_out`` says which take to ask for again when the
+three disagree.
 """
 
 from __future__ import annotations
@@ -15,9 +15,8 @@ import numpy as np
 
 from wandlab.flows.utterance import Cut, UtteranceCutter, frame_dbfs
 from wandlab.flows.word_takes import TAKE_TIMEOUT_S
-from wandlab.ml.wakeword import CLIP_LEVEL, EnrollmentError, check_utterance
+from wandlab.ml.wakeword import CLIP_LEVEL
 
-MIN_SNR_DB = 12.0
 LEVEL_WINDOW = 800  # 50 ms: the meter's RMS, as on the Live page
 
 
@@ -85,26 +84,6 @@ class TakeCapture:
         if not self.over:
             self._ended = TakeState.DONE if self.cutter.state is Cut.HEARING else TakeState.NOTHING
         return self.state
-
-
-def check_take(pcm: np.ndarray) -> np.ndarray:
-    """The take's word, trimmed, or EnrollmentError with the reason and what to do.
-
-    ``check_utterance``'s checks first (quiet, clipped, short, long), then noise: the loudest part of
-    the voice against the level of the take's quiet part.
-    """
-    word = check_utterance(pcm)
-    db = frame_dbfs(pcm)
-    # A take is pre-roll + word + tail, so its quietest tenth is the background even when the word
-    # detector took the whole take for voice (a noise as loud as the word would make it do that).
-    snr = float(db.max()) - float(np.percentile(db, 10))
-    if snr < MIN_SNR_DB:
-        raise EnrollmentError(
-            f"too noisy (the voice is only {snr:.0f} dB above the background): "
-            "move somewhere quieter or closer to the microphone",
-            "noisy",
-        )
-    return word
 
 
 def odd_one_out(embeddings: list[np.ndarray]) -> int:

@@ -26,14 +26,14 @@ from PySide6.QtWidgets import QDialog, QMainWindow, QMenu, QWidget
 from wandlab.board.words import clear_word, list_words, word_class
 from wandlab.errors import BoardError, LinkError, WandlabError
 from wandlab.flows.enroll_word import enroll_word
-from wandlab.flows.word_takes import WordStep
+from wandlab.flows.word_takes import WordStep, check_take
 from wandlab.ml.wakeword import EnrollmentError, check_utterance
 from wandlab.protocol import SimPerson, SimSay
 from wandlab.ui.notify import Notifier, TaskRunner
 from wandlab.ui.plain_errors import plain
 from wandlab.ui.session import DeviceSession
 from wandlab.ui.space_key import SpaceKey
-from wandlab.ui.word_capture import TakeCapture, TakeState, check_take, odd_one_out
+from wandlab.ui.word_capture import TakeCapture, TakeState, odd_one_out
 from wandlab.ui.word_listener import AudioTap
 from wandlab.ui.word_pages import NAME, TAKES, TEST, WordPages, sentence
 from wandlab.ui.word_trial import SAY_DELAY_S, WordTrial, shared_embedder

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from wandlab.board import BoardClient
-from wandlab.board.controller import get_hid_map, set_hid_map
+from wandlab.board.controller import get_hid_map, set_gesture_keys, set_hid_map
 from wandlab.board.words import list_words, next_wake, word_class
 from wandlab.dataset.project import Project
 from wandlab.flows.connect import open_link
@@ -87,6 +87,11 @@ def test_a_word_enrolled_from_the_board_wakes_it_and_presses_its_key(tmp_path: P
             assert wake is not None and wake.label == WORD and wake.distance <= wake.threshold
             await asyncio.sleep(0.3)
             assert [(r.class_id, r.code) for r in reports] == [(word_class(0), 0x2C)]
+
+            # A gesture preset (Train & Flash, wandlab hid --preset) replaces the gestures' keys only.
+            play = HidAction(1, int(ActionKind.CONSUMER), 0xCD, 0)
+            await set_gesture_keys(client, [play])
+            assert (await get_hid_map(client)).actions == (play, HidAction(word_class(0), 1, 0x2C, 0))
 
     asyncio.run(asyncio.wait_for(main(), 90))
     kinds = [s.kind for s in steps if s.kind != "level"]

@@ -129,6 +129,8 @@ def test_the_virtual_wand_enrols_a_word_the_board_then_hears(qtbot: QtBot, windo
     lumos = word_class(stored.word_id)
     assert dict(editor.classes)[lumos] == f"“{WORD}” (wake word)"
     assert editor.editors[lumos].key.currentText() == "L" and editor.editors[lumos].mods[Modifier.CTRL].isChecked()
+    editor.apply_preset("media remote")  # a preset is about gestures: the word keeps its key
+    assert editor.editors[lumos].key.currentText() == "L" and editor.editors[lumos].mods[Modifier.CTRL].isChecked()
     editor.board_actions[0x9F] = HidAction(0x9F, int(ActionKind.KEY), 0x04, 0)  # an entry the table does not show
     assert HidAction(0x9F, int(ActionKind.KEY), 0x04, 0) in editor.to_send()
     del editor.board_actions[0x9F]

@@ -28,6 +28,7 @@ from wandlab.protocol.controller import (
     RecognizeStart,
     RecognizeStop,
 )
+from wandlab.protocol.words import WORD_CLASS_BASE
 
 Decision = InferenceEvent | HidReport
 
@@ -39,6 +40,15 @@ async def set_hid_map(client: BoardClient, actions: Iterable[HidAction]) -> None
 
 async def get_hid_map(client: BoardClient) -> HidMap:
     return await client.ask(HidMapGet(), HidMap)
+
+
+async def set_gesture_keys(client: BoardClient, actions: Iterable[HidAction]) -> list[HidAction]:
+    """Replace the gestures' keys (class ids below WORD_CLASS_BASE) and keep every wake word's key: a
+    preset or a new model's map is about gestures, and must not drop what the user gave a word."""
+    words = [a for a in (await get_hid_map(client)).actions if a.class_id >= WORD_CLASS_BASE]
+    merged = sorted([a for a in actions if a.class_id < WORD_CLASS_BASE] + words, key=lambda a: a.class_id)
+    await set_hid_map(client, merged)
+    return merged
 
 
 async def enable_hid(client: BoardClient, enabled: bool = True) -> None:

@@ -90,7 +90,7 @@ def _enroll(args: argparse.Namespace) -> int:
 
 
 def _hid(args: argparse.Namespace) -> int:
-    from wandlab.board.controller import enable_hid, get_hid_map, set_hid_map
+    from wandlab.board.controller import enable_hid, get_hid_map, set_gesture_keys
     from wandlab.board.enroll import list_refs
     from wandlab.board.hid_presets import describe, map_labels, preset
 
@@ -102,7 +102,7 @@ def _hid(args: argparse.Namespace) -> int:
             labels = {c.class_id: c.label for c in refs.classes}
             if chosen is not None:
                 mapping = map_labels(chosen, sorted(labels.items()))
-                await set_hid_map(client, [a for a, _ in mapping])
+                await set_gesture_keys(client, [a for a, _ in mapping])  # the wake words' keys stay
                 await enable_hid(client, True)
                 print(f"{chosen.name}: {len(mapping)} of {len(labels)} classes mapped, HID on")
             elif args.on or args.off:

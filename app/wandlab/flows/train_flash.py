@@ -491,7 +491,7 @@ async def push(run: _Running, project: Any, prepared: Prepared) -> Events:
 
 async def push_hid(run: _Running, classes: dict[int, str]) -> HidResult:
     """Map the new classes to keys (the options' map or preset) and switch HID on or off."""
-    from wandlab.board.controller import enable_hid, set_hid_map
+    from wandlab.board.controller import enable_hid, set_gesture_keys, set_hid_map
     from wandlab.board.hid_presets import describe, map_labels, preset
 
     opts = run.options
@@ -517,7 +517,9 @@ async def push_hid(run: _Running, classes: dict[int, str]) -> HidResult:
                 kept.append(label)
         actions = [by_id[c] for c in sorted(by_id)]
         names = [describe(a) for a in actions]
-    await set_hid_map(run.client, actions)
+        await set_gesture_keys(run.client, actions)  # the wake words' keys stay
+    else:
+        await set_hid_map(run.client, actions)  # a whole map the user gave
     await enable_hid(run.client, opts.enable_hid)
     mapping_out = {classes.get(a.class_id, str(a.class_id)): n for a, n in zip(actions, names, strict=True)}
     kept_text = f"; your keys kept for {', '.join(sorted(kept))}" if kept else ""

@@ -34,6 +34,7 @@ from wandlab.board.hid_presets import CONSUMER_NAMES, KEY_NAMES, MOUSE_BUTTONS, 
 from wandlab.board.words import list_words, word_class
 from wandlab.errors import BoardError, LinkError
 from wandlab.protocol.controller import ActionKind, HidAction, Modifier
+from wandlab.protocol.words import WORD_CLASS_BASE
 from wandlab.ui.notify import Notifier, TaskRunner
 from wandlab.ui.session import DeviceSession
 
@@ -242,10 +243,11 @@ class HidEditor(QGroupBox):
         return self.mapped() + hidden
 
     def apply_preset(self, name: str) -> None:
-        mapping = map_labels(PRESETS[name], self.classes)
+        gestures = [(c, label) for c, label in self.classes if c < WORD_CLASS_BASE]  # a preset leaves words be
+        mapping = map_labels(PRESETS[name], gestures)
         chosen = {a.class_id: a for a, _ in mapping}
-        for class_id, editor in self.editors.items():
-            editor.set_action(chosen.get(class_id))
+        for class_id, _label in gestures:
+            self.editors[class_id].set_action(chosen.get(class_id))
         named = ", ".join(f"{label} → {what}" for (a, what) in mapping
                           for c, label in self.classes if c == a.class_id)
         self.state.setText(f"Preset “{name}”: {named}. Press Send to board." if named else

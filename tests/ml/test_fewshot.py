@@ -48,7 +48,7 @@ def test_fewshot_base_mode_on_held_out_people(tiny_training: dict[str, Any]) -> 
     result = run_fewshot(data, FeatureConfig(channels=6), cfg, base_tflite=bundle.tflite)
     json.dumps(result)
     assert result["episodes"] == 2 * 3  # three simulated people, two episodes each
-    for key in ("accuracy", "baseline_raw_1nn", "baseline_dtw_1nn"):
+    for key in ("accuracy", "baseline_raw_1nn", "baseline_dtw_1nn", "hybrid_accuracy"):
         assert 0.0 <= result[key] <= 1.0
     assert result["accuracy"] > 0.5  # 4-way: chance is 0.25
     with pytest.raises(ModelError, match="needs a base model"):
@@ -71,6 +71,7 @@ def test_fewshot_never_enrolls_negatives_and_skips_groups_without_two_classes(ti
     result = run_fewshot(concat([data, negatives, theirs, lonely]), FeatureConfig(channels=6), cfg,
                          base_tflite=bundle.tflite)
     assert result["skipped_groups"] == ["lonely"]
+    assert "hybrid_accuracy" not in result  # it needs the DTW costs
     assert result["episodes"] == 2 * 3
     assert all(g["classes"] == 4 for g in result["per_group"].values())
     with pytest.raises(ModelError, match="need >= 2 classes"):

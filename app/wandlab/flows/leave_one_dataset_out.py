@@ -25,7 +25,7 @@ from wandlab.ml.fewshot import FewShotConfig, run_fewshot, train_float_and_int8
 from wandlab.ml.train import ImuData
 from wandlab.onboard.imu_features import FeatureConfig
 
-SCORES = ("accuracy", "baseline_dtw_1nn", "baseline_raw_1nn", "float_accuracy")
+SCORES = ("accuracy", "baseline_dtw_1nn", "baseline_raw_1nn", "float_accuracy", "hybrid_accuracy")
 
 
 def holdout_of(data: ImuData) -> str:
@@ -85,7 +85,7 @@ def run_lodo(
             row = {
                 "held_out": name,
                 "shots": k,
-                **{s: result[s] for s in SCORES},
+                **{s: result.get(s) for s in SCORES},
                 "holdout": holdout,
                 "groups": len(result["per_group"]),
                 "takes": int(len(held.labels)),

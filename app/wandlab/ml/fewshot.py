@@ -10,7 +10,9 @@ Protocol (per held-out group g = one session or one subject, "the new user"):
   no person) is skipped and named in ``skipped_groups``;
 - the model's accuracy is the int8 model's embeddings (LiteRT reference kernels = TFLM, bit-exact) with
   the board's integer k-NN (KnnRecognizer, closed set); baselines see the very same enrollment and
-  test takes, on the same feature windows.
+  test takes, on the same feature windows;
+- ``hybrid_accuracy`` (with the DTW baseline): the same k-NN ranked by embedding + DTW distance
+  (``onboard.hybrid_rank``), a recipe measured here before any board runs it.
 """
 
 from __future__ import annotations
@@ -94,6 +96,15 @@ def episodes(data: ImuData, cfg: FewShotConfig, rng: np.random.Generator) -> Ite
         yield np.asarray(enroll), test_arr
 
 
+def references_of(knn: KnnRecognizer, enroll: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The take behind each of ``knn.references`` (fit with every enrolled take kept: class by class in
+    ``knn.labels`` order, takes in enrolment order)."""
+    order = np.concatenate([enroll[labels[enroll] == name] for name in knn.labels])
+    if len(order) != len(knn.references):
+        raise ModelError("the k-NN kept fewer references than takes enrolled")
+    return order
+
+
 def usable_classes(labels: np.ndarray, shots: int) -> list[str]:
     """The classes of one held-out group that an episode can enroll K takes of and still test."""
     return [str(c) for c in np.unique(labels) if (labels == c).sum() > shots]
@@ -108,6 +119,7 @@ def run_fewshot(
     its embeddings, rounded to the board's int8 codes, through the same k-NN and episodes."""
     from wandlab.ml.open_set import gesture_mask
     from wandlab.ml.verify import int8_embeddings
+    from wandlab.onboard.hybrid_rank import hybrid_predict, shape_codes
 
     t0 = time.perf_counter()
     rng = np.random.default_rng(cfg.seed)
@@ -123,6 +135,8 @@ def run_fewshot(
     scores: dict[str, list[float]] = {"accuracy": [], "baseline_raw_1nn": [], "baseline_dtw_1nn": []}
     if float_model is not None:
         scores["float_accuracy"] = []
+    if cfg.dtw:
+        scores["hybrid_accuracy"] = []
     per_group: dict[str, Any] = {}
     skipped = [g for g in names if len(usable_classes(data.labels[groups == g], cfg.shots)) < 2]
     names = [g for g in names if g not in skipped]
@@ -142,6 +156,7 @@ def run_fewshot(
         assert blob is not None
         sub = data.subset(held)
         emb = int8_embeddings(blob, sub.x)
+        codes = shape_codes(sub.x) if cfg.dtw else None
         if float_model is not None:
             from wandlab.ml.gesture_model import embed
             from wandlab.onboard.knn import quantize_embedding
@@ -159,10 +174,13 @@ def run_fewshot(
             mine["baseline_raw_1nn"].append(
                 float(np.mean(raw_1nn(sub.x[enroll], sub.labels[enroll], sub.x[test]) == truth))
             )
-            if cfg.dtw:
+            if codes is not None:
                 mine["baseline_dtw_1nn"].append(
                     float(np.mean(dtw_1nn(sub.x[enroll], sub.labels[enroll], sub.x[test]) == truth))
                 )
+                hybrid = hybrid_predict(knn, codes[references_of(knn, enroll, sub.labels)], emb[test], codes[test],
+                                        open_set=False)
+                mine["hybrid_accuracy"].append(float(np.mean(np.array(hybrid) == truth)))
         per_group[g or "(all)"] = {k: float(np.mean(v)) for k, v in mine.items() if v} | {
             "takes": int(held.sum()),
             "classes": int(len(np.unique(sub.labels))),

@@ -1,0 +1,93 @@
+"""Embedding + DTW ranking: integer shape codes, exact DTW costs, and the decision a board would make."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from wandlab.onboard.hybrid_rank import (
+    DTW_WEIGHT,
+    SHAPE_SCALE,
+    class_of,
+    dtw_costs,
+    fused_distances,
+    hybrid_predict,
+    shape_codes,
+)
+from wandlab.onboard.knn import KnnRecognizer
+
+
+def _int_dtw(a: np.ndarray, b: np.ndarray) -> int:
+    """The textbook recursion in Python integers."""
+    inf = 1 << 62
+    d = [[inf] * (len(b) + 1) for _ in range(len(a) + 1)]
+    d[0][0] = 0
+    for i in range(len(a)):
+        for j in range(len(b)):
+            cost = sum((int(x) - int(y)) ** 2 for x, y in zip(a[i], b[j], strict=True))
+            d[i + 1][j + 1] = cost + min(d[i][j], d[i][j + 1], d[i + 1][j])
+    return d[-1][-1]
+
+
+def test_shape_codes_are_the_z_normalised_window_every_second_point_in_int8() -> None:
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(4, 64, 3)).astype(np.float32) * 7 + 3
+    x[0, 10, 1] = 1e4  # one spike: the most a channel can stray after z-normalisation
+    codes = shape_codes(x)
+    assert codes.shape == (4, 32, 3) and codes.dtype == np.int8
+    z = (x - x.mean(1, keepdims=True)) / x.std(1, keepdims=True)
+    np.testing.assert_allclose(codes, np.round(z[:, ::2] * SHAPE_SCALE), atol=1)
+    assert codes[0, 5, 1] == 127  # the spike: sqrt(63) standard deviations, on the edge but not clipped
+    assert not shape_codes(np.ones((1, 64, 3))).any()  # a flat channel is all zeros
+
+
+def test_dtw_costs_are_exact_integers() -> None:
+    rng = np.random.default_rng(2)
+    a = rng.choice([-127, 127], size=(2, 32, 6)).astype(np.int8)
+    b = rng.integers(-127, 128, size=(3, 32, 6)).astype(np.int8)
+    d = dtw_costs(a, b)
+    assert d.dtype == np.int64
+    for i in range(2):
+        for j in range(3):
+            assert d[i, j] == _int_dtw(a[i], b[j])
+    # The largest cost there is: opposite extremes all along the diagonal (fits int32 on a board).
+    top = dtw_costs(np.full((1, 32, 6), 127, np.int8), np.full((1, 32, 6), -127, np.int8))
+    assert top[0, 0] == 32 * 6 * 254 ** 2 < 2 ** 31
+
+
+def test_fused_distance_puts_one_dtw_step_on_the_embedding_scale() -> None:
+    e, d = np.array([[1000, 0]]), np.array([[256 * 3, 7]])
+    assert fused_distances(e, d, 3).tolist() == [[1000 + DTW_WEIGHT, 7 * DTW_WEIGHT // 768]]
+    assert fused_distances(e, d, 6).tolist() == [[1000 + DTW_WEIGHT // 2, 7 * DTW_WEIGHT // 1536]]
+
+
+def test_class_of_takes_the_k_smallest_mean_and_breaks_ties_low() -> None:
+    fused = np.array([[5, 9, 5, 1, 100]])
+    ref_class = np.array([0, 0, 1, 1, 1])
+    assert class_of(fused, ref_class, 3, k=1).tolist() == [1]
+    assert class_of(fused, ref_class, 3, k=2).tolist() == [1]  # (1 + 5) // 2 = 3 < (5 + 9) // 2
+    assert class_of(np.array([[4, 4]]), np.array([0, 1]), 2).tolist() == [0]
+    assert class_of(np.array([[4]]), np.array([1]), 2).tolist() == [1]  # class 0 has no references
+
+
+def _unit(v: list[float]) -> np.ndarray:
+    a = np.asarray(v, np.float64)
+    return np.round(a / np.linalg.norm(a) * 127).astype(np.int8)
+
+
+def test_the_shape_overrules_a_slightly_nearer_embedding_but_not_the_threshold() -> None:
+    t = np.linspace(0, 1, 64)
+    circle = np.stack([np.sin(2 * np.pi * t), np.cos(2 * np.pi * t), t], axis=1)
+    line = np.stack([t, t ** 2, -t], axis=1)
+    windows = np.stack([circle, line])
+    knn = KnnRecognizer(["circle", "line"], np.stack([_unit([1, 0.1, 0]), _unit([1, 0, 0.1])]),
+                        np.array([0, 1]), np.array([20_000, 20_000], np.int64))
+    query_emb = _unit([1, 0.02, 0.05])[None]  # a hair nearer "line" in the embedding
+    query = shape_codes(circle[None] * 1.3 + 0.2)  # but a circle, bigger and offset
+    assert knn.predict(query_emb, open_set=False) == ["line"]
+    assert hybrid_predict(knn, shape_codes(windows), query_emb, query) == ["circle"]
+    knn.thresholds[:] = 10  # the embedding still rejects
+    assert hybrid_predict(knn, shape_codes(windows), query_emb, query) == [None]
+    assert hybrid_predict(knn, shape_codes(windows), query_emb, query, open_set=False) == ["circle"]
+    with pytest.raises(ValueError, match="1 shape codes for 2 references"):
+        hybrid_predict(knn, shape_codes(windows[:1]), query_emb, query)

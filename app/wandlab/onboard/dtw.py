@@ -16,17 +16,18 @@ def znorm(x: np.ndarray) -> np.ndarray:
     return ((x - mu) / np.where(sd > 1e-8, sd, 1.0)).astype(np.float32)
 
 
-def dtw_distances(queries: np.ndarray, refs: np.ndarray, chunk: int = 4096, dtype: type = np.float32) -> np.ndarray:
+def dtw_distances(queries: np.ndarray, refs: np.ndarray, chunk: int = 4096,
+                  dtype: type[np.floating] = np.float32) -> np.ndarray:
     """(n, t, c), (m, t2, c) -> (n, m) DTW costs. Vectorised over all pairs, one DP row at a time.
     ``dtype`` float64 keeps integer inputs' costs exact (float32 is exact only below 2**24)."""
     n, m = len(queries), len(refs)
     qi, ri = np.repeat(np.arange(n), m), np.tile(np.arange(m), n)
     queries, refs = np.asarray(queries, dtype), np.asarray(refs, dtype)
-    out = np.empty(n * m, dtype)
+    out: np.ndarray = np.empty(n * m, dtype)
     for s in range(0, n * m, chunk):
         a, b = queries[qi[s : s + chunk]], refs[ri[s : s + chunk]]  # (p, t, c), (p, t2, c)
         p, t, t2 = len(a), a.shape[1], b.shape[1]
-        prev = np.full((p, t2), np.inf, dtype)
+        prev: np.ndarray = np.full((p, t2), np.inf, dtype)
         for i in range(t):
             cost = ((a[:, i : i + 1, :] - b) ** 2).sum(-1)  # (p, t2)
             cur = np.empty_like(prev)

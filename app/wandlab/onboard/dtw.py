@@ -9,11 +9,11 @@ from __future__ import annotations
 import numpy as np
 
 
-def znorm(x: np.ndarray) -> np.ndarray:
-    """(n, t, c) -> per take and channel mean 0 / std 1 (a flat channel stays 0)."""
+def znorm(x: np.ndarray, dtype: type[np.floating] = np.float32) -> np.ndarray:
+    """(n, t, c) -> per take and channel mean 0 / std 1 (a flat channel stays 0), as ``dtype``."""
     mu = x.mean(axis=1, keepdims=True)
     sd = x.std(axis=1, keepdims=True)
-    return ((x - mu) / np.where(sd > 1e-8, sd, 1.0)).astype(np.float32)
+    return ((x - mu) / np.where(sd > 1e-8, sd, 1.0)).astype(dtype)
 
 
 def dtw_distances(queries: np.ndarray, refs: np.ndarray, chunk: int = 4096,

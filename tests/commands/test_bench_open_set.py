@@ -61,6 +61,9 @@ def test_json_result_on_generated_data(folders: tuple[Path, Path], capsys: pytes
     assert r["false_triggers_per_hour"] >= 0 and r["baseline_dtw_false_triggers_per_hour"] >= 0
     assert r["recall"] >= 0.8  # unseen people, but the gestures the base model knows
     assert r["baseline_dtw_recall"] <= r["recall"]  # DTW's threshold is set to the model's recall, not above
+    # Ranked by embedding + DTW, the same thresholds: a take accepted is right or wrong, never both.
+    assert r["hybrid_recall"] >= 0.8 and r["hybrid_recall"] + r["hybrid_wrong_class_rate"] <= 1.0
+    assert 0.0 <= r["hybrid_unknown_accept_rate"] <= 1.0 and r["hybrid_false_triggers_per_hour"] >= 0
     # Two subjects x 6 gestures; each episode holds 2 gestures out of one person's takes.
     assert set(r["groups"]) == {"virtual-21", "virtual-22"} and r["unknown_test_takes"] == 2 * 2 * 5
     # s01 fed the shipped negatives bank: a benchmark must not test on what calibrated it.

@@ -7,7 +7,8 @@ gestures' other takes (``recall``: accepted as the right class), the K held-out 
 (``unknown_accept_rate``: accepted as anything) and continuous everyday motion from NEG_DIR, resampled to
 the gestures' rate and streamed through the board's segmenter (``false_triggers_per_hour``: accepted
 decisions per hour of motion). DTW 1-NN on the same windows, its distance threshold set to the same recall
-in the same run, is the baseline. Recordings the model's negatives bank was built from are left out of
+in the same run, is the baseline. ``hybrid_*``: the same thresholds with the classes ranked by embedding +
+DTW (``onboard.hybrid_rank``), measured before any board runs it. Recordings the model's negatives bank was built from are left out of
 NEG_DIR (``negatives_excluded_streams``).
 """
 
@@ -184,6 +185,10 @@ def _main(args: argparse.Namespace) -> int:
         "baseline_dtw_recall",
         "baseline_dtw_unknown_accept_rate",
         "baseline_dtw_false_triggers_per_hour",
+        "hybrid_recall",
+        "hybrid_wrong_class_rate",
+        "hybrid_unknown_accept_rate",
+        "hybrid_false_triggers_per_hour",
         "bank_accept_rate",
         "negatives_hours",
         "negatives_segments_per_hour",

@@ -416,6 +416,7 @@ def run_open_set(
     segments; DTW 1-NN on the same windows at the same recall. Returns the JSON-able result."""
     from wandlab.ml.baselines import dtw_distances, znorm
     from wandlab.ml.verify import int8_embeddings
+    from wandlab.onboard.hybrid_rank import shape_codes
 
     t0 = time.perf_counter()
     check_margin(cfg.margin)
@@ -447,7 +448,10 @@ def run_open_set(
     step = 2  # DTW on every second frame (32 of 64), as bench fewshot
     zx = znorm(gestures.x)[:, ::step]
     zneg = znorm(negatives_x[decided])[:, ::step] if decided.any() else None
-    rows: dict[str, list[float]] = {k: [] for k in ("recall", "wrong", "unknown", "ft", "ft_all", "bank")}
+    codes = shape_codes(gestures.x) if cfg.dtw else None
+    neg_codes = shape_codes(negatives_x[decided]) if cfg.dtw and decided.any() else None
+    rows: dict[str, list[float]] = {k: [] for k in ("recall", "wrong", "unknown", "ft", "ft_all", "bank", "h_recall",
+                                                    "h_wrong", "h_unknown", "h_ft")}
     dtw_known: list[tuple[float, bool]] = []  # (nearest DTW distance, nearest class right) per test take
     dtw_unknown: list[float] = []
     dtw_neg: list[np.ndarray] = []
@@ -496,7 +500,11 @@ def run_open_set(
             rows["ft"].append(float((accepted & decided).sum() / hours) if hours else 0.0)
             rows["ft_all"].append(float(accepted.sum() / hours) if hours else 0.0)
         rows["bank"].append(float(np.mean(_decide(knn.class_distances(base.bank.embeddings), knn.thresholds)[1])))
-        if cfg.dtw:
+        if codes is not None:
+            rows_h = _hybrid_rows(knn, codes[enroll_arr], (emb[test_arr], codes[test_arr], truth),
+                                  (emb[unk], codes[unk]), (neg_emb[decided], neg_codes), hours)
+            for key, value in rows_h.items():
+                rows[key].append(value)
             refs = zx[enroll_arr]
             d = _class_min(dtw_distances(zx[test_arr], refs), ref_class, len(known))
             dtw_known += list(zip(d.min(axis=1).tolist(), (d.argmin(axis=1) == truth).tolist(), strict=True))
@@ -529,6 +537,12 @@ def run_open_set(
     }
     if cfg.dtw:
         result.update(_dtw_at_recall(dtw_known, dtw_unknown, dtw_neg, recall, cfg.episodes, hours))
+        result.update({
+            "hybrid_recall": float(np.mean(rows["h_recall"])),
+            "hybrid_wrong_class_rate": float(np.mean(rows["h_wrong"])),
+            "hybrid_unknown_accept_rate": float(np.mean(rows["h_unknown"])),
+            "hybrid_false_triggers_per_hour": float(np.mean(rows["h_ft"])) if rows["h_ft"] else None,
+        })
     result.update(
         {
             "episodes": cfg.episodes,
@@ -548,6 +562,23 @@ def run_open_set(
         }
     )
     return result
+
+
+def _hybrid_rows(knn: KnnRecognizer, ref_codes: np.ndarray, known: tuple[np.ndarray, np.ndarray, np.ndarray],
+                 unknown: tuple[np.ndarray, np.ndarray], negatives: tuple[np.ndarray, np.ndarray | None],
+                 hours: float) -> dict[str, float]:
+    """One episode's figures with the classes ranked by embedding + DTW (``onboard.hybrid_rank``), the
+    same thresholds: known (embeddings, codes, true class), unknown and decided everyday segments."""
+    from wandlab.onboard.hybrid_rank import hybrid_decide
+
+    best, ok = hybrid_decide(knn, ref_codes, known[0], known[1])
+    out = {"h_recall": float(np.mean(ok & (best == known[2]))), "h_wrong": float(np.mean(ok & (best != known[2])))}
+    out["h_unknown"] = float(np.mean(hybrid_decide(knn, ref_codes, *unknown)[1])) if len(unknown[0]) else 0.0
+    if negatives[1] is not None and hours:
+        out["h_ft"] = float(hybrid_decide(knn, ref_codes, negatives[0], negatives[1])[1].sum() / hours)
+    elif hours:
+        out["h_ft"] = 0.0
+    return out
 
 
 def _dtw_at_recall(

@@ -67,16 +67,23 @@ def class_of(fused: np.ndarray, ref_class: np.ndarray, classes: int, k: int = 1)
     return np.argmin(out, axis=1)
 
 
-def hybrid_predict(knn: KnnRecognizer, ref_codes: np.ndarray, q_emb: np.ndarray, q_codes: np.ndarray,
-                   open_set: bool = True) -> list[str | None]:
-    """``knn.predict`` with the class chosen by the fused distance; ``ref_codes`` are the shape codes of
-    ``knn.references`` in the same order. Open set: the chosen class's embedding distance against its
-    threshold, as the board decides today."""
+def hybrid_decide(knn: KnnRecognizer, ref_codes: np.ndarray, q_emb: np.ndarray,
+                  q_codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(class index, accepted) per query: the class by the fused distance, accepted if its embedding
+    distance is within its threshold (the board's open-set rule, unchanged). ``ref_codes`` are the shape
+    codes of ``knn.references`` in the same order."""
     ref_codes, q_codes = np.asarray(ref_codes, np.int8), np.asarray(q_codes, np.int8)
     if len(ref_codes) != len(knn.references):
         raise ValueError(f"{len(ref_codes)} shape codes for {len(knn.references)} references")
-    emb_d = sq_distances(np.asarray(q_emb, np.int8).reshape(-1, knn.references.shape[1]), knn.references)
-    fused = fused_distances(emb_d, dtw_costs(q_codes, ref_codes), q_codes.shape[2])
+    q_emb = np.asarray(q_emb, np.int8).reshape(-1, knn.references.shape[1])
+    fused = fused_distances(sq_distances(q_emb, knn.references), dtw_costs(q_codes, ref_codes), q_codes.shape[2])
     best = class_of(fused, knn.ref_class, len(knn.labels), knn.k)
     emb_class = knn.class_distances(q_emb)[np.arange(len(best)), best]
-    return [None if open_set and emb_class[i] > knn.thresholds[b] else knn.labels[b] for i, b in enumerate(best)]
+    return best, emb_class <= np.asarray(knn.thresholds)[best]
+
+
+def hybrid_predict(knn: KnnRecognizer, ref_codes: np.ndarray, q_emb: np.ndarray, q_codes: np.ndarray,
+                   open_set: bool = True) -> list[str | None]:
+    """``knn.predict`` with the class chosen by the fused distance (``hybrid_decide``)."""
+    best, accepted = hybrid_decide(knn, ref_codes, q_emb, q_codes)
+    return [knn.labels[b] if accepted[i] or not open_set else None for i, b in enumerate(best)]

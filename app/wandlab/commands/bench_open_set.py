@@ -8,8 +8,8 @@ gestures' other takes (``recall``: accepted as the right class), the K held-out 
 the gestures' rate and streamed through the board's segmenter (``false_triggers_per_hour``: accepted
 decisions per hour of motion). DTW 1-NN on the same windows, its distance threshold set to the same recall
 in the same run, is the baseline. ``hybrid_*``: the same thresholds with the classes ranked by embedding +
-DTW (``onboard.hybrid_rank``), measured before any board runs it. Recordings the model's negatives bank was built from are left out of
-NEG_DIR (``negatives_excluded_streams``).
+DTW (``onboard.hybrid_rank``), measured before any board runs it. Recordings the model's negatives bank
+was built from are left out of NEG_DIR (``negatives_excluded_streams``).
 """
 
 from __future__ import annotations

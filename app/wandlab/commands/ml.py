@@ -52,6 +52,9 @@ def register(sub: Any) -> None:
     b.add_argument("--epochs", type=int, default=40)
     b.add_argument("--negatives-only", action="store_true",
                    help="no training: rebuild the existing model's negatives bank and open-set thresholds")
+    b.add_argument("--leave-out", action="append", default=[], metavar="SET",
+                   help="a real gesture set the model never sees (repeatable; needs --out): a fold model for "
+                   "bench open-set --model on that set")
     b.set_defaults(func=_train_base)
 
     h = sub.add_parser("model-header", help="write a bundle's model.tflite as a C/C++ array header")
@@ -214,8 +217,15 @@ def _fmt(v: float | None) -> str:
 
 
 def _train_base(args: argparse.Namespace) -> int:
-    from wandlab.flows.base_recipe import build_base, negatives_recipe
+    from wandlab.flows.base_recipe import GESTURE_SETS, build_base, negatives_recipe
 
+    unknown = sorted(set(args.leave_out) - set(GESTURE_SETS))
+    if unknown:
+        raise ModelError(f"--leave-out {', '.join(unknown)}: not a gesture set of the recipe "
+                         f"(known: {', '.join(GESTURE_SETS)})")
+    if args.leave_out and (not args.out or args.negatives_only):
+        raise ModelError("--leave-out builds a fold model: give it its own --out (never the shipped model), "
+                         "without --negatives-only")
     out = Path(args.out) if args.out else base_gesture_model(args.channels)
     # From a checkout, ../shared/data beside the repository (docs/ml.md says where such data comes from).
     root = Path(args.data_root) if args.data_root else models_dir().parent.parent / "shared" / "data"
@@ -227,7 +237,7 @@ def _train_base(args: argparse.Namespace) -> int:
             elif ev["event"] == "saved":
                 print(f"saved {ev['path']}", flush=True)
         return 0
-    for ev in build_base(args.channels, out, root, epochs=args.epochs):
+    for ev in build_base(args.channels, out, root, epochs=args.epochs, leave_out=tuple(args.leave_out)):
         _print_event(ev, as_json=False)
     return 0
 

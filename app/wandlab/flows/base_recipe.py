@@ -172,8 +172,11 @@ def _virtual(features: FeatureConfig, labels: list[str], per_class: int, people:
     )
 
 
-def build_base(channels: int, out: Path, data_root: Path, epochs: int = 40, seed: int = 0) -> Iterator[dict[str, Any]]:
-    """Train, convert, verify, build the recogniser, write the bundle and its MODEL_CARD.md."""
+def build_base(channels: int, out: Path, data_root: Path, epochs: int = 40, seed: int = 0,
+               leave_out: tuple[str, ...] = ()) -> Iterator[dict[str, Any]]:
+    """Train, convert, verify, build the recogniser, write the bundle and its MODEL_CARD.md. ``leave_out``:
+    real sets the model never sees, not even their negative recordings in the bank (a fold model for
+    ``bench open-set --model`` on a set it never saw)."""
     from wandlab.ml.bundle import save_bundle
     from wandlab.ml.synthetic import gesture_names
     from wandlab.ml.train import train_events
@@ -181,7 +184,7 @@ def build_base(channels: int, out: Path, data_root: Path, epochs: int = 40, seed
     from wandlab.onboard.knn import KnnRecognizer
 
     features = FeatureConfig(channels=channels)
-    data = training_data(features, data_root, seed, Recipe(epochs=epochs))
+    data = training_data(features, data_root, seed, Recipe(epochs=epochs), exclude=leave_out)
     virt_train = data.virtual
     virt_val = _virtual(features, gesture_names(10) + ["idle"], 12, VAL_PEOPLE, seed + 2)
     train = data.train
@@ -203,9 +206,10 @@ def build_base(channels: int, out: Path, data_root: Path, epochs: int = 40, seed
         "train_takes": int(len(train.labels)),
         "train_classes": int(len(set(train.labels.tolist()))),
         "train_sets": data.sets,
-        "recipe": f"wandlab train-base --channels {channels} --epochs {epochs}",
+        "recipe": f"wandlab train-base --channels {channels} --epochs {epochs}"
+                  + "".join(f" --leave-out {name}" for name in leave_out),
     })
-    yield from _open_set(bundle, features, data_root, data.real, virt_train, virt_val, seed)
+    yield from _open_set(bundle, features, data_root, data.real, virt_train, virt_val, seed, leave_out)
     bundle.metrics["total_s"] = time.perf_counter() - t0
     save_bundle(bundle, out)
     yield {"event": "saved", "path": str(out), **bundle.metrics}
@@ -254,9 +258,10 @@ def negatives_recipe(channels: int, path: Path, data_root: Path, seed: int = 0) 
     yield {"event": "saved", "path": str(path), **bundle.metrics}
 
 
-def negative_pool(features: FeatureConfig, data_root: Path, seed: int = 0) -> tuple[np.ndarray, list[str],
-                                                                                      dict[str, list[str]]]:
-    """Every candidate window of the bank, its source, and the recordings used (``NegativesBank.used``)."""
+def negative_pool(features: FeatureConfig, data_root: Path, seed: int = 0,
+                  leave_out: tuple[str, ...] = ()) -> tuple[np.ndarray, list[str], dict[str, list[str]]]:
+    """Every candidate window of the bank, its source, and the recordings used (``NegativesBank.used``);
+    none from a set in ``leave_out``."""
     from wandlab.ml.open_set import matches, read_streams, segment_streams, synthetic_negatives
 
     parts: list[tuple[str, np.ndarray]] = []
@@ -268,7 +273,7 @@ def negative_pool(features: FeatureConfig, data_root: Path, seed: int = 0) -> tu
     streams = read_streams(har, features.channels, keep=lambda name: matches(name, used["sp_sw_har"]))
     parts.append(("sp_sw_har", segment_streams(streams).features(features)))
     magic = data_root / "magic_wand_tf"
-    if features.channels == 3 and (magic / "manifest.csv").exists():
+    if features.channels == 3 and (magic / "manifest.csv").exists() and "magic_wand_tf" not in leave_out:
         used["magic_wand_tf"] = [f"*/{s}" for s in BANK_MAGIC_SESSIONS]
         streams = read_streams(magic, 3, keep=lambda name: matches(name, used["magic_wand_tf"]))
         parts.append(("magic_wand_tf _negative_", segment_streams(streams).features(features)))
@@ -281,14 +286,14 @@ def negative_pool(features: FeatureConfig, data_root: Path, seed: int = 0) -> tu
 
 
 def _open_set(bundle: Any, features: FeatureConfig, data_root: Path, real: ImuData, virt_train: ImuData,
-              virt_val: ImuData, seed: int) -> Iterator[dict[str, Any]]:
+              virt_val: ImuData, seed: int, leave_out: tuple[str, ...] = ()) -> Iterator[dict[str, Any]]:
     """Bank (windows + embeddings), typical spread, the shipped classes' thresholds, the report: in place."""
     from wandlab.ml.open_set import apply_rule, choose, counts, pack_windows, summary
     from wandlab.ml.verify import int8_embeddings
     from wandlab.onboard.open_set import MAX_BANK, NegativesBank, typical_spread
 
     t0 = time.perf_counter()
-    pool, sources, used = negative_pool(features, data_root, seed)
+    pool, sources, used = negative_pool(features, data_root, seed, leave_out)
     yield {"event": "negatives", "pool": len(pool), "sources": counts(sources), "seconds": time.perf_counter() - t0}
     picked = choose(sources, BANK_SHARES, MAX_BANK, seed)
     windows, picked_sources = pool[picked], [sources[i] for i in picked]

@@ -26,6 +26,9 @@ RATES = (
     "baseline_dtw_eer",
     "baseline_dtw_tar_at_far1",
     "baseline_dtw_tar_at_far5",
+    "hybrid_eer",
+    "hybrid_tar_at_far1",
+    "hybrid_tar_at_far5",
     "enroll_refused_rate",
 )
 
@@ -106,6 +109,7 @@ def test_table_without_json(speech_folder: Path, capsys) -> None:
     assert code == 0
     assert "wake word, 3-shot enrolment" in out
     assert "tar_at_far1" in out and "pairs" in out and "baseline_dtw_eer" not in out
+    assert "hybrid_eer" not in out  # embedding + DTW needs the DTW distances
 
 
 def test_max_pairs_samples_without_changing_a_pairs_enrolment() -> None:

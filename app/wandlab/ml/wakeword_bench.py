@@ -14,8 +14,10 @@ window) and the smallest distance counts: the board's stream detector slides the
 word is not judged by its middle second only. Scores of all pairs are pooled for the EER and the true
 accept rate at 1 % / 5 % false accepts; ``calibrated_*`` use each pair's own threshold from
 ``calibrate_threshold`` (what ``enroll`` stores). The DTW-on-MFCC baseline (``DtwWakeWord``: 1-NN over
-the templates, leave-one-out threshold) runs on the same pairs and takes. ``enroll_refused`` counts the
-pairs whose enrolment set ``enroll`` would refuse, by reason.
+the templates, leave-one-out threshold) runs on the same pairs and takes. ``hybrid_*``: both together,
+each take scored by cosine distance + ``HYBRID_DTW_WEIGHT`` x DTW distance (a recipe measured here
+before any board runs it; docs/wakeword.md). ``enroll_refused`` counts the pairs whose enrolment set
+``enroll`` would refuse, by reason.
 
 ``continuous``: for a sample of pairs, a stream of the pair's negative clips separated by short gaps of
 low noise goes through the detector (``detector_factory``) in 0.1 s blocks; every event is a false wake.
@@ -58,6 +60,10 @@ WINDOW_HOP = 1600  # 0.1 s: five feature hops, so window features are slices of 
 STREAM_BLOCK = 1600  # the stream is fed in 0.1 s blocks, as a board delivers audio
 STREAM_GAP_S = (0.2, 0.8)
 STREAM_NOISE_RMS = 10.0  # ~-70 dBFS: a quiet room between utterances
+# Embedding + DTW score = cosine distance + weight x DTW distance. The medians of the pooled positives are
+# ~0.03 (cosine) and ~2.5-5 (DTW); chosen over 0.02 / 0.1 / 0.2 and per-pair normalisation on 40 pairs of
+# each of five speech sets (docs/wakeword.md "Embedding + DTW").
+HYBRID_DTW_WEIGHT = 0.05
 DTW_CHUNK_ELEMENTS = 2_000_000  # bounds the (takes, n, m) cost tensor of one batched DTW call
 
 
@@ -421,6 +427,7 @@ def run_bench(
 
     pos, neg, cal_tp, cal_fp = [], [], 0, 0
     dtw_pos, dtw_neg, dtw_tp, dtw_fp = [], [], 0, 0
+    hybrid_pos, hybrid_neg = [], []
     reasons: Counter[str] = Counter()
     words: list[ww.WakeWord] = []
     t_dtw = 0.0
@@ -449,6 +456,9 @@ def run_bench(
             dist = np.min(np.stack([dtw_many(tpl, test_mfcc) for tpl in templates]), axis=0)
             dtw_pos.append(dist[:n_pos])
             dtw_neg.append(dist[n_pos:])
+            hybrid = score + HYBRID_DTW_WEIGHT * dist
+            hybrid_pos.append(hybrid[:n_pos])
+            hybrid_neg.append(hybrid[n_pos:])
             if len(templates) > 1:
                 loo = [
                     min(ww.dtw_distance(a, b) for j, b in enumerate(templates) if j != i)
@@ -491,6 +501,7 @@ def run_bench(
         result |= _metrics("baseline_dtw_", dp, dn)
         result["baseline_dtw_calibrated_tar"] = round(dtw_tp / len(dp), 4) if config.shots > 1 else None
         result["baseline_dtw_calibrated_far"] = round(dtw_fp / len(dn), 4) if config.shots > 1 else None
+        result |= _metrics("hybrid_", np.concatenate(hybrid_pos), np.concatenate(hybrid_neg))
 
     t_stream = 0.0
     if config.continuous:

@@ -47,6 +47,12 @@ struct BoardDescription {
   uint32_t arena_bytes = 0;
 };
 
+// An extension's request, which the core already found well-formed, decoded into its message.
+template <class M>
+bool decode_request(const protocol::Packet& packet, M* message) {
+  return protocol::decode_message(packet, message) == protocol::WireError::kOk;
+}
+
 // Requests the core does not handle itself (model, enroll, controller and simulation families) go
 // here first, so a board can add them without touching the core.
 class BoardExtension {
@@ -130,6 +136,9 @@ class Board : private protocol::PacketHandler {
   }
   void ack(uint16_t ref_seq) { send(protocol::Ack{ref_seq}); }
   void reply_error(uint16_t ref_seq, protocol::ErrorCode code, const char* text);
+  void reply_error(uint16_t ref_seq, protocol::ErrorCode code, const protocol::Str& text) {
+    send(protocol::Error{ref_seq, static_cast<uint16_t>(code), text});
+  }
 
   // State, for LEDs and tests.
   bool in_session() const { return in_session_; }

@@ -12,14 +12,7 @@ namespace wp = protocol;
 
 namespace {
 
-template <class M>
-bool decode(const wp::Packet& packet, M* message) {
-  return wp::decode_message(packet, message) == wp::WireError::kOk;
-}
-
-void reply_error(board::Board& board, uint16_t seq, wp::ErrorCode code, Text& text) {
-  board.send(wp::Error{seq, static_cast<uint16_t>(code), text.view()});
-}
+using board::decode_request;
 
 // Python's str.strip() leaves nothing (ASCII whitespace; a label of other Unicode spaces is rare enough).
 bool blank(const wp::Str& s) {
@@ -75,7 +68,7 @@ bool BoardWords::on_request(const wp::Packet& packet, board::Board& board) {
   if (embedder_ == nullptr) {
     Text text;
     text.add("this board cannot detect wake words: ").add(problem_);
-    reply_error(board, packet.seq, wp::ErrorCode::kUnsupported, text);
+    board.reply_error(packet.seq, wp::ErrorCode::kUnsupported, text.view());
     return true;
   }
   if (packet.type == wp::WordUpload::kType) {
@@ -102,14 +95,14 @@ void BoardWords::list(board::Board& board) {
 
 void BoardWords::clear(const wp::Packet& packet, board::Board& board) {
   wp::WordClear m;
-  if (!decode(packet, &m)) {
+  if (!decode_request(packet, &m)) {
     board.reply_error(packet.seq, wp::ErrorCode::kBadArgument, "a WordClear that does not decode");
     return;
   }
   Text text;
   if (m.word_id != wp::kAnyWord && store_.find_id(m.word_id) == store_.count()) {
     text.add("no word ").add_int(m.word_id).add(" on the board");
-    reply_error(board, packet.seq, wp::ErrorCode::kBadArgument, text);
+    board.reply_error(packet.seq, wp::ErrorCode::kBadArgument, text.view());
     return;
   }
   const bool saved = store_.clear(m.word_id, &text);
@@ -117,7 +110,7 @@ void BoardWords::clear(const wp::Packet& packet, board::Board& board) {
   if (saved) {
     board.ack(packet.seq);
   } else {
-    reply_error(board, packet.seq, wp::ErrorCode::kInternal, text);
+    board.reply_error(packet.seq, wp::ErrorCode::kInternal, text.view());
   }
 }
 
@@ -162,7 +155,7 @@ bool BoardWords::upload_problem(const wp::WordUpload& m, Text* text) const {
 
 void BoardWords::upload(const wp::Packet& packet, board::Board& board) {
   wp::WordUpload m;
-  if (!decode(packet, &m)) {
+  if (!decode_request(packet, &m)) {
     board.reply_error(packet.seq, wp::ErrorCode::kBadArgument, "a WordUpload that does not decode");
     return;
   }
@@ -190,7 +183,7 @@ void BoardWords::upload(const wp::Packet& packet, board::Board& board) {
     refused = true;
   }
   if (refused) {
-    reply_error(board, packet.seq, wp::ErrorCode::kBadArgument, text);
+    board.reply_error(packet.seq, wp::ErrorCode::kBadArgument, text.view());
     return;
   }
   const bool saved = store_.put(word_id, m.label, m.threshold, reinterpret_cast<const int8_t*>(m.embeddings.data),
@@ -199,7 +192,7 @@ void BoardWords::upload(const wp::Packet& packet, board::Board& board) {
   if (saved) {
     board.ack(packet.seq);
   } else {
-    reply_error(board, packet.seq, wp::ErrorCode::kInternal, text);
+    board.reply_error(packet.seq, wp::ErrorCode::kInternal, text.view());
   }
 }
 

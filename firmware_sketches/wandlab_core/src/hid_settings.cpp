@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "crc32.h"
+#include "little_endian.h"
 
 namespace wandlab {
 namespace hid {
@@ -12,17 +13,9 @@ namespace wp = protocol;
 
 constexpr uint8_t kMagic[4] = {'W', 'L', 'H', 'S'};
 
-uint32_t get_u32(const uint8_t* p) {
-  return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 | static_cast<uint32_t>(p[2]) << 16 |
-         static_cast<uint32_t>(p[3]) << 24;
-}
-
-void put_u16(uint8_t* p, uint16_t v) {
-  p[0] = static_cast<uint8_t>(v);
-  p[1] = static_cast<uint8_t>(v >> 8);
-}
-
-uint16_t get_u16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | p[1] << 8); }
+using le::get_u16;
+using le::get_u32;
+using le::put_u16;
 
 }  // namespace
 

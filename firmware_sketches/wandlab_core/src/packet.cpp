@@ -1,24 +1,15 @@
 #include "packet.h"
 
 #include "crc32.h"
+#include "little_endian.h"
 
 namespace wandlab {
 namespace protocol {
 namespace {
 
-void put_u16(uint8_t* out, uint16_t v) {
-  out[0] = static_cast<uint8_t>(v);
-  out[1] = static_cast<uint8_t>(v >> 8);
-}
-
-void put_u32(uint8_t* out, uint32_t v) {
-  for (int i = 0; i < 4; ++i) out[i] = static_cast<uint8_t>(v >> (8 * i));
-}
-
-uint32_t get_u32(const uint8_t* in) {
-  return static_cast<uint32_t>(in[0]) | static_cast<uint32_t>(in[1]) << 8 |
-         static_cast<uint32_t>(in[2]) << 16 | static_cast<uint32_t>(in[3]) << 24;
-}
+using le::get_u32;
+using le::put_u16;
+using le::put_u32;
 
 void fill_header(const Packet& packet, uint8_t* header) {
   header[0] = packet.type;

@@ -14,19 +14,7 @@ namespace bi = board_image;
 
 namespace {
 
-// Decodes a request the core already found well-formed.
-template <class M>
-bool decode(const wp::Packet& packet, M* message) {
-  return wp::decode_message(packet, message) == wp::WireError::kOk;
-}
-
-void reply_error(board::Board& board, uint16_t seq, wp::ErrorCode code, Text& text) {
-  board.send(wp::Error{seq, static_cast<uint16_t>(code), text.view()});
-}
-
-void reply_error(board::Board& board, uint16_t seq, wp::ErrorCode code, const char* text) {
-  board.send(wp::Error{seq, static_cast<uint16_t>(code), wp::Str::of(text)});
-}
+using board::decode_request;
 
 void log_warning(board::Board& board, const wp::Str& text) {
   board.send(wp::Log{static_cast<uint8_t>(wp::LogLevel::kWarning), text});
@@ -272,7 +260,7 @@ bool Recognizer::on_malformed(const wp::Packet& packet, wp::WireError error, boa
   if (packet.type != wp::HidMapSet::kType || error != wp::WireError::kTooMany || packet.payload_size == 0) return false;
   Text text;
   hid::count_error(packet.payload[0], &text);  // the action count leads the payload
-  reply_error(board, packet.seq, wp::ErrorCode::kBadArgument, text);
+  board.reply_error(packet.seq, wp::ErrorCode::kBadArgument, text.view());
   return true;
 }
 
@@ -306,21 +294,21 @@ bool Recognizer::on_request(const wp::Packet& packet, board::Board& board) {
     }
     case wp::RefClear::kType: {
       wp::RefClear m;
-      if (!decode(packet, &m)) return false;
+      if (!decode_request(packet, &m)) return false;
       if (refs_.clear(m, &text)) {
         board.ack(packet.seq);
       } else {
-        reply_error(board, packet.seq, wp::ErrorCode::kBadArgument, text);
+        board.reply_error(packet.seq, wp::ErrorCode::kBadArgument, text.view());
       }
       return true;
     }
     case wp::RefUpload::kType: {
       wp::RefUpload m;
-      if (!decode(packet, &m)) return false;
+      if (!decode_request(packet, &m)) return false;
       if (refs_.upload(m, &text)) {
         board.ack(packet.seq);
       } else {
-        reply_error(board, packet.seq, wp::ErrorCode::kBadArgument, text);
+        board.reply_error(packet.seq, wp::ErrorCode::kBadArgument, text.view());
       }
       return true;
     }
@@ -329,11 +317,11 @@ bool Recognizer::on_request(const wp::Packet& packet, board::Board& board) {
       return true;
     case wp::HidMapSet::kType: {
       wp::HidMapSet m;
-      if (!decode(packet, &m)) return false;
+      if (!decode_request(packet, &m)) return false;
       if (hid_.set(m, &text)) {
         board.ack(packet.seq);
       } else {
-        reply_error(board, packet.seq, wp::ErrorCode::kBadArgument, text);
+        board.reply_error(packet.seq, wp::ErrorCode::kBadArgument, text.view());
       }
       return true;
     }
@@ -345,21 +333,21 @@ bool Recognizer::on_request(const wp::Packet& packet, board::Board& board) {
     }
     case wp::HidEnable::kType: {
       wp::HidEnable m;
-      if (!decode(packet, &m)) return false;
+      if (!decode_request(packet, &m)) return false;
       hid_.enable(m.enabled != 0);
       board.ack(packet.seq);
       return true;
     }
     case wp::RecognizeStart::kType: {
       wp::RecognizeStart m;
-      if (!decode(packet, &m)) return false;
+      if (!decode_request(packet, &m)) return false;
       if (problem_[0] != '\0') {
-        reply_error(board, packet.seq, wp::ErrorCode::kBadArgument, problem_);
+        board.reply_error(packet.seq, wp::ErrorCode::kBadArgument, problem_);
         return true;
       }
       channels_problem(board.description().imu_axes, &text);
       if (!text.empty()) {
-        reply_error(board, packet.seq, wp::ErrorCode::kBadArgument, text);
+        board.reply_error(packet.seq, wp::ErrorCode::kBadArgument, text.view());
         return true;
       }
       recognizing_ = true;
@@ -379,11 +367,13 @@ bool Recognizer::on_request(const wp::Packet& packet, board::Board& board) {
 void Recognizer::start_enrollment(const wp::Packet& packet, board::Board& board) {
   wp::EnrollStart m;
   Text text;
-  if (!decode(packet, &m)) return reply_error(board, packet.seq, wp::ErrorCode::kBadArgument, "malformed EnrollStart");
-  if (!image_ok_) return reply_error(board, packet.seq, wp::ErrorCode::kBadArgument, problem_);
+  if (!decode_request(packet, &m)) {
+    return board.reply_error(packet.seq, wp::ErrorCode::kBadArgument, "malformed EnrollStart");
+  }
+  if (!image_ok_) return board.reply_error(packet.seq, wp::ErrorCode::kBadArgument, problem_);
   if (session_.running()) {
     text.add("already enrolling '").add(session_.label()).add("'; cancel it first");
-    return reply_error(board, packet.seq, wp::ErrorCode::kBusy, text);
+    return board.reply_error(packet.seq, wp::ErrorCode::kBusy, text.view());
   }
   Text channels;
   channels_problem(board.description().imu_axes, &channels);
@@ -391,7 +381,7 @@ void Recognizer::start_enrollment(const wp::Packet& packet, board::Board& board)
   channels.copy_to(channels_text, sizeof(channels_text));
   uint8_t class_id = 0;
   if (!refs_.check_enroll(m, channels_text, &class_id, &text)) {
-    return reply_error(board, packet.seq, wp::ErrorCode::kBadArgument, text);
+    return board.reply_error(packet.seq, wp::ErrorCode::kBadArgument, text.view());
   }
   board.ack(packet.seq);
   BoardProgress progress(board);
@@ -401,15 +391,17 @@ void Recognizer::start_enrollment(const wp::Packet& packet, board::Board& board)
 void Recognizer::download(const wp::Packet& packet, board::Board& board) {
   wp::RefDownload m;
   Text text;
-  if (!decode(packet, &m)) return reply_error(board, packet.seq, wp::ErrorCode::kBadArgument, "malformed RefDownload");
+  if (!decode_request(packet, &m)) {
+    return board.reply_error(packet.seq, wp::ErrorCode::kBadArgument, "malformed RefDownload");
+  }
   const size_t n = refs_.download(m, &text);
-  if (n == 0) return reply_error(board, packet.seq, wp::ErrorCode::kBadArgument, text);
+  if (n == 0) return board.reply_error(packet.seq, wp::ErrorCode::kBadArgument, text.view());
   // An image class's references are decoded from its JSON into this buffer, one class at a time.
   uint8_t scratch[refs::kMaxRefsPerClass * refs::kMaxDim];
   for (size_t i = 0; i < n; ++i) {
     wp::RefData data;
     if (!refs_.download_item(m, i, scratch, sizeof(scratch), &data)) {
-      return reply_error(board, packet.seq, wp::ErrorCode::kInternal,
+      return board.reply_error(packet.seq, wp::ErrorCode::kInternal,
                          "a class holds more references than the board can send at once");
     }
     board.send(data);

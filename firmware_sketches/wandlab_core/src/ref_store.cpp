@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "crc32.h"
+#include "little_endian.h"
 
 namespace wandlab {
 namespace refs {
@@ -39,34 +40,12 @@ static_assert(kLabelAt + kMaxLabelBytes == kRecordEntryBytes, "an entry is its f
 
 constexpr const char* kNoModel = "no model is active on the board: push one (wandlab flash) first";
 
-uint32_t get_u32(const uint8_t* p) {
-  return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 | static_cast<uint32_t>(p[2]) << 16 |
-         static_cast<uint32_t>(p[3]) << 24;
-}
-
-void put_u32(uint8_t* p, uint32_t v) {
-  for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
-}
-
-uint64_t get_u64(const uint8_t* p) { return get_u32(p) | static_cast<uint64_t>(get_u32(p + 4)) << 32; }
-
-void put_u64(uint8_t* p, uint64_t v) {
-  put_u32(p, static_cast<uint32_t>(v));
-  put_u32(p + 4, static_cast<uint32_t>(v >> 32));
-}
-
-double get_f64(const uint8_t* p) {
-  const uint64_t bits = get_u64(p);
-  double v;
-  std::memcpy(&v, &bits, sizeof(v));
-  return v;
-}
-
-void put_f64(uint8_t* p, double v) {
-  uint64_t bits;
-  std::memcpy(&bits, &v, sizeof(v));
-  put_u64(p, bits);
-}
+using le::get_f64;
+using le::get_u32;
+using le::get_u64;
+using le::put_f64;
+using le::put_u32;
+using le::put_u64;
 
 bool same(const wp::Str& a, const wp::Str& b) {
   return a.size == b.size && (a.size == 0 || std::memcmp(a.data, b.data, a.size) == 0);

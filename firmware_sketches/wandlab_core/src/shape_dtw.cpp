@@ -72,7 +72,8 @@ int32_t dtw_cost(const int8_t* a, const int8_t* b, size_t frames, size_t channel
 }
 
 int64_t fused_distance(int64_t embedding_distance, int32_t dtw, size_t channels) {
-  return embedding_distance + static_cast<int64_t>(dtw) * kDtwWeight / (kScale * kScale * static_cast<int64_t>(channels));
+  const int64_t per_channel = kScale * kScale * static_cast<int64_t>(channels);
+  return embedding_distance + static_cast<int64_t>(dtw) * kDtwWeight / per_channel;
 }
 
 }  // namespace shape

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "crc32.h"
+#include "little_endian.h"
 
 namespace wandlab {
 namespace slots {
@@ -12,14 +13,8 @@ namespace {
 
 constexpr uint8_t kMagic[4] = {'W', 'L', 'S', 'R'};
 
-uint32_t u32_at(const uint8_t* p) {
-  return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) | (static_cast<uint32_t>(p[2]) << 16) |
-         (static_cast<uint32_t>(p[3]) << 24);
-}
-
-void put_u32(uint8_t* p, uint32_t v) {
-  for (size_t i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
-}
+using le::put_u32;
+using le::get_u32;
 
 size_t log_start(size_t payload_size) {
   return (SlotRecord::kHeaderBytes + payload_size + SlotRecord::kEntryBytes - 1) / SlotRecord::kEntryBytes *
@@ -42,12 +37,12 @@ bool SlotRecord::page_valid(uint8_t page, uint32_t* sequence, uint32_t* size) co
   const uint8_t* p = flash_.record_page(page);
   const size_t page_bytes = flash_.record_page_bytes();
   if (p == nullptr || page_bytes < kHeaderBytes || std::memcmp(p, kMagic, 4) != 0) return false;
-  const uint32_t payload = u32_at(p + 8);
+  const uint32_t payload = get_u32(p + 8);
   if (payload > page_bytes - kHeaderBytes) return false;
   uint32_t crc = protocol::crc32(p + 4, 8);
   crc = protocol::crc32(p + kHeaderBytes, payload, crc);
-  if (crc != u32_at(p + 12)) return false;
-  *sequence = u32_at(p + 4);
+  if (crc != get_u32(p + 12)) return false;
+  *sequence = get_u32(p + 4);
   *size = payload;
   return true;
 }
@@ -59,8 +54,8 @@ void SlotRecord::read_log(uint8_t page, size_t payload_size) {
   size_t at = log_start(payload_size);
   for (; at + kEntryBytes <= page_bytes; at += kEntryBytes) {
     if (erased(p + at, kEntryBytes)) break;
-    const uint32_t value = u32_at(p + at);
-    if (u32_at(p + at + 4) == ~value) {  // a torn entry fails this and is skipped
+    const uint32_t value = get_u32(p + at);
+    if (get_u32(p + at + 4) == ~value) {  // a torn entry fails this and is skipped
       has_entry_ = true;
       last_entry_ = value;
     }

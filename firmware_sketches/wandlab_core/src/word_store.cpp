@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "crc32.h"
+#include "little_endian.h"
 
 namespace wandlab {
 namespace words {
@@ -15,27 +16,10 @@ namespace {
 
 constexpr uint8_t kMagic[4] = {'W', 'L', 'W', 'D'};
 
-uint32_t get_u32(const uint8_t* p) {
-  return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 | static_cast<uint32_t>(p[2]) << 16 |
-         static_cast<uint32_t>(p[3]) << 24;
-}
-
-void put_u32(uint8_t* p, uint32_t v) {
-  for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
-}
-
-float get_f32(const uint8_t* p) {
-  const uint32_t bits = get_u32(p);
-  float f;
-  std::memcpy(&f, &bits, sizeof(f));
-  return f;
-}
-
-void put_f32(uint8_t* p, float f) {
-  uint32_t bits;
-  std::memcpy(&bits, &f, sizeof(bits));
-  put_u32(p, bits);
-}
+using le::get_f32;
+using le::get_u32;
+using le::put_f32;
+using le::put_u32;
 
 // Python's sorted() on str: code point order, which byte order of UTF-8 keeps.
 bool label_less(const char* a, const char* b) { return std::strcmp(a, b) < 0; }

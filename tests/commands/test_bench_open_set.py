@@ -64,6 +64,9 @@ def test_json_result_on_generated_data(folders: tuple[Path, Path], capsys: pytes
     # Ranked by embedding + DTW, the same thresholds: a take accepted is right or wrong, never both.
     assert r["hybrid_recall"] >= 0.8 and r["hybrid_recall"] + r["hybrid_wrong_class_rate"] <= 1.0
     assert 0.0 <= r["hybrid_unknown_accept_rate"] <= 1.0 and r["hybrid_false_triggers_per_hour"] >= 0
+    # The fused distance as the rejection score, its threshold set to the model's recall as DTW's is.
+    assert r["fused_recall"] <= r["recall"] and 0.0 <= r["fused_unknown_accept_rate"] <= 1.0
+    assert r["fused_false_triggers_per_hour"] >= 0 and 0.0 <= r["fused_closed_set_accuracy"] <= 1.0
     # Two subjects x 6 gestures; each episode holds 2 gestures out of one person's takes.
     assert set(r["groups"]) == {"virtual-21", "virtual-22"} and r["unknown_test_takes"] == 2 * 2 * 5
     # s01 fed the shipped negatives bank: a benchmark must not test on what calibrated it.

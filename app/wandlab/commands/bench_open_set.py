@@ -8,8 +8,9 @@ gestures' other takes (``recall``: accepted as the right class), the K held-out 
 the gestures' rate and streamed through the board's segmenter (``false_triggers_per_hour``: accepted
 decisions per hour of motion). DTW 1-NN on the same windows, its distance threshold set to the same recall
 in the same run, is the baseline. ``hybrid_*``: the same thresholds with the classes ranked by embedding +
-DTW (``onboard.hybrid_rank``), measured before any board runs it. Recordings the model's negatives bank
-was built from are left out of NEG_DIR (``negatives_excluded_streams``).
+DTW (``onboard.hybrid_rank``), measured before any board runs it; ``fused_*``: the fused distance as the
+rejection score too, its one threshold set to the model's recall as DTW's is. Recordings the model's
+negatives bank was built from are left out of NEG_DIR (``negatives_excluded_streams``).
 """
 
 from __future__ import annotations
@@ -189,6 +190,9 @@ def _main(args: argparse.Namespace) -> int:
         "hybrid_wrong_class_rate",
         "hybrid_unknown_accept_rate",
         "hybrid_false_triggers_per_hour",
+        "fused_recall",
+        "fused_unknown_accept_rate",
+        "fused_false_triggers_per_hour",
         "bank_accept_rate",
         "negatives_hours",
         "negatives_segments_per_hour",

@@ -455,6 +455,9 @@ def run_open_set(
     dtw_known: list[tuple[float, bool]] = []  # (nearest DTW distance, nearest class right) per test take
     dtw_unknown: list[float] = []
     dtw_neg: list[np.ndarray] = []
+    fused_known: list[tuple[float, bool]] = []  # the same with the fused distance (embedding + DTW)
+    fused_unknown: list[float] = []
+    fused_neg: list[np.ndarray] = []
     limited: dict[str, int] = {}
     per_group: dict[str, int] = {}
     known_tests = unknown_tests = 0
@@ -503,6 +506,10 @@ def run_open_set(
         if codes is not None:
             rows_h = _hybrid_rows(knn, codes[enroll_arr], (emb[test_arr], codes[test_arr], truth),
                                   (emb[unk], codes[unk]), (neg_emb[decided], neg_codes), hours)
+            fused_known += rows_h.pop("fused_known")
+            fused_unknown += rows_h.pop("fused_unknown")
+            if "fused_neg" in rows_h:
+                fused_neg.append(rows_h.pop("fused_neg"))
             for key, value in rows_h.items():
                 rows[key].append(value)
             refs = zx[enroll_arr]
@@ -536,13 +543,14 @@ def run_open_set(
         "bank_accept_rate": float(np.mean(rows["bank"])),
     }
     if cfg.dtw:
-        result.update(_dtw_at_recall(dtw_known, dtw_unknown, dtw_neg, recall, cfg.episodes, hours))
+        result.update(_at_recall(dtw_known, dtw_unknown, dtw_neg, recall, cfg.episodes, hours))
         result.update({
             "hybrid_recall": float(np.mean(rows["h_recall"])),
             "hybrid_wrong_class_rate": float(np.mean(rows["h_wrong"])),
             "hybrid_unknown_accept_rate": float(np.mean(rows["h_unknown"])),
             "hybrid_false_triggers_per_hour": float(np.mean(rows["h_ft"])) if rows["h_ft"] else None,
         })
+        result.update(_at_recall(fused_known, fused_unknown, fused_neg, recall, cfg.episodes, hours, "fused_"))
     result.update(
         {
             "episodes": cfg.episodes,
@@ -566,13 +574,21 @@ def run_open_set(
 
 def _hybrid_rows(knn: KnnRecognizer, ref_codes: np.ndarray, known: tuple[np.ndarray, np.ndarray, np.ndarray],
                  unknown: tuple[np.ndarray, np.ndarray], negatives: tuple[np.ndarray, np.ndarray | None],
-                 hours: float) -> dict[str, float]:
+                 hours: float) -> dict[str, Any]:
     """One episode's figures with the classes ranked by embedding + DTW (``onboard.hybrid_rank``), the
     same thresholds: known (embeddings, codes, true class), unknown and decided everyday segments."""
-    from wandlab.onboard.hybrid_rank import hybrid_decide
+    from wandlab.onboard.hybrid_rank import fused_class_distances, hybrid_decide
 
     best, ok = hybrid_decide(knn, ref_codes, known[0], known[1])
-    out = {"h_recall": float(np.mean(ok & (best == known[2]))), "h_wrong": float(np.mean(ok & (best != known[2])))}
+    out: dict[str, Any] = {"h_recall": float(np.mean(ok & (best == known[2]))),
+                           "h_wrong": float(np.mean(ok & (best != known[2])))}
+    # The fused distance as the rejection score too (its threshold set later for the whole run)
+    cd = fused_class_distances(knn, ref_codes, known[0], known[1])
+    out["fused_known"] = list(zip(cd.min(axis=1).tolist(), (cd.argmin(axis=1) == known[2]).tolist(), strict=True))
+    out["fused_unknown"] = (fused_class_distances(knn, ref_codes, *unknown).min(axis=1).tolist()
+                            if len(unknown[0]) else [])
+    if negatives[1] is not None:
+        out["fused_neg"] = fused_class_distances(knn, ref_codes, negatives[0], negatives[1]).min(axis=1)
     out["h_unknown"] = float(np.mean(hybrid_decide(knn, ref_codes, *unknown)[1])) if len(unknown[0]) else 0.0
     if negatives[1] is not None and hours:
         out["h_ft"] = float(hybrid_decide(knn, ref_codes, negatives[0], negatives[1])[1].sum() / hours)
@@ -581,16 +597,18 @@ def _hybrid_rows(knn: KnnRecognizer, ref_codes: np.ndarray, known: tuple[np.ndar
     return out
 
 
-def _dtw_at_recall(
+def _at_recall(
     known: list[tuple[float, bool]],
     unknown: list[float],
     neg: list[np.ndarray],
     recall: float,
     episodes: int,
     hours: float,
+    prefix: str = "baseline_dtw_",
 ) -> dict[str, Any]:
-    """One DTW distance threshold for the whole run: the largest whose recall (nearest class right and within
-    the threshold) does not exceed the model's; unknown takes and everyday segments judged at it."""
+    """One distance threshold for the whole run (DTW's, or the fused distance's): the largest whose recall
+    (nearest class right and within the threshold) does not exceed the model's; unknown takes and everyday
+    segments judged at it."""
     if not known:
         return {}
     d = np.array([v for v, _ in known])
@@ -601,14 +619,14 @@ def _dtw_at_recall(
     tau = float(d[order[reach - 1]]) if reach else -math.inf
     achieved = float(hits[reach - 1]) if reach else 0.0
     out: dict[str, Any] = {
-        "baseline_dtw_recall": achieved,
-        "baseline_dtw_closed_set_accuracy": float(right.mean()),
-        "baseline_dtw_unknown_accept_rate": float(np.mean(np.array(unknown) <= tau)) if unknown else 0.0,
+        f"{prefix}recall": achieved,
+        f"{prefix}closed_set_accuracy": float(right.mean()),
+        f"{prefix}unknown_accept_rate": float(np.mean(np.array(unknown) <= tau)) if unknown else 0.0,
     }
     if neg and hours:
-        out["baseline_dtw_false_triggers_per_hour"] = float(np.mean([(v <= tau).sum() / hours for v in neg]))
+        out[f"{prefix}false_triggers_per_hour"] = float(np.mean([(v <= tau).sum() / hours for v in neg]))
     elif hours:
-        out["baseline_dtw_false_triggers_per_hour"] = 0.0  # no segment was decided at all
+        out[f"{prefix}false_triggers_per_hour"] = 0.0  # no segment was decided at all
     return out
 
 

@@ -55,29 +55,41 @@ def fused_distances(emb_d: np.ndarray, dtw_d: np.ndarray, channels: int) -> np.n
     return np.asarray(emb_d, np.int64) + np.asarray(dtw_d, np.int64) * DTW_WEIGHT // (SHAPE_SCALE ** 2 * channels)
 
 
-def class_of(fused: np.ndarray, ref_class: np.ndarray, classes: int, k: int = 1) -> np.ndarray:
-    """(n, m) per-reference distances -> (n,) index of the class with the smallest floor mean of its k
-    smallest (lower index on ties; a class without references never wins)."""
+def class_distances(fused: np.ndarray, ref_class: np.ndarray, classes: int, k: int = 1) -> np.ndarray:
+    """(n, m) per-reference distances -> (n, classes): each class's floor mean of its k smallest (int64 max
+    for a class without references)."""
     out = np.full((len(fused), classes), np.iinfo(np.int64).max, np.int64)
     for c in range(classes):
         cols = fused[:, ref_class == c]
         if cols.shape[1]:
             kk = min(k, cols.shape[1])
             out[:, c] = np.sort(cols, axis=1)[:, :kk].sum(1) // kk
-    return np.argmin(out, axis=1)
+    return out
 
 
-def hybrid_decide(knn: KnnRecognizer, ref_codes: np.ndarray, q_emb: np.ndarray,
-                  q_codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(class index, accepted) per query: the class by the fused distance, accepted if its embedding
-    distance is within its threshold (the board's open-set rule, unchanged). ``ref_codes`` are the shape
-    codes of ``knn.references`` in the same order."""
+def class_of(fused: np.ndarray, ref_class: np.ndarray, classes: int, k: int = 1) -> np.ndarray:
+    """(n, m) per-reference distances -> (n,) index of the class with the smallest floor mean of its k
+    smallest (lower index on ties; a class without references never wins)."""
+    return np.argmin(class_distances(fused, ref_class, classes, k), axis=1)
+
+
+def fused_class_distances(knn: KnnRecognizer, ref_codes: np.ndarray, q_emb: np.ndarray,
+                          q_codes: np.ndarray) -> np.ndarray:
+    """(n, classes) fused class distances of queries (embeddings and shape codes) to ``knn``'s classes;
+    ``ref_codes`` are the shape codes of ``knn.references`` in the same order."""
     ref_codes, q_codes = np.asarray(ref_codes, np.int8), np.asarray(q_codes, np.int8)
     if len(ref_codes) != len(knn.references):
         raise ValueError(f"{len(ref_codes)} shape codes for {len(knn.references)} references")
     q_emb = np.asarray(q_emb, np.int8).reshape(-1, knn.references.shape[1])
     fused = fused_distances(sq_distances(q_emb, knn.references), dtw_costs(q_codes, ref_codes), q_codes.shape[2])
-    best = class_of(fused, knn.ref_class, len(knn.labels), knn.k)
+    return class_distances(fused, knn.ref_class, len(knn.labels), knn.k)
+
+
+def hybrid_decide(knn: KnnRecognizer, ref_codes: np.ndarray, q_emb: np.ndarray,
+                  q_codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(class index, accepted) per query: the class by the fused distance, accepted if its embedding
+    distance is within its threshold (the board's open-set rule, unchanged)."""
+    best = np.argmin(fused_class_distances(knn, ref_codes, q_emb, q_codes), axis=1)
     emb_class = knn.class_distances(q_emb)[np.arange(len(best)), best]
     return best, emb_class <= np.asarray(knn.thresholds)[best]
 

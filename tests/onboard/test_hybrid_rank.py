@@ -10,6 +10,7 @@ from wandlab.onboard.hybrid_rank import (
     SHAPE_SCALE,
     class_of,
     dtw_costs,
+    fused_class_distances,
     fused_distances,
     hybrid_predict,
     shape_codes,
@@ -89,5 +90,11 @@ def test_the_shape_overrules_a_slightly_nearer_embedding_but_not_the_threshold()
     knn.thresholds[:] = 10  # the embedding still rejects
     assert hybrid_predict(knn, shape_codes(windows), query_emb, query) == [None]
     assert hybrid_predict(knn, shape_codes(windows), query_emb, query, open_set=False) == ["circle"]
+    # The fused class distances behind the choice: embedding distance + scaled DTW cost, per class.
+    fused = fused_class_distances(knn, shape_codes(windows), query_emb, query)
+    emb_d = knn.class_distances(query_emb)
+    dtw = dtw_costs(query, shape_codes(windows))
+    assert fused.tolist() == (emb_d + dtw * DTW_WEIGHT // (SHAPE_SCALE ** 2 * 3)).tolist()
+    assert fused[0, 0] < fused[0, 1] and emb_d[0, 0] > emb_d[0, 1]
     with pytest.raises(ValueError, match="1 shape codes for 2 references"):
         hybrid_predict(knn, shape_codes(windows[:1]), query_emb, query)

@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from wandlab.onboard.dtw import dtw_distances, znorm
-from wandlab.onboard.knn import KnnRecognizer, sq_distances
+from wandlab.onboard.knn import KnnRecognizer, per_class, sq_distances
 
 SHAPE_SCALE = 16
 SHAPE_STEP = 2  # 64 feature points -> 32 DTW frames
@@ -55,22 +55,10 @@ def fused_distances(emb_d: np.ndarray, dtw_d: np.ndarray, channels: int) -> np.n
     return np.asarray(emb_d, np.int64) + np.asarray(dtw_d, np.int64) * DTW_WEIGHT // (SHAPE_SCALE ** 2 * channels)
 
 
-def class_distances(fused: np.ndarray, ref_class: np.ndarray, classes: int, k: int = 1) -> np.ndarray:
-    """(n, m) per-reference distances -> (n, classes): each class's floor mean of its k smallest (int64 max
-    for a class without references)."""
-    out = np.full((len(fused), classes), np.iinfo(np.int64).max, np.int64)
-    for c in range(classes):
-        cols = fused[:, ref_class == c]
-        if cols.shape[1]:
-            kk = min(k, cols.shape[1])
-            out[:, c] = np.sort(cols, axis=1)[:, :kk].sum(1) // kk
-    return out
-
-
 def class_of(fused: np.ndarray, ref_class: np.ndarray, classes: int, k: int = 1) -> np.ndarray:
     """(n, m) per-reference distances -> (n,) index of the class with the smallest floor mean of its k
     smallest (lower index on ties; a class without references never wins)."""
-    return np.argmin(class_distances(fused, ref_class, classes, k), axis=1)
+    return np.argmin(per_class(fused, ref_class, classes, k), axis=1)
 
 
 def fused_class_distances(knn: KnnRecognizer, ref_codes: np.ndarray, q_emb: np.ndarray,
@@ -82,7 +70,7 @@ def fused_class_distances(knn: KnnRecognizer, ref_codes: np.ndarray, q_emb: np.n
         raise ValueError(f"{len(ref_codes)} shape codes for {len(knn.references)} references")
     q_emb = np.asarray(q_emb, np.int8).reshape(-1, knn.references.shape[1])
     fused = fused_distances(sq_distances(q_emb, knn.references), dtw_costs(q_codes, ref_codes), q_codes.shape[2])
-    return class_distances(fused, knn.ref_class, len(knn.labels), knn.k)
+    return per_class(fused, knn.ref_class, len(knn.labels), knn.k)
 
 
 def hybrid_decide(knn: KnnRecognizer, ref_codes: np.ndarray, q_emb: np.ndarray,

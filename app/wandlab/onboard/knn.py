@@ -43,6 +43,18 @@ def sq_distances(q: np.ndarray, refs: np.ndarray) -> np.ndarray:
     return (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2 * a @ b.T
 
 
+def per_class(d: np.ndarray, ref_class: np.ndarray, classes: int, k: int = 1) -> np.ndarray:
+    """(n, m) per-reference distances -> (n, classes) int64: each class's floor mean of its k smallest
+    (int64 max for a class without references)."""
+    out = np.full((len(d), classes), np.iinfo(np.int64).max, np.int64)
+    for c in range(classes):
+        cols = d[:, ref_class == c]
+        if cols.shape[1]:
+            kk = min(k, cols.shape[1])
+            out[:, c] = np.sort(cols, axis=1)[:, :kk].sum(1) // kk
+    return out
+
+
 def k_medoids(emb: np.ndarray, k: int, rng: np.random.Generator, iters: int = 20) -> np.ndarray:
     """Indices of ``k`` medoids (alternating assignment/update on squared int8 distances)."""
     if len(emb) <= k:
@@ -165,13 +177,7 @@ class KnnRecognizer:
     def class_distances(self, q: np.ndarray) -> np.ndarray:
         """(n, d) int8 -> (n, n_classes) int64: mean of the k smallest D per class (floor division)."""
         d = sq_distances(np.asarray(q, np.int8).reshape(-1, self.references.shape[1]), self.references)
-        out = np.full((len(d), len(self.labels)), np.iinfo(np.int64).max, np.int64)
-        for c in range(len(self.labels)):
-            cols = d[:, self.ref_class == c]
-            if cols.shape[1]:
-                kk = min(self.k, cols.shape[1])
-                out[:, c] = np.sort(cols, axis=1)[:, :kk].sum(1) // kk
-        return out
+        return per_class(d, self.ref_class, len(self.labels), self.k)
 
     def nearest(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         cd = self.class_distances(q)

@@ -51,6 +51,7 @@ def test_fewshot_base_mode_on_held_out_people(tiny_training: dict[str, Any]) -> 
     for key in ("accuracy", "baseline_raw_1nn", "baseline_dtw_1nn", "hybrid_accuracy"):
         assert 0.0 <= result[key] <= 1.0
     assert result["accuracy"] > 0.5  # 4-way: chance is 0.25
+    assert result["hybrid_accuracy"] > 0.5  # ranked by embedding + DTW: not chance either
     with pytest.raises(ModelError, match="needs a base model"):
         run_fewshot(data, FeatureConfig(channels=6), FewShotConfig(mode="base"))
 

@@ -8,14 +8,18 @@ import pytest
 from wandlab.onboard.hybrid_rank import (
     DTW_WEIGHT,
     SHAPE_SCALE,
-    class_of,
     dtw_costs,
     fused_class_distances,
     fused_distances,
     hybrid_predict,
     shape_codes,
 )
-from wandlab.onboard.knn import KnnRecognizer
+from wandlab.onboard.knn import KnnRecognizer, per_class
+
+
+def class_of(fused: np.ndarray, ref_class: np.ndarray, classes: int, k: int = 1) -> np.ndarray:
+    """The class a query goes to, as ``verdict`` picks it from fused class distances."""
+    return np.argmin(per_class(fused, ref_class, classes, k), axis=1)
 
 
 def _int_dtw(a: np.ndarray, b: np.ndarray) -> int:
@@ -62,7 +66,7 @@ def test_fused_distance_puts_one_dtw_step_on_the_embedding_scale() -> None:
     assert fused_distances(e, d, 6).tolist() == [[1000 + DTW_WEIGHT // 2, 7 * DTW_WEIGHT // 1536]]
 
 
-def test_class_of_takes_the_k_smallest_mean_and_breaks_ties_low() -> None:
+def test_the_class_is_the_k_smallest_mean_and_ties_go_low() -> None:
     fused = np.array([[5, 9, 5, 1, 100]])
     ref_class = np.array([0, 0, 1, 1, 1])
     assert class_of(fused, ref_class, 3, k=1).tolist() == [1]

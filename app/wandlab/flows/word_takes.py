@@ -150,7 +150,6 @@ def check_take(pcm: np.ndarray) -> np.ndarray:
     return word
 
 
-
 async def _capture(
     blocks: AsyncIterator[np.ndarray], i: int, count: int, progress: Progress, say: Say | None, timeout_s: float
 ) -> np.ndarray | None:

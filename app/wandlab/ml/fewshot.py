@@ -96,12 +96,12 @@ def episodes(data: ImuData, cfg: FewShotConfig, rng: np.random.Generator) -> Ite
         yield np.asarray(enroll), test_arr
 
 
-def references_of(knn: KnnRecognizer, enroll: np.ndarray, labels: np.ndarray) -> np.ndarray:
+def references_of(knn: KnnRecognizer, emb: np.ndarray, enroll: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """The take behind each of ``knn.references`` (fit with every enrolled take kept: class by class in
-    ``knn.labels`` order, takes in enrolment order)."""
+    ``knn.labels`` order, takes in enrolment order), checked against the embeddings it holds."""
     order = np.concatenate([enroll[labels[enroll] == name] for name in knn.labels])
-    if len(order) != len(knn.references):
-        raise ModelError("the k-NN kept fewer references than takes enrolled")
+    if len(order) != len(knn.references) or not np.array_equal(emb[order], knn.references):
+        raise ModelError("the k-NN holds other references than the takes enrolled")
     return order
 
 
@@ -178,7 +178,7 @@ def run_fewshot(
                 mine["baseline_dtw_1nn"].append(
                     float(np.mean(dtw_1nn(sub.x[enroll], sub.labels[enroll], sub.x[test]) == truth))
                 )
-                hybrid = hybrid_predict(knn, codes[references_of(knn, enroll, sub.labels)], emb[test], codes[test],
+                hybrid = hybrid_predict(knn, codes[references_of(knn, emb, enroll, sub.labels)], emb[test], codes[test],
                                         open_set=False)
                 mine["hybrid_accuracy"].append(float(np.mean(np.array(hybrid) == truth)))
         per_group[g or "(all)"] = {k: float(np.mean(v)) for k, v in mine.items() if v} | {

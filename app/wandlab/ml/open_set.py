@@ -455,9 +455,7 @@ def run_open_set(
     dtw_known: list[tuple[float, bool]] = []  # (nearest DTW distance, nearest class right) per test take
     dtw_unknown: list[float] = []
     dtw_neg: list[np.ndarray] = []
-    fused_known: list[tuple[float, bool]] = []  # the same with the fused distance (embedding + DTW)
-    fused_unknown: list[float] = []
-    fused_neg: list[np.ndarray] = []
+    fused = _Fused()  # the same with the fused distance (embedding + DTW)
     limited: dict[str, int] = {}
     per_group: dict[str, int] = {}
     known_tests = unknown_tests = 0
@@ -505,11 +503,7 @@ def run_open_set(
         rows["bank"].append(float(np.mean(_decide(knn.class_distances(base.bank.embeddings), knn.thresholds)[1])))
         if codes is not None:
             rows_h = _hybrid_rows(knn, codes[enroll_arr], (emb[test_arr], codes[test_arr], truth),
-                                  (emb[unk], codes[unk]), (neg_emb[decided], neg_codes), hours)
-            fused_known += rows_h.pop("fused_known")
-            fused_unknown += rows_h.pop("fused_unknown")
-            if "fused_neg" in rows_h:
-                fused_neg.append(rows_h.pop("fused_neg"))
+                                  (emb[unk], codes[unk]), (neg_emb[decided], neg_codes), hours, fused)
             for key, value in rows_h.items():
                 rows[key].append(value)
             refs = zx[enroll_arr]
@@ -550,7 +544,7 @@ def run_open_set(
             "hybrid_unknown_accept_rate": float(np.mean(rows["h_unknown"])),
             "hybrid_false_triggers_per_hour": float(np.mean(rows["h_ft"])) if rows["h_ft"] else None,
         })
-        result.update(_at_recall(fused_known, fused_unknown, fused_neg, recall, cfg.episodes, hours, "fused_"))
+        result.update(_at_recall(fused.known, fused.unknown, fused.neg, recall, cfg.episodes, hours, "fused_"))
     result.update(
         {
             "episodes": cfg.episodes,
@@ -572,26 +566,38 @@ def run_open_set(
     return result
 
 
+@dataclass
+class _Fused:
+    """Per test take, over the run: the fused distance to the nearest enrolled class (and whether that
+    class is right), for ``_at_recall``."""
+
+    known: list[tuple[float, bool]] = field(default_factory=list)
+    unknown: list[float] = field(default_factory=list)
+    neg: list[np.ndarray] = field(default_factory=list)
+
+
 def _hybrid_rows(knn: KnnRecognizer, ref_codes: np.ndarray, known: tuple[np.ndarray, np.ndarray, np.ndarray],
                  unknown: tuple[np.ndarray, np.ndarray], negatives: tuple[np.ndarray, np.ndarray | None],
-                 hours: float) -> dict[str, Any]:
+                 hours: float, fused: _Fused) -> dict[str, float]:
     """One episode's figures with the classes ranked by embedding + DTW (``onboard.hybrid_rank``), the
-    same thresholds: known (embeddings, codes, true class), unknown and decided everyday segments."""
-    from wandlab.onboard.hybrid_rank import fused_class_distances, hybrid_decide
+    same thresholds: known (embeddings, codes, true class), unknown and decided everyday segments. Adds
+    the fused distances to ``fused`` (the fused distance as the rejection score, thresholded per run)."""
+    from wandlab.onboard.hybrid_rank import fused_class_distances, verdict
 
-    best, ok = hybrid_decide(knn, ref_codes, known[0], known[1])
-    out: dict[str, Any] = {"h_recall": float(np.mean(ok & (best == known[2]))),
-                           "h_wrong": float(np.mean(ok & (best != known[2])))}
-    # The fused distance as the rejection score too (its threshold set later for the whole run)
-    cd = fused_class_distances(knn, ref_codes, known[0], known[1])
-    out["fused_known"] = list(zip(cd.min(axis=1).tolist(), (cd.argmin(axis=1) == known[2]).tolist(), strict=True))
-    out["fused_unknown"] = (fused_class_distances(knn, ref_codes, *unknown).min(axis=1).tolist()
-                            if len(unknown[0]) else [])
+    cd = fused_class_distances(knn, ref_codes, known[0], known[1])  # the DTW costs: once per take
+    best, ok = verdict(knn, cd, known[0])
+    out = {"h_recall": float(np.mean(ok & (best == known[2]))), "h_wrong": float(np.mean(ok & (best != known[2])))}
+    fused.known += list(zip(cd.min(axis=1).tolist(), (best == known[2]).tolist(), strict=True))
+    out["h_unknown"] = 0.0
+    if len(unknown[0]):
+        cd = fused_class_distances(knn, ref_codes, *unknown)
+        out["h_unknown"] = float(np.mean(verdict(knn, cd, unknown[0])[1]))
+        fused.unknown += cd.min(axis=1).tolist()
     if negatives[1] is not None:
-        out["fused_neg"] = fused_class_distances(knn, ref_codes, negatives[0], negatives[1]).min(axis=1)
-    out["h_unknown"] = float(np.mean(hybrid_decide(knn, ref_codes, *unknown)[1])) if len(unknown[0]) else 0.0
-    if negatives[1] is not None and hours:
-        out["h_ft"] = float(hybrid_decide(knn, ref_codes, negatives[0], negatives[1])[1].sum() / hours)
+        cd = fused_class_distances(knn, ref_codes, negatives[0], negatives[1])
+        fused.neg.append(cd.min(axis=1))
+        if hours:
+            out["h_ft"] = float(verdict(knn, cd, negatives[0])[1].sum() / hours)
     elif hours:
         out["h_ft"] = 0.0
     return out

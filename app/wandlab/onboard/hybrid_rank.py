@@ -55,12 +55,6 @@ def fused_distances(emb_d: np.ndarray, dtw_d: np.ndarray, channels: int) -> np.n
     return np.asarray(emb_d, np.int64) + np.asarray(dtw_d, np.int64) * DTW_WEIGHT // (SHAPE_SCALE ** 2 * channels)
 
 
-def class_of(fused: np.ndarray, ref_class: np.ndarray, classes: int, k: int = 1) -> np.ndarray:
-    """(n, m) per-reference distances -> (n,) index of the class with the smallest floor mean of its k
-    smallest (lower index on ties; a class without references never wins)."""
-    return np.argmin(per_class(fused, ref_class, classes, k), axis=1)
-
-
 def fused_class_distances(knn: KnnRecognizer, ref_codes: np.ndarray, q_emb: np.ndarray,
                           q_codes: np.ndarray) -> np.ndarray:
     """(n, classes) fused class distances of queries (embeddings and shape codes) to ``knn``'s classes;
@@ -73,13 +67,19 @@ def fused_class_distances(knn: KnnRecognizer, ref_codes: np.ndarray, q_emb: np.n
     return per_class(fused, knn.ref_class, len(knn.labels), knn.k)
 
 
-def hybrid_decide(knn: KnnRecognizer, ref_codes: np.ndarray, q_emb: np.ndarray,
-                  q_codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(class index, accepted) per query: the class by the fused distance, accepted if its embedding
-    distance is within its threshold (the board's open-set rule, unchanged)."""
-    best = np.argmin(fused_class_distances(knn, ref_codes, q_emb, q_codes), axis=1)
+def verdict(knn: KnnRecognizer, fused_class: np.ndarray, q_emb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(class index, accepted) per query from its fused class distances: the nearest class (lower index
+    on ties), accepted if the query's *embedding* distance to it is within its threshold (the board's
+    open-set rule, unchanged)."""
+    best = np.argmin(fused_class, axis=1)
     emb_class = knn.class_distances(q_emb)[np.arange(len(best)), best]
     return best, emb_class <= np.asarray(knn.thresholds)[best]
+
+
+def hybrid_decide(knn: KnnRecognizer, ref_codes: np.ndarray, q_emb: np.ndarray,
+                  q_codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``verdict`` of the queries' fused class distances."""
+    return verdict(knn, fused_class_distances(knn, ref_codes, q_emb, q_codes), q_emb)
 
 
 def hybrid_predict(knn: KnnRecognizer, ref_codes: np.ndarray, q_emb: np.ndarray, q_codes: np.ndarray,

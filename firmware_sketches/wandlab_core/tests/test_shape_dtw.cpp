@@ -11,21 +11,15 @@
 #include <vector>
 
 #include "shape_dtw.h"
+#include "check.h"
 
 namespace shape = wandlab::shape;
 
+using wandlab_test::check;
+using wandlab_test::g_checks;
+using wandlab_test::g_failures;
+
 namespace {
-
-int g_checks = 0;
-int g_failures = 0;
-
-void check(bool ok, const char* what) {
-  ++g_checks;
-  if (!ok) {
-    ++g_failures;
-    std::printf("FAIL: %s\n", what);
-  }
-}
 
 void builtin_cases() {
   // Refusals: sizes the fixed rows cannot hold.

@@ -12,23 +12,17 @@
 #include "crc32.h"
 #include "message_text.h"
 #include "word_store.h"
+#include "check.h"
 
 namespace wp = wandlab::protocol;
 namespace words = wandlab::words;
 using wandlab::Text;
 
+using wandlab_test::check;
+using wandlab_test::g_checks;
+using wandlab_test::g_failures;
+
 namespace {
-
-int g_checks = 0;
-int g_failures = 0;
-
-void check(bool ok, const char* what) {
-  ++g_checks;
-  if (!ok) {
-    ++g_failures;
-    std::printf("FAIL: %s\n", what);
-  }
-}
 
 // A record kept in memory, as a file would keep it; saves fail while `broken`.
 class MemRecord : public wandlab::RecordStore {

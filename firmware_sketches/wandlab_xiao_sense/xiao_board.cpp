@@ -51,6 +51,8 @@ bool usb_powered() {
 
 }  // namespace
 
+static_assert(refs::kMaxRecordBytes <= kClassRecordPages * kFlashPage - FlashRecord::kHeaderBytes,
+              "the class table's record must fit its flash pages (WANDLAB_REF_POOL_BYTES in the Makefile)");
 static_assert(words::kMaxRecordBytes <= kWordsRecordPages * kFlashPage - FlashRecord::kHeaderBytes,
               "the wake words' record must fit its flash page (WANDLAB_WORD_POOL_BYTES in the Makefile)");
 

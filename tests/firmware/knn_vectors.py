@@ -33,6 +33,7 @@ import numpy as np
 from wandlab.ml.bundle import ModelBundle, load_bundle
 from wandlab.ml.shipped import base_gesture_model
 from wandlab.onboard.board_image import pack_parts, unpack
+from wandlab.onboard.hybrid_rank import shape_codes
 from wandlab.onboard.imu_features import FeatureConfig
 from wandlab.onboard.knn import KnnRecognizer
 from wandlab.onboard.open_set import NegativesBank, bank_share, margin_factor
@@ -267,6 +268,16 @@ def _images() -> dict[str, bytes]:
     knn = KnnRecognizer(labels, rng.integers(-128, 128, (6, 16)).astype(np.int8), np.array([0, 1, 2, 2, 1, 0]),
                         np.array([5000, 6000, 7000]), 1, 6000)
     images["plain16"] = pack_parts(FAKE_TFLITE_2, FeatureConfig(channels=6, window=32, clip=2.5), labels, knn)
+    # Shape codes for embedding + DTW ranking: the accel model with its references' codes; the renamed one
+    # with codes of another size than its features give (so a board ranks by embedding alone).
+    accel = shipped()["accel"]
+    shaped = KnnRecognizer(list(base.labels), base.references, base.ref_class, base.thresholds, 1,
+                           base.default_threshold, margins=base.margins, bank=base.bank,
+                           shapes=_codes(rng, len(base.references), 32, 3))
+    images["accel_shapes"] = pack_parts(accel.tflite, accel.features, list(base.labels), shaped)
+    odd = KnnRecognizer(list(base.labels), base.references, base.ref_class, base.thresholds, 1,
+                        base.default_threshold, shapes=_codes(rng, len(base.references), 16, 3))
+    images["accel_odd_shapes"] = pack_parts(accel.tflite, accel.features, list(base.labels), odd)
     return images
 
 
@@ -328,6 +339,17 @@ def _damaged_sections(images: dict[str, bytes]) -> list[tuple[bytes, bytes, bool
         {"open_set": {"margins": [0.5] * 4}}, {"open_set": None}, {"calibration": None},
         {"references": [], "ref_class": []}, {"default_threshold": "x"},
     ]
+    codes = "0a" * (9 * 4 * 3)  # small16's 9 references, 4 frames x 3 channels each
+    shapes = {"frames": 4, "channels": 3, "hex": codes}
+    edits += [{"shapes": shapes}, {"shapes": None}, {"shapes": []}, {"shapes": "0a"},
+              {"shapes": {**shapes, "frames": 0}}, {"shapes": {**shapes, "frames": 33, "hex": "0a" * (9 * 33 * 3)}},
+              {"shapes": {**shapes, "frames": 4.0}}, {"shapes": {**shapes, "frames": True}},
+              {"shapes": {**shapes, "channels": 7, "hex": "0a" * (9 * 4 * 7)}},
+              {"shapes": {**shapes, "hex": codes[:-2]}},
+              {"shapes": {**shapes, "hex": "zz" + codes[2:]}}, {"shapes": {**shapes, "hex": 5}},
+              {"shapes": {k: v for k, v in shapes.items() if k != "hex"}},
+              {"shapes": {k: v for k, v in shapes.items() if k != "channels"}},
+              {"shapes": {"frames": 32, "channels": 6, "hex": "7f" * (9 * 32 * 6)}}]
     for edit in edits:
         cases.append((b"REFS", {**refs, **edit}))
     for drop in ("version", "k", "labels", "references", "default_threshold"):
@@ -533,22 +555,37 @@ class Session:
         self.brain.session = None
         self._expect(replies[:1])  # Ack or Error; the first EnrollProgress is the session's
 
-    def enroll(self, class_id: int, label: str, shots: np.ndarray) -> None:
+    def codes(self, n: int, rng: np.random.Generator) -> np.ndarray | None:
+        """n takes' shape codes of the size this board's model computes (None: it computes none)."""
+        geometry = self.brain._shape_geometry()
+        return None if geometry is None else _codes(rng, n, *geometry)
+
+    def enroll(self, class_id: int, label: str, shots: np.ndarray, shapes: np.ndarray | None = None) -> None:
         shots = np.asarray(shots, np.int8)
-        self.lines.append(f"enroll {class_id} {_hex(label.encode())} {len(shots)} {_hex(shots)}")
+        codes = "-" if shapes is None else _hex(np.asarray(shapes, np.int8))
+        self.lines.append(f"enroll {class_id} {_hex(label.encode())} {len(shots)} {_hex(shots)} {codes}")
         session = EnrollSession(EnrollStart(class_id, label, len(shots), 15000), 0.0,
-                                [row.copy() for row in shots])
+                                [row.copy() for row in shots],
+                                [None] * len(shots) if shapes is None else list(np.asarray(shapes, np.int8)))
         self._expect([self.brain._store_enrollment(session)])
 
-    def decide(self, embedding: np.ndarray) -> None:
-        class_id, label, dist, margin = self.brain.decide(np.asarray(embedding, np.int8))
-        self.lines.append(f"decide {_hex(np.asarray(embedding, np.int8))}")
+    def decide(self, embedding: np.ndarray, codes: np.ndarray | None = None) -> None:
+        q = None if codes is None else np.asarray(codes, np.int8)
+        class_id, label, dist, margin = self.brain.decide(np.asarray(embedding, np.int8), q)
+        self.lines.append(f"decide {_hex(np.asarray(embedding, np.int8))}" + ("" if q is None else f" {_hex(q)}"))
         self.lines += [f"decision {class_id} {_hex(label.encode())} {f32_bits(dist)} {f32_bits(margin)}", "end"]
 
 
-def _upload(class_id: int, label: str, threshold: float, emb: np.ndarray, dim: int | None = None) -> RefUpload:
+def _codes(rng: np.random.Generator, n: int, frames: int, channels: int) -> np.ndarray:
+    """Shape codes of n random smooth takes (as hybrid_rank.shape_codes makes them from feature windows)."""
+    return shape_codes(rng.normal(size=(n, 2 * frames, channels)).cumsum(axis=1))
+
+
+def _upload(class_id: int, label: str, threshold: float, emb: np.ndarray, dim: int | None = None,
+            shapes: np.ndarray | bytes = b"") -> RefUpload:
     emb = np.asarray(emb, np.int8)
-    return RefUpload(class_id, label, threshold, dim if dim is not None else emb.shape[-1], emb.tobytes())
+    codes = shapes if isinstance(shapes, bytes) else np.asarray(shapes, np.int8).tobytes()
+    return RefUpload(class_id, label, threshold, dim if dim is not None else emb.shape[-1], emb.tobytes(), codes)
 
 
 def _scripted(s: Session, rng: np.random.Generator) -> None:
@@ -669,10 +706,48 @@ def _scripted(s: Session, rng: np.random.Generator) -> None:
     s.request(RefList())
     s.request(RefDownload(255))
     s.request(RefClear(255))
+    _scripted_shapes(s, rng)
 
+
+def _scripted_shapes(s: Session, rng: np.random.Generator) -> None:
+    """Embedding + DTW ranking: an image with its references' codes, own classes with and without them."""
+    shaped = unpack(s.images["accel_shapes"]).recognizer
+    assert shaped.shapes is not None
+    s.request(_upload(40, "no model yet", 900.0, rng.integers(-40, 41, (2, 32)), shapes=_codes(rng, 2, 32, 3)))
+    s.image("accel_shapes")
+    for i in range(0, len(shaped.references), 3):  # near a reference: its take's codes, a little moved
+        s.decide(shaped.references[i], np.clip(shaped.shapes[i].astype(np.int64) + rng.integers(-9, 10, (32, 3)),
+                                               -127, 127))
+    for q in shaped.bank.embeddings[:10] if shaped.bank is not None else []:
+        s.decide(q, s.codes(1, rng)[0])
+    s.decide(shaped.references[4])  # no query codes: by embedding
+    s.enroll(30, "zag", shaped.references[:3], s.codes(3, rng))
+    s.enroll(30, "zag", shaped.references[3:5], s.codes(2, rng))  # more takes of an own class with codes
+    s.enroll(2, shaped.labels[2], shaped.references[6:8], s.codes(2, rng))  # more takes of an image class
+    s.request(_upload(31, "with codes", 1500.0, rng.integers(-40, 41, (2, 32)), shapes=_codes(rng, 2, 32, 3)))
+    s.request(_upload(32, "bad codes", 1500.0, rng.integers(-40, 41, (2, 32)), shapes=_codes(rng, 1, 32, 3)))
+    s.request(_upload(32, "odd codes", 1500.0, rng.integers(-40, 41, (2, 32)), shapes=_codes(rng, 2, 32, 6)))
+    s.request(RefDownload(255))
+    for i in range(0, len(shaped.references), 4):
+        s.decide(shaped.references[i], s.codes(1, rng)[0])
+    s.reload()
+    for i in range(1, len(shaped.references), 4):
+        s.decide(shaped.references[i], s.codes(1, rng)[0])
+    s.request(_upload(33, "no codes", 1500.0, rng.integers(-40, 41, (2, 32))))  # the board ranks by embedding
+    for i in range(2, len(shaped.references), 4):
+        s.decide(shaped.references[i], s.codes(1, rng)[0])
+    s.request(RefClear(33))
+    s.enroll(34, "renumbered", rng.integers(-40, 41, (2, 32)), s.codes(2, rng))
+    s.image("accel_odd_shapes")  # codes of another size than the features': by embedding
+    s.request(RefList())
+    for i in range(0, len(shaped.references), 5):
+        s.decide(shaped.references[i], s.codes(1, rng)[0])
+    s.image("accel_shapes")
+    s.request(RefDownload(255))
+    s.request(RefClear(255))
 
 def _random_walk(s: Session, rng: np.random.Generator, steps: int) -> None:
-    names = ["accel", "accel_renamed", "accel_gyro", "small16", "plain16", None]
+    names = ["accel", "accel_renamed", "accel_gyro", "small16", "plain16", "accel_shapes", "accel_odd_shapes", None]
     labels = ["circle", "w", "v", "spin", "tap", "mine", "ours", "caf\u00e9", "z", "up"]
     ids = [0, 1, 2, 3, 4, 7, 9, 12, 20, 21, 22, 30]
     for _ in range(steps):
@@ -686,8 +761,10 @@ def _random_walk(s: Session, rng: np.random.Generator, steps: int) -> None:
             s.reload()
         elif pick < 0.35:
             n = int(rng.choice([0, 1, 2, 5, 16, 17]))
+            codes = s.codes(n + (rng.random() < 0.1), rng) if rng.random() < 0.6 else None
             s.request(_upload(int(rng.choice(ids)), str(rng.choice(labels)), float(rng.choice([0.7, 900.0, 5e3, -2.0])),
-                              rng.integers(-128, 128, (n, dim)), dim=dim if rng.random() < 0.9 else dim + 1))
+                              rng.integers(-128, 128, (n, dim)), dim=dim if rng.random() < 0.9 else dim + 1,
+                              shapes=b"" if codes is None else codes))
         elif pick < 0.45:
             s.request(RefClear(int(rng.choice(ids + [255]))))
         elif pick < 0.55:
@@ -705,9 +782,11 @@ def _random_walk(s: Session, rng: np.random.Generator, steps: int) -> None:
                 if class_id == 255:
                     same = s.brain.refs.by_label(label)
                     class_id = same.class_id if same else s.brain.refs.next_free_id()
-                s.enroll(class_id, label, rng.integers(-128, 128, (m.shots, dim)))
+                s.enroll(class_id, label, rng.integers(-128, 128, (m.shots, dim)),
+                         s.codes(m.shots, rng) if rng.random() < 0.8 else None)
         elif pick < 0.85 and s.brain.refs.classes():
-            s.decide(rng.integers(-128, 128, dim))
+            codes = s.codes(1, rng) if rng.random() < 0.8 else None
+            s.decide(rng.integers(-128, 128, dim), None if codes is None else codes[0])
         elif pick < 0.95:
             n = int(rng.integers(0, 5))
             s.request(HidMapSet(tuple(HidAction(int(rng.integers(0, 12)), int(rng.integers(0, 6)),

@@ -42,7 +42,7 @@ KNN_SOURCES = [*JSON_SOURCES, "open_set", "message_text", "wire"]
 TESTS = {
     "test_json_reader": JSON_SOURCES,
     "test_knn": KNN_SOURCES,
-    "test_ref_store": [*KNN_SOURCES, "ref_store", "hid_settings", "crc32", "messages", "packet", "cobs"],
+    "test_ref_store": [*KNN_SOURCES, "ref_store", "shape_dtw", "hid_settings", "crc32", "messages", "packet", "cobs"],
 }
 
 pytestmark = pytest.mark.skipif(shutil.which("g++") is None, reason="g++ not installed: cannot build the C++ core")
@@ -114,7 +114,7 @@ def test_json_and_board_image_sections_read_and_refuse_as_python(binaries, vecto
     folder, stats = vectors
     out = _run(binaries, f"{flavour}_test_json_reader", folder)
     assert f"JSON texts: {stats['json_cases']}, {stats['json_accepted']} accepted" in out
-    assert f"{stats['sections']} damaged sections" in out and "5 images read" in out
+    assert f"{stats['sections']} damaged sections" in out and "7 images read" in out
 
 
 @pytest.mark.parametrize("flavour", FLAVOURS)

@@ -74,7 +74,7 @@ VALID_IMAGE = ROOT / "tests" / "vectors" / "board_image_valid.bin"
 # The core sources the recogniser links (the Makefile's TEST_SOURCES_test_recognizer).
 SOURCES = [
     "recognizer", "enroll_session", "model_runner", "image_check", "board_image", "image_sections", "json_reader",
-    "knn", "open_set", "ref_store", "hid_settings", "message_text", "model_slots", "slot_record", "sha256",
+    "knn", "open_set", "ref_store", "shape_dtw", "hid_settings", "message_text", "model_slots", "slot_record", "sha256",
     "motion_segmenter", "imu_window", "board", "crc32", "cobs", "packet", "frame_decoder", "wire", "messages",
 ]  # fmt: skip
 WARNINGS = ["-std=c++17", "-Wall", "-Wextra", "-Werror"]

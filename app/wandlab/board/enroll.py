@@ -86,12 +86,14 @@ async def clear_refs(client: BoardClient, class_id: int = ALL_CLASSES) -> None:
     await client.request(RefClear(class_id))
 
 
-async def upload_refs(client: BoardClient, class_id: int, label: str, embeddings: np.ndarray, threshold: float) -> None:
-    """Store references computed on the PC (int8, (count, dim)) as class ``class_id``, replacing it."""
+async def upload_refs(client: BoardClient, class_id: int, label: str, embeddings: np.ndarray, threshold: float,
+                      shapes: bytes = b"") -> None:
+    """Store references computed on the PC (int8, (count, dim)) as class ``class_id``, replacing it;
+    ``shapes``: their takes' shape codes as the board computes them (``hybrid_rank.take_codes``), if known."""
     emb = np.asarray(embeddings)
     if emb.ndim != 2 or emb.dtype != np.int8:
         raise BoardError(f"references must be an int8 (count, dim) array, got {emb.dtype} {emb.shape}")
-    await client.request(RefUpload(class_id, label, float(threshold), emb.shape[1], emb.tobytes()))
+    await client.request(RefUpload(class_id, label, float(threshold), emb.shape[1], emb.tobytes(), shapes))
 
 
 async def download_refs(client: BoardClient, class_id: int = ALL_CLASSES) -> list[RefData]:
@@ -118,4 +120,4 @@ def embeddings_of(ref: RefData) -> np.ndarray:
 
 async def restore_refs(client: BoardClient, refs: list[RefData]) -> None:
     for ref in refs:
-        await upload_refs(client, ref.class_id, ref.label, embeddings_of(ref), ref.threshold)
+        await upload_refs(client, ref.class_id, ref.label, embeddings_of(ref), ref.threshold, ref.shapes)

@@ -181,6 +181,7 @@ def build_base(channels: int, out: Path, data_root: Path, epochs: int = 40, seed
     from wandlab.ml.synthetic import gesture_names
     from wandlab.ml.train import train_events
     from wandlab.ml.verify import int8_embeddings
+    from wandlab.onboard.hybrid_rank import take_codes
     from wandlab.onboard.knn import KnnRecognizer
 
     features = FeatureConfig(channels=channels)
@@ -199,7 +200,7 @@ def build_base(channels: int, out: Path, data_root: Path, epochs: int = 40, seed
     assert bundle is not None
     # Recogniser for the virtual wand's gestures only; thresholds by the open-set rule with the bank.
     bundle.recognizer = KnnRecognizer.fit(int8_embeddings(bundle.tflite, virt_train.x), virt_train.labels, 5,
-                                          seed=seed)
+                                          seed=seed, shapes=take_codes(virt_train.x))
     bundle.labels = list(bundle.recognizer.labels)
     bundle.metrics.update({
         **_float_vs_int8(bundle, features, virt_train, virt_val),

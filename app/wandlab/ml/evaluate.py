@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from wandlab.onboard.budgets import LATENCY_BUDGET_MS
+from wandlab.onboard.hybrid_rank import board_predict, take_codes
 from wandlab.onboard.knn import EMBEDDING_SCALE, KnnRecognizer, quantize_embedding
 
 EVALUATION_VERSION = 1
@@ -107,8 +108,10 @@ def evaluate(
         idle_emb = _int8(bundle, np.asarray(idle_x, np.float32))
     idle_emb = None if idle_emb is None else np.asarray(idle_emb, np.int8)
 
-    open_pred = _names(knn.predict(val_emb, open_set=True)) if len(val_emb) else np.zeros(0, object)
-    closed_pred = _names(knn.predict(val_emb, open_set=False)) if len(val_emb) else np.zeros(0, object)
+    # As the board decides: ranked by embedding + DTW when the recogniser holds its references' shape codes.
+    val_codes = take_codes(val_x) if len(val_x) else None
+    open_pred = _names(board_predict(knn, val_emb, val_codes, True)) if len(val_emb) else np.zeros(0, object)
+    closed_pred = _names(board_predict(knn, val_emb, val_codes, False)) if len(val_emb) else np.zeros(0, object)
     known = np.isin(truth, labels)
     open_truth = truth.copy()
     open_truth[~known] = None
@@ -136,7 +139,8 @@ def evaluate(
         "confusion": {"rows": labels + [NONE], "columns": labels + [NONE], "matrix": confusion.tolist()},
     }
     result["per_class"], result["macro"] = per_class_metrics(confusion, labels + [NONE])
-    result["idle"] = _idle(knn, labels, idle_emb, idle_minutes, bundle.features, idle_source)
+    idle_codes = take_codes(np.asarray(idle_x, np.float32)) if idle_x is not None and len(idle_x) else None
+    result["idle"] = _idle(knn, labels, idle_emb, idle_codes, idle_minutes, bundle.features, idle_source)
     result["float_vs_int8"] = _float_vs_int8(
         knn, val_emb, truth, known, float_embeddings, float_references, int8_references, seed
     )
@@ -236,6 +240,7 @@ def _idle(
     knn: KnnRecognizer,
     labels: list[str],
     idle_emb: np.ndarray | None,
+    idle_codes: np.ndarray | None,
     minutes: float | None,
     features: Any,
     source: str | None,
@@ -257,7 +262,7 @@ def _idle(
     }
     if idle_emb is None or not len(idle_emb):
         return out
-    pred = _names(knn.predict(idle_emb, open_set=True))
+    pred = _names(board_predict(knn, idle_emb, idle_codes, True))
     if minutes is None or minutes <= 0:
         minutes = len(idle_emb) * features.window / features.rate_hz / 60.0
     rej = _rejected(pred)

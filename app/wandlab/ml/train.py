@@ -107,6 +107,7 @@ def train_events(
     from wandlab.ml.export import representative_subset, strip_tflite, to_int8_tflite
     from wandlab.ml.open_set import pack_windows
     from wandlab.ml.verify import int8_embeddings, verify_model
+    from wandlab.onboard.hybrid_rank import take_codes
     from wandlab.onboard.knn import KnnRecognizer, quantize_embedding
 
     names = sorted(set(train.labels.tolist()))
@@ -143,7 +144,7 @@ def train_events(
     # k-NN references from training data; thresholds for people who are not in the data (never from the
     # held-out known-class takes, so the evaluation's open-set figures stay honest).
     e8_train, e8_val = int8_embeddings(blob, train.x), int8_embeddings(blob, val.x)
-    knn = KnnRecognizer.fit(e8_train, train.labels, max_refs_per_class, seed=seed)
+    knn = KnnRecognizer.fit(e8_train, train.labels, max_refs_per_class, seed=seed, shapes=take_codes(train.x))
     neg_x, neg_sources, neg_origin = negative_windows(features, base, seed)
     calibration = calibrate_thresholds(knn, blob, train, val, features, seed, (neg_x, neg_sources), margins)
     calibration["negatives_from"] = neg_origin

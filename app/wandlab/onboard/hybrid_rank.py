@@ -23,7 +23,9 @@ channels; twice the DTW cost at 6), and the accuracy is flat from half to twice 
 
 Cost per query and reference: 32 x 32 cells x C multiply-adds (3,072 at C = 3) plus a 3-way minimum per
 cell; on a 64 MHz Cortex-M4F about 10 cycles a cell, 0.16 ms per reference: 6 ms for 13 classes x 3
-takes. Not on the boards yet: their references hold embeddings only (see docs/ml.md).
+takes. Both boards rank this way when every class they hold has its takes' codes
+(``KnnRecognizer.shapes``); a class without them (enrolled or uploaded before codes existed) makes the
+board rank by embedding alone.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from wandlab.onboard.dtw import dtw_distances, znorm
-from wandlab.onboard.knn import KnnRecognizer, per_class, sq_distances
+from wandlab.onboard.knn import MAX_SHAPE_CHANNELS, MAX_SHAPE_FRAMES, KnnRecognizer, per_class, sq_distances
 
 SHAPE_SCALE = 16
 SHAPE_STEP = 2  # 64 feature points -> 32 DTW frames
@@ -43,6 +45,17 @@ def shape_codes(windows: np.ndarray) -> np.ndarray:
     (a float32 z-normalisation would land on the other side of a rounding edge in ~0.3 % of values)."""
     z = znorm(np.asarray(windows, np.float64), dtype=np.float64)[:, ::SHAPE_STEP]
     return np.clip(np.round(z * SHAPE_SCALE), -127, 127).astype(np.int8)
+
+
+def codes_fit(window: int, channels: int) -> bool:
+    """Whether a board computes shape codes for feature windows of this size (its DTW rows are fixed)."""
+    return window % SHAPE_STEP == 0 and window // SHAPE_STEP <= MAX_SHAPE_FRAMES and channels <= MAX_SHAPE_CHANNELS
+
+
+def take_codes(windows: np.ndarray) -> np.ndarray | None:
+    """``shape_codes`` of (n, window, C) feature windows, or None where a board would not compute them."""
+    windows = np.asarray(windows)
+    return shape_codes(windows) if codes_fit(windows.shape[1], windows.shape[2]) else None
 
 
 def dtw_costs(queries: np.ndarray, refs: np.ndarray) -> np.ndarray:
@@ -87,3 +100,12 @@ def hybrid_predict(knn: KnnRecognizer, ref_codes: np.ndarray, q_emb: np.ndarray,
     """``knn.predict`` with the class chosen by the fused distance (``hybrid_decide``)."""
     best, accepted = hybrid_decide(knn, ref_codes, q_emb, q_codes)
     return [knn.labels[b] if accepted[i] or not open_set else None for i, b in enumerate(best)]
+
+
+def board_predict(knn: KnnRecognizer, q_emb: np.ndarray, q_codes: np.ndarray | None,
+                  open_set: bool = True) -> list[str | None]:
+    """What a board answers: ranked by embedding + DTW where ``knn`` holds its references' shape codes and
+    the queries' codes match them, else by embedding (``knn.predict``)."""
+    if knn.shapes is None or q_codes is None or np.shape(q_codes)[1:] != knn.shapes.shape[1:]:
+        return knn.predict(q_emb, open_set)
+    return hybrid_predict(knn, knn.shapes, q_emb, q_codes, open_set)

@@ -88,6 +88,9 @@ class KnnRecognizer:
     # board enrolling a class applies the same rule as the host.
     margins: np.ndarray | None = None  # (n_classes,) float
     bank: NegativesBank | None = None
+    # Each reference's take as int8 shape codes (m, frames, channels; ``hybrid_rank.shape_codes``), so a
+    # board can rank by embedding + DTW. None when any reference lacks them: then it ranks by embedding.
+    shapes: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         from wandlab.onboard.open_set import DEFAULT_MARGIN
@@ -95,6 +98,10 @@ class KnnRecognizer:
         if self.margins is None or len(self.margins) != len(self.labels):
             self.margins = np.full(len(self.labels), DEFAULT_MARGIN, np.float64)
         self.margins = np.asarray(self.margins, np.float64)
+        if self.shapes is not None:
+            self.shapes = np.asarray(self.shapes, np.int8)
+            if self.shapes.ndim != 3 or len(self.shapes) != len(self.references):
+                raise ModelError(f"{len(self.shapes)} shape codes for {len(self.references)} references")
 
     # ---- building ------------------------------------------------------------------------------
 
@@ -106,31 +113,40 @@ class KnnRecognizer:
         max_refs_per_class: int = 5,
         k: int = 1,
         seed: int = 0,
+        shapes: np.ndarray | None = None,
     ) -> KnnRecognizer:
-        """References per class = k-medoids of that class's int8 embeddings (all if fewer)."""
+        """References per class = k-medoids of that class's int8 embeddings (all if fewer); ``shapes``
+        (one per embedding) keeps the chosen takes' shape codes with them."""
         emb, labels = np.asarray(emb, np.int8), np.asarray(labels)
         names = sorted({str(v) for v in labels})
         rng = np.random.default_rng(seed)
-        refs, ref_class = [], []
+        chosen, ref_class = [], []
         for c, name in enumerate(names):
-            rows = emb[labels == name]
-            refs.append(rows[k_medoids(rows, max_refs_per_class, rng)])
-            ref_class += [c] * len(refs[-1])
+            rows = np.flatnonzero(labels == name)
+            chosen.append(rows[k_medoids(emb[rows], max_refs_per_class, rng)])
+            ref_class += [c] * len(chosen[-1])
+        picked = np.concatenate(chosen)
         return cls(
             names,
-            np.concatenate(refs),
+            emb[picked],
             np.asarray(ref_class, np.int64),
             np.full(len(names), UNCALIBRATED_THRESHOLD, np.int64),
             k,
+            shapes=None if shapes is None else np.asarray(shapes, np.int8)[picked],
         )
 
-    def enroll(self, label: str, shots: np.ndarray) -> None:
-        """Add a class (or more references to one) from a few int8 embeddings: no training."""
+    def enroll(self, label: str, shots: np.ndarray, shapes: np.ndarray | None = None) -> None:
+        """Add a class (or more references to one) from a few int8 embeddings: no training. Without the
+        takes' ``shapes`` the recogniser drops every class's (it ranks by embedding alone)."""
         shots = np.asarray(shots, np.int8).reshape(-1, self.references.shape[1])
         if label not in self.labels:
             self.labels.append(label)
             self.thresholds = np.append(self.thresholds, self.default_threshold)
         c = self.labels.index(label)
+        if self.shapes is not None and shapes is not None and np.shape(shapes)[1:] == self.shapes.shape[1:]:
+            self.shapes = np.concatenate([self.shapes, np.asarray(shapes, np.int8)])
+        else:
+            self.shapes = None
         self.references = np.concatenate([self.references, shots])
         self.ref_class = np.concatenate([self.ref_class, np.full(len(shots), c, np.int64)])
         assert self.margins is not None
@@ -210,6 +226,9 @@ class KnnRecognizer:
         # Optional, so images and bundles made before the open-set rule read and write unchanged.
         if self.bank is not None or any(m != DEFAULT_MARGIN for m in margins):
             d["open_set"] = {"margins": margins, "bank": self.bank.to_dict() if self.bank is not None else None}
+        if self.shapes is not None:  # optional too: older readers rank by embedding and ignore it
+            d["shapes"] = {"frames": int(self.shapes.shape[1]), "channels": int(self.shapes.shape[2]),
+                           "hex": self.shapes.astype(np.int8).tobytes().hex()}
         return d
 
     def to_json(self) -> str:
@@ -235,6 +254,7 @@ class KnnRecognizer:
             ):
                 raise ModelError("references, classes and thresholds do not match")
             margins, bank = _open_set_from(d.get("open_set"), len(labels), refs.shape[1])
+            shapes = _shapes_from(d.get("shapes"), len(refs))
             return cls(
                 labels,
                 refs.astype(np.int8),
@@ -245,6 +265,7 @@ class KnnRecognizer:
                 dict(d.get("calibration") or {}),
                 margins,
                 bank,
+                shapes,
             )
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, ModelError):
@@ -254,6 +275,29 @@ class KnnRecognizer:
     @classmethod
     def from_json(cls, text: str) -> KnnRecognizer:
         return cls.from_dict(json.loads(text))
+
+
+MAX_SHAPE_FRAMES = 32  # a board's DTW rows (firmware shape_dtw.h kMaxFrames)
+MAX_SHAPE_CHANNELS = 6
+
+
+def _shapes_from(raw: Any, refs: int) -> np.ndarray | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise ModelError("recogniser shapes must be an object")
+    frames, channels, text = raw.get("frames"), raw.get("channels"), raw.get("hex")
+    if type(frames) is not int or not 1 <= frames <= MAX_SHAPE_FRAMES:
+        raise ModelError(f"recogniser shapes need 1-{MAX_SHAPE_FRAMES} frames")
+    if type(channels) is not int or not 1 <= channels <= MAX_SHAPE_CHANNELS:
+        raise ModelError(f"recogniser shapes need 1-{MAX_SHAPE_CHANNELS} channels")
+    if not isinstance(text, str) or len(text) != 2 * refs * frames * channels:
+        raise ModelError(f"recogniser shapes must hold {refs} x {frames} x {channels} bytes in hex")
+    try:
+        data = bytes.fromhex(text)
+    except ValueError:
+        raise ModelError("recogniser shapes are not hex") from None
+    return np.frombuffer(data, np.int8).reshape(refs, frames, channels).copy()
 
 
 def _open_set_from(raw: Any, n_classes: int, dim: int) -> tuple[np.ndarray | None, NegativesBank | None]:

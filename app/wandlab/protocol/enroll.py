@@ -116,6 +116,9 @@ class RefUpload(Message):
     threshold: float = wire("f32")
     dim: int = wire("u8")
     embeddings: bytes = wire("bytes")  # count * dim int8 values, one reference after another
+    # count * frames * channels int8 shape codes (hybrid_rank.shape_codes; frames and channels from the
+    # model's features), or empty: then the board ranks by embedding alone while it holds this class.
+    shapes: bytes = wire("bytes", default=b"")
 
 
 @register
@@ -138,3 +141,4 @@ class RefData(Message):
     threshold: float = wire("f32")
     dim: int = wire("u8")
     embeddings: bytes = wire("bytes")  # count * dim int8 values
+    shapes: bytes = wire("bytes", default=b"")  # count * frames * channels int8 shape codes, or empty

@@ -8,7 +8,7 @@ from wandlab.errors import ProtocolError
 from wandlab.protocol.codec import Constant, Struct
 from wandlab.protocol.framing import Packet
 
-PROTOCOL_VERSION = Constant(1, "u16")
+PROTOCOL_VERSION = Constant(2, "u16")  # 2: RefUpload and RefData carry shape codes
 
 # Type-byte ranges per family. Later families (model, enroll, controller) fill their reserved ranges.
 FAMILIES: dict[str, range] = {

@@ -34,6 +34,7 @@ class EnrollSession:
     request: EnrollStart
     deadline: float  # monotonic seconds: the current take must have started by then
     shots: list[np.ndarray] = field(default_factory=list)
+    shapes: list[np.ndarray | None] = field(default_factory=list)  # each shot's shape codes (None: none)
     done: bool = False
 
     @classmethod
@@ -45,7 +46,8 @@ class EnrollSession:
     def finished(self) -> bool:
         return len(self.shots) >= self.request.shots
 
-    def on_segment(self, embedding: np.ndarray, seconds: float, clipped: bool, now: float) -> list[EnrollProgress]:
+    def on_segment(self, embedding: np.ndarray, seconds: float, clipped: bool, now: float,
+                   codes: np.ndarray | None = None) -> list[EnrollProgress]:
         """A motion segment ended: capture it, or say why not and wait for another take."""
         if self.done or self.finished:
             return []
@@ -54,6 +56,7 @@ class EnrollSession:
             return [self._progress(EnrollState.WAITING, f"the take ran {seconds:.1f} s without a pause; "
                                    f"hold still, then {self._prompt().lower()}")]
         self.shots.append(np.asarray(embedding, np.int8).reshape(-1))
+        self.shapes.append(None if codes is None else np.asarray(codes, np.int8))
         out = [self._progress(EnrollState.CAPTURED, f"take {len(self.shots)} captured ({seconds:.2f} s)")]
         if not self.finished:
             self.deadline = now + self.request.timeout_ms / 1000
@@ -89,3 +92,16 @@ def merged_shots(existing: np.ndarray | None, shots: list[np.ndarray]) -> np.nda
     new = np.stack(shots).astype(np.int8)
     joined = new if existing is None or not len(existing) else np.concatenate([existing, new])
     return joined[-MAX_REFS_PER_CLASS:]
+
+
+def merged_shapes(existing_count: int, existing: np.ndarray | None,
+                  shapes: list[np.ndarray | None]) -> np.ndarray | None:
+    """The shape codes of ``merged_shots``'s references, or None if any of them has none."""
+    if any(s is None for s in shapes) or (existing_count and existing is None):
+        return None
+    new = np.stack([s for s in shapes if s is not None]).astype(np.int8)
+    if existing_count and existing is not None:
+        if existing.shape[1:] != new.shape[1:]:
+            return None
+        new = np.concatenate([existing, new])
+    return new[-MAX_REFS_PER_CLASS:]

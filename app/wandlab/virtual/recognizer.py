@@ -22,6 +22,7 @@ import numpy as np
 
 from wandlab.errors import ModelError
 from wandlab.onboard.board_image import BoardImage
+from wandlab.onboard.hybrid_rank import SHAPE_STEP, codes_fit, fused_class_distances, take_codes
 from wandlab.onboard.imu_features import quantize_input, take_features
 from wandlab.onboard.knn import sq_distances
 from wandlab.onboard.open_set import DEFAULT_MARGIN
@@ -50,7 +51,7 @@ from wandlab.protocol.enroll import (
     RefListReply,
     RefUpload,
 )
-from wandlab.virtual.enrollment import EnrollSession, check_start, merged_shots
+from wandlab.virtual.enrollment import EnrollSession, check_start, merged_shapes, merged_shots
 from wandlab.virtual.hid_map import HidSettings
 from wandlab.virtual.image_check import fit_text, load_image
 from wandlab.virtual.refs import ENROLLED, UPLOADED, RefClass, RefStore, enrolled_threshold
@@ -139,21 +140,23 @@ class BoardRecognizer:
                 self.session = None
         return out
 
-    def embed(self, window: np.ndarray, rate_hz: float) -> np.ndarray:
+    def embed(self, window: np.ndarray, rate_hz: float) -> tuple[np.ndarray, np.ndarray | None]:
+        """A take's int8 embedding and its shape codes (``hybrid_rank.take_codes``; None if they do not fit)."""
         assert self.image is not None and self._interp is not None
         x = take_features(window, rate_hz, self.image.features)
         self._interp.set_input(quantize_input(x, *self._in_quant)[None], 0)
         self._interp.invoke()
-        return np.asarray(self._interp.get_output(0), np.int8).reshape(-1).copy()
+        codes = take_codes(x[None])
+        return np.asarray(self._interp.get_output(0), np.int8).reshape(-1).copy(), None if codes is None else codes[0]
 
     def _on_segment(self, seg: Segment, now: float) -> list[Message]:
         assert self.segmenter is not None
         rate = self.segmenter.rate_hz
         t0 = time.perf_counter_ns()
-        emb = self.embed(self.segmenter.model_window(seg.data), rate)
+        emb, codes = self.embed(self.segmenter.model_window(seg.data), rate)
         s = self.session
         if s is not None and not s.done:
-            out: list[Message] = list(s.on_segment(emb, seg.seconds(rate), seg.clipped, now))
+            out: list[Message] = list(s.on_segment(emb, seg.seconds(rate), seg.clipped, now, codes))
             if s.finished:
                 out.append(self._store_enrollment(s))
             return out
@@ -162,7 +165,7 @@ class BoardRecognizer:
         if not seg.decidable:  # still moving after MAX_SEGMENT_S, or no held wand before: not a gesture
             self.segments_skipped += 1
             return []
-        class_id, label, dist, margin = self.decide(emb)
+        class_id, label, dist, margin = self.decide(emb, codes)
         latency = (time.perf_counter_ns() - t0) // 1000
         self.latencies_us.append(int(latency))
         out = []
@@ -183,14 +186,22 @@ class BoardRecognizer:
         sent = self.hid.enabled and self.press is not None and self.press(action)
         return HidReport(class_id, action.kind, action.code, action.modifiers, int(sent))
 
-    def decide(self, emb: np.ndarray) -> tuple[int, str, float, float]:
-        """(class id or NO_CLASS, label of the nearest class, squared distance, threshold - distance)."""
+    def decide(self, emb: np.ndarray, codes: np.ndarray | None = None) -> tuple[int, str, float, float]:
+        """(class id or NO_CLASS, label of the nearest class, squared distance, threshold - distance).
+
+        The nearest class is ranked by embedding + DTW (``hybrid_rank``) when every class has its takes'
+        shape codes and the query's ``codes`` match them, else by embedding; either way it is accepted by
+        its embedding distance and threshold, and that is the distance reported."""
         built = self.refs.recognizer()
         if built is None:
             return NO_CLASS, "", float("inf"), float("-inf")
         knn, ids = built
         cd = knn.class_distances(emb[None])[0]
-        best = int(np.argmin(cd))  # first minimum: ties go to the lower class, as in firmware
+        if knn.shapes is not None and codes is not None and codes.shape == knn.shapes.shape[1:]:
+            ranked = fused_class_distances(knn, knn.shapes, emb[None], codes[None])[0]
+        else:
+            ranked = cd
+        best = int(np.argmin(ranked))  # first minimum: ties go to the lower class, as in firmware
         dist, threshold = int(cd[best]), int(knn.thresholds[best])
         accepted = dist <= threshold
         return (ids[best] if accepted else NO_CLASS), knn.labels[best], float(dist), float(threshold - dist)
@@ -221,6 +232,8 @@ class BoardRecognizer:
         r = s.request
         existing = self.refs.get(r.class_id)
         refs = merged_shots(existing.embeddings if existing is not None else None, s.shots)
+        shapes = merged_shapes(len(existing.embeddings) if existing is not None else 0,
+                               existing.shapes if existing is not None else None, s.shapes)
         other_classes = [c for c in self.refs.classes() if c.class_id != r.class_id]
         others = [c.embeddings for c in other_classes]
         margin = existing.margin if existing is not None else DEFAULT_MARGIN
@@ -229,11 +242,19 @@ class BoardRecognizer:
         note = _confusable(np.stack(s.shots), other_classes)
         warning = chosen.warning(r.label)
         note += f"; {warning}" if warning else ""
-        problem = self.refs.put(RefClass(r.class_id, r.label, threshold, refs, ENROLLED, margin))
+        problem = self.refs.put(RefClass(r.class_id, r.label, threshold, refs, ENROLLED, margin, shapes))
         if problem:
             return s.fail(f"could not store '{r.label}': {problem}")
         return s.succeed(fit_text(f"'{r.label}' is class {r.class_id}: {len(refs)} references, threshold "
                                   f"{threshold}{note}"))
+
+    def _shape_geometry(self) -> tuple[int, int] | None:
+        """(frames, channels) of the shape codes this board computes with its model, or None (no model, or
+        a window a board does not compute codes for)."""
+        if self.image is None:
+            return None
+        f = self.image.features
+        return (f.window // SHAPE_STEP, f.channels) if codes_fit(f.window, f.channels) else None
 
     def _channels_problem(self) -> str:
         need = self.image.features.channels if self.image else 0
@@ -263,8 +284,8 @@ class BoardRecognizer:
             classes = self.refs.classes() if m.class_id == ALL_CLASSES else [one] if one else []
             if not classes:
                 return [Error(seq, ErrorCode.BAD_ARGUMENT, f"no class {m.class_id} on the board")]
-            data = [RefData(c.class_id, c.label, float(c.threshold), c.embeddings.shape[1], c.embeddings.tobytes())
-                    for c in classes]
+            data = [RefData(c.class_id, c.label, float(c.threshold), c.embeddings.shape[1], c.embeddings.tobytes(),
+                            b"" if c.shapes is None else c.shapes.tobytes()) for c in classes]
             return [*data, Ack(seq)]
         if isinstance(m, HidMapSet):
             problem = self.hid.set(m.actions)
@@ -296,11 +317,21 @@ class BoardRecognizer:
             return Error(seq, ErrorCode.BAD_ARGUMENT, f"threshold {m.threshold} is not a positive distance")
         if m.class_id == ALL_CLASSES:
             return Error(seq, ErrorCode.BAD_ARGUMENT, "class 255 means 'none of these'")
+        emb = np.frombuffer(m.embeddings, np.int8).reshape(-1, dim).copy()
+        shapes, geometry = None, self._shape_geometry()
+        if m.shapes and geometry is None:
+            return Error(seq, ErrorCode.BAD_ARGUMENT, "this board computes no shape codes with its model; upload "
+                         "the references without them")
+        if m.shapes and geometry is not None:
+            if len(m.shapes) != len(emb) * geometry[0] * geometry[1]:
+                return Error(seq, ErrorCode.BAD_ARGUMENT, f"shape codes must be {geometry[0]} x {geometry[1]} bytes "
+                             f"per reference (got {len(m.shapes)} bytes for {len(emb)} references)")
+            shapes = np.frombuffer(m.shapes, np.int8).reshape(len(emb), *geometry).copy()
         other = self.refs.get(m.class_id)
         if other is not None and other.label != m.label:
             self.refs.clear([m.class_id])  # an upload replaces that class, whatever it held
-        emb = np.frombuffer(m.embeddings, np.int8).reshape(-1, dim).copy()
-        problem = self.refs.put(RefClass(m.class_id, m.label, int(round(m.threshold)), emb, UPLOADED))
+        problem = self.refs.put(RefClass(m.class_id, m.label, int(round(m.threshold)), emb, UPLOADED,
+                                         shapes=shapes))
         return Error(seq, ErrorCode.BAD_ARGUMENT, problem) if problem else Ack(seq)
 
 

@@ -47,6 +47,7 @@ class RefClass:
     embeddings: np.ndarray  # (count, dim) int8; count 0 = tombstone
     source: int = ENROLLED
     margin: float = DEFAULT_MARGIN  # open set: 0 strict .. 1 lenient (onboard.open_set)
+    shapes: np.ndarray | None = None  # (count, frames, channels) int8 shape codes of the takes; None: none
 
 
 class RefStore:
@@ -77,7 +78,8 @@ class RefStore:
         self.k, self.default_threshold, self.bank = knn.k, int(knn.default_threshold), knn.bank
         margins = knn.margins if knn.margins is not None else np.full(len(knn.labels), DEFAULT_MARGIN)
         self.model = [
-            RefClass(c, label, int(knn.thresholds[c]), knn.references[knn.ref_class == c], MODEL, float(margins[c]))
+            RefClass(c, label, int(knn.thresholds[c]), knn.references[knn.ref_class == c], MODEL, float(margins[c]),
+                     None if knn.shapes is None else knn.shapes[knn.ref_class == c])
             for c, label in enumerate(knn.labels)
         ]
         if key != self._model_key:
@@ -156,9 +158,18 @@ class RefStore:
             ref_class = np.concatenate([np.full(len(c.embeddings), i) for i, c in enumerate(classes)])
             knn = KnnRecognizer([c.label for c in classes], refs, ref_class.astype(np.int64),
                                 np.array([c.threshold for c in classes], np.int64), self.k, self.default_threshold,
-                                margins=np.array([c.margin for c in classes]), bank=self.bank)
+                                margins=np.array([c.margin for c in classes]), bank=self.bank,
+                                shapes=self._all_shapes(classes))
             self._cache = (knn, [c.class_id for c in classes])
         return self._cache
+
+    @staticmethod
+    def _all_shapes(classes: list[RefClass]) -> np.ndarray | None:
+        """Every reference's shape codes in order, or None unless every class has them, all alike."""
+        shapes = [c.shapes for c in classes]
+        if any(s is None for s in shapes) or len({s.shape[1:] for s in shapes if s is not None}) != 1:
+            return None
+        return np.concatenate([s for s in shapes if s is not None]).astype(np.int8)
 
     # -- changes -----------------------------------------------------------------------------
     def put(self, ref: RefClass) -> str:
@@ -171,6 +182,8 @@ class RefStore:
             return f"a class holds 1-{MAX_REFS_PER_CLASS} references"
         if self.dim and ref.embeddings.shape[1] != self.dim:
             return f"references have {ref.embeddings.shape[1]} dimensions, the model embeds in {self.dim}"
+        if ref.shapes is not None and (ref.shapes.ndim != 3 or len(ref.shapes) != len(ref.embeddings)):
+            return f"{len(ref.shapes)} shape codes for {len(ref.embeddings)} references"
         other = self.by_label(ref.label)
         if other is not None and other.class_id != ref.class_id:
             return f"label '{ref.label}' already belongs to class {other.class_id}"
@@ -201,7 +214,7 @@ class RefStore:
         classes = [
             {"class_id": c.class_id, "label": c.label, "threshold": c.threshold, "source": c.source,
              "embeddings": c.embeddings.astype(np.int8).tobytes().hex(), "count": len(c.embeddings),
-             "margin": c.margin}
+             "margin": c.margin, **_shapes_json(c.shapes)}
             for c in self.board.values()
         ]
         doc = {"version": REFS_VERSION, "dim": self.dim, "model": self._model_key, "network": self._network,
@@ -219,11 +232,27 @@ class RefStore:
                 raw = np.frombuffer(bytes.fromhex(c["embeddings"]), np.int8)
                 emb = raw.reshape(int(c["count"]), -1) if int(c["count"]) else np.zeros((0, 1), np.int8)
                 board[int(c["class_id"])] = RefClass(int(c["class_id"]), str(c["label"]), int(c["threshold"]),
-                                                     emb, int(c["source"]), float(c.get("margin", DEFAULT_MARGIN)))
+                                                     emb, int(c["source"]), float(c.get("margin", DEFAULT_MARGIN)),
+                                                     _shapes_of(c, len(emb)))
             self.board, self.dim, self._model_key = board, int(doc["dim"]), str(doc["model"])
             self._network = str(doc.get("network", ""))  # older files: unknown, so the next model keeps them
         except (OSError, ValueError, KeyError, TypeError):
             return  # nothing stored yet, or a file from elsewhere: start empty rather than crash at boot
+
+
+def _shapes_json(shapes: np.ndarray | None) -> dict[str, object]:
+    if shapes is None:
+        return {}
+    return {"shapes": shapes.astype(np.int8).tobytes().hex(), "shape_dims": list(shapes.shape[1:])}
+
+
+def _shapes_of(c: dict[str, object], count: int) -> np.ndarray | None:
+    """A stored class's shape codes; None for classes stored without them (files from before)."""
+    text, dims = c.get("shapes"), c.get("shape_dims")
+    if not isinstance(text, str) or not isinstance(dims, list) or len(dims) != 2 or not count:
+        return None
+    raw = np.frombuffer(bytes.fromhex(text), np.int8)
+    return raw.reshape(count, int(dims[0]), int(dims[1])).copy()
 
 
 def enrolled_threshold(shots: np.ndarray, others: list[np.ndarray], bank: NegativesBank | None, typical: int,

@@ -112,6 +112,7 @@ void EnrollSession::start(const wp::EnrollStart& request, uint8_t class_id, uint
   label_size_ = static_cast<uint8_t>(request.label.size < kMaxLabelBytes ? request.label.size : kMaxLabelBytes);
   if (label_size_ > 0) std::memcpy(label_, request.label.data, label_size_);
   count_ = 0;
+  has_codes_ = true;
   deadline_us_ = now_us + uint64_t{timeout_ms_} * 1000u;
   text_.clear();
   prompt(&text_);
@@ -123,7 +124,7 @@ void EnrollSession::prompt(Text* text) const {
 }
 
 bool EnrollSession::on_segment(const int8_t* embedding, size_t dim, double seconds, bool clipped, uint64_t now_us,
-                               ProgressSink& sink) {
+                               ProgressSink& sink, const int8_t* codes, size_t code_bytes) {
   if (!running_ || finished()) return true;
   if (dim > kMaxEmbeddingValues) return false;
   text_.clear();
@@ -136,6 +137,11 @@ bool EnrollSession::on_segment(const int8_t* embedding, size_t dim, double secon
     return true;
   }
   std::memcpy(shots_ + static_cast<size_t>(count_) * dim, embedding, dim);
+  if (codes == nullptr || code_bytes == 0 || code_bytes > shape::kMaxFrames * shape::kMaxChannels) {
+    has_codes_ = false;
+  } else {
+    std::memcpy(shapes_ + static_cast<size_t>(count_) * code_bytes, codes, code_bytes);
+  }
   ++count_;
   text_.add("take ").add_int(count_).add(" captured (");
   add_fixed(&text_, seconds, 2);

@@ -19,6 +19,7 @@
 
 #include "message_text.h"
 #include "messages.h"
+#include "shape_dtw.h"
 
 namespace wandlab {
 namespace enroll {
@@ -49,8 +50,9 @@ class EnrollSession {
 
   // A motion segment ended with this embedding (dim values; false if dim > kMaxEmbeddingValues):
   // capture it, or say why not and wait for another take.
+  // `codes` (code_bytes values; may be null): the take's shape codes, kept with it.
   bool on_segment(const int8_t* embedding, size_t dim, double seconds, bool clipped, uint64_t now_us,
-                  ProgressSink& sink);
+                  ProgressSink& sink, const int8_t* codes = nullptr, size_t code_bytes = 0);
   // Time passing: FAILED once the current take's deadline has passed.
   void tick(uint64_t now_us, ProgressSink& sink);
   void fail(const protocol::Str& message, ProgressSink& sink);
@@ -62,6 +64,8 @@ class EnrollSession {
   protocol::Str label() const { return protocol::Str{label_, label_size_}; }
   const int8_t* shots() const { return shots_; }  // shot_count() x dim values
   size_t shot_count() const { return count_; }
+  // shot_count() x code_bytes shape codes, or null if a take came without them.
+  const int8_t* shapes() const { return has_codes_ && count_ ? shapes_ : nullptr; }
 
  private:
   void prompt(Text* text) const;  // "Perform take 2 of 3"
@@ -76,6 +80,8 @@ class EnrollSession {
   uint64_t deadline_us_ = 0;  // the current take must have started by then
   uint8_t count_ = 0;
   int8_t shots_[kMaxShots * kMaxEmbeddingValues] = {};
+  bool has_codes_ = true;
+  int8_t shapes_[kMaxShots * shape::kMaxFrames * shape::kMaxChannels] = {};
   Text text_;  // the message being sent
 };
 

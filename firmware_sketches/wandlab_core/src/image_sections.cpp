@@ -90,6 +90,34 @@ const char* read_bank(const json::Value& bank, Refs* out) {
   return "";
 }
 
+// KnnRecognizer._shapes_from: {"frames": 1..32, "channels": 1..6, "hex": ref_count * frames * channels bytes}.
+const char* read_shapes(const json::Value& shapes, Refs* out) {
+  if (!shapes.is(json::Type::kObject)) return "recogniser shapes must be an object";
+  const json::Value frames = json::member(shapes, "frames");
+  const json::Value channels = json::member(shapes, "channels");
+  const json::Value hex = json::member(shapes, "hex");
+  int64_t f = 0, c = 0;
+  if (!frames.present() || !json::to_int64(frames, &f) || f < 1 || f > static_cast<int64_t>(shape::kMaxFrames)) {
+    return "recogniser shapes need 1-32 frames";
+  }
+  if (!channels.present() || !json::to_int64(channels, &c) || c < 1 ||
+      c > static_cast<int64_t>(shape::kMaxChannels)) {
+    return "recogniser shapes need 1-6 channels";
+  }
+  const size_t bytes = out->ref_count * static_cast<size_t>(f * c);
+  if (!hex.present() || !hex.is(json::Type::kString) ||
+      static_cast<size_t>(hex.end - hex.begin) - 2 != 2 * bytes) {
+    return "recogniser shapes must hold refs x frames x channels bytes in hex";
+  }
+  for (const char* p = hex.begin + 1; p < hex.end - 1; ++p) {
+    if (hex_digit(*p) < 0) return "recogniser shapes are not hex";
+  }
+  out->shapes_hex = hex;
+  out->shape_frames = static_cast<size_t>(f);
+  out->shape_channels = static_cast<size_t>(c);
+  return "";
+}
+
 }  // namespace
 
 const char* read_features(const View& section, imu_features::Config* out) {
@@ -242,6 +270,11 @@ const char* read_refs(const View& section, Refs* out) {
       if (*problem != '\0') return problem;
     }
   }
+  const json::Value shapes = json::member(d, "shapes");
+  if (shapes.present() && !shapes.is(json::Type::kNull)) {  // Python: d.get("shapes") is None
+    const char* problem = read_shapes(shapes, &r);
+    if (*problem != '\0') return problem;
+  }
   int64_t v;
   if (!json::to_int64(k, &v)) return "invalid recogniser JSON: k must be an integer";
   if (v < 1 || v > knn::kMaxK) return "the recogniser's k is outside what this firmware computes (1-4)";
@@ -311,6 +344,16 @@ const int8_t* BankRows::next() {
     row_[i] = static_cast<int8_t>(static_cast<uint8_t>(hex_digit(p[0]) << 4 | hex_digit(p[1])));
   }
   return row_;
+}
+
+bool shape_of(const Refs& refs, size_t r, int8_t* out) {
+  const size_t n = refs.shape_frames * refs.shape_channels;
+  if (!refs.has_shapes() || r >= refs.ref_count) return false;
+  const char* p = refs.shapes_hex.begin + 1 + 2 * n * r;
+  for (size_t i = 0; i < n; ++i, p += 2) {
+    out[i] = static_cast<int8_t>(static_cast<uint8_t>(hex_digit(p[0]) << 4 | hex_digit(p[1])));
+  }
+  return true;
 }
 
 void add_distances(const Refs& refs, const int8_t* query, knn::ClassDistances* out) {

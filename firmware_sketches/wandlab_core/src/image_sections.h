@@ -26,6 +26,7 @@
 #include "imu_window.h"
 #include "json_reader.h"
 #include "knn.h"
+#include "shape_dtw.h"
 
 namespace wandlab {
 namespace board_image {
@@ -54,6 +55,7 @@ struct Refs {
   json::Value thresholds;  // array of class_count integers
   json::Value margins;     // array of class_count numbers in 0..1; absent: every class at the default
   json::Value bank_hex;    // the negatives bank's embeddings (bank_count * dim bytes in hex); absent: none
+  json::Value shapes_hex;  // each reference's shape codes (ref_count * frames * channels bytes in hex); absent: none
   size_t class_count = 0;
   size_t ref_count = 0;
   size_t dim = 0;
@@ -62,8 +64,11 @@ struct Refs {
   int32_t k = 1;
   int64_t default_threshold = kDefaultThreshold;
   int64_t typical_spread = 0;  // the bank's; 0 without a bank
+  size_t shape_frames = 0;     // 0 without shape codes
+  size_t shape_channels = 0;
 
   bool has_bank() const { return bank_hex.present(); }
+  bool has_shapes() const { return shapes_hex.present(); }
 };
 
 const char* read_refs(const View& section, Refs* out);
@@ -104,6 +109,10 @@ class BankRows : public knn::VectorSource {
   size_t at_ = 0;
   int8_t row_[kMaxEmbeddingDim] = {};
 };
+
+// Reference r's shape codes (shape_frames * shape_channels values, shape_dtw.h) into `out`; false (nothing
+// written) if the image has none or r is out of range.
+bool shape_of(const Refs& refs, size_t r, int8_t* out);
 
 // Adds the squared distance from `query` (refs.dim values) to every reference to `out` (which must have
 // been made for refs.class_count classes and refs.k): KnnRecognizer.class_distances for one query.

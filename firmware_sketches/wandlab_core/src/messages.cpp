@@ -303,24 +303,26 @@ bool RefClear::write(Writer& w) const { return w.u8(class_id); }
 bool RefClear::read(Reader& r) { return r.u8(&class_id); }
 
 bool RefUpload::write(Writer& w) const {
-  return w.u8(class_id) && w.str(label) && w.f32(threshold) && w.u8(dim) && w.bytes(embeddings);
+  return w.u8(class_id) && w.str(label) && w.f32(threshold) && w.u8(dim) && w.bytes(embeddings) &&
+         w.bytes(shapes);
 }
 
 bool RefUpload::read(Reader& r) {
   return r.u8(&class_id) && r.str(&label) && r.f32(&threshold) && r.u8(&dim) &&
-         r.bytes(&embeddings);
+         r.bytes(&embeddings) && r.bytes(&shapes);
 }
 
 bool RefDownload::write(Writer& w) const { return w.u8(class_id); }
 bool RefDownload::read(Reader& r) { return r.u8(&class_id); }
 
 bool RefData::write(Writer& w) const {
-  return w.u8(class_id) && w.str(label) && w.f32(threshold) && w.u8(dim) && w.bytes(embeddings);
+  return w.u8(class_id) && w.str(label) && w.f32(threshold) && w.u8(dim) && w.bytes(embeddings) &&
+         w.bytes(shapes);
 }
 
 bool RefData::read(Reader& r) {
   return r.u8(&class_id) && r.str(&label) && r.f32(&threshold) && r.u8(&dim) &&
-         r.bytes(&embeddings);
+         r.bytes(&embeddings) && r.bytes(&shapes);
 }
 
 // -- controller -----------------------------------------------------------------------------------

@@ -396,11 +396,9 @@ void Recognizer::download(const wp::Packet& packet, board::Board& board) {
   }
   const size_t n = refs_.download(m, &text);
   if (n == 0) return board.reply_error(packet.seq, wp::ErrorCode::kBadArgument, text.view());
-  // An image class's references are decoded from its JSON into this buffer, one class at a time.
-  uint8_t scratch[refs::kMaxRefsPerClass * refs::kMaxDim];
   for (size_t i = 0; i < n; ++i) {
     wp::RefData data;
-    if (!refs_.download_item(m, i, scratch, sizeof(scratch), &data)) {
+    if (!refs_.download_item(m, i, &data)) {
       return board.reply_error(packet.seq, wp::ErrorCode::kInternal,
                          "a class holds more references than the board can send at once");
     }
@@ -482,14 +480,20 @@ void Recognizer::on_segment(board::Board& board, const motion::Segment& segment,
     ++segments_failed_;
     return;
   }
+  // The take's shape codes, from the feature window embed() left (hybrid_rank.take_codes), for ranking by
+  // embedding + DTW; none when the model's window is longer than shape_dtw computes.
+  int8_t codes[shape::kMaxFrames * shape::kMaxChannels];
+  const size_t frames = refs_.shape_frames(), channels = refs_.shape_channels();
+  const bool has_codes = frames != 0 && shape::shape_codes(window_, frames * shape::kStep, channels, codes);
   if (enrolling) {
     BoardProgress progress(board);
-    session_.on_segment(embedding, dim, segment.seconds(segmenter_.rate_hz()), segment.clipped, now, progress);
+    session_.on_segment(embedding, dim, segment.seconds(segmenter_.rate_hz()), segment.clipped, now, progress,
+                        has_codes ? codes : nullptr, frames * channels);
     if (session_.running() && session_.finished()) store_enrollment(board);
     return;
   }
   refs::ClassInfo nearest;
-  const knn::Decision decision = refs_.decide(embedding, &nearest);
+  const knn::Decision decision = refs_.decide(embedding, &nearest, has_codes ? codes : nullptr);
   const uint8_t class_id = decision.found && decision.accepted ? nearest.id : refs::kNoClass;
   const uint32_t latency = clock_.micros() - t0;
   ++decisions_;
@@ -512,7 +516,7 @@ void Recognizer::on_segment(board::Board& board, const motion::Segment& segment,
 void Recognizer::store_enrollment(board::Board& board) {
   Text message;
   const bool stored = refs_.store_enrollment(session_.class_id(), session_.label(), session_.shots(),
-                                             session_.shot_count(), &message);
+                                             session_.shot_count(), &message, session_.shapes());
   BoardProgress progress(board);
   if (stored) {
     session_.succeed(message.view(), progress);

@@ -6,6 +6,7 @@
 
 #include "ref_store.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -36,7 +37,10 @@ constexpr size_t kLabelSizeAt = 3;
 constexpr size_t kThresholdAt = 4;
 constexpr size_t kMarginAt = 12;
 constexpr size_t kLabelAt = 20;
-static_assert(kLabelAt + kMaxLabelBytes == kRecordEntryBytes, "an entry is its fields");
+constexpr size_t kShapeFramesAt = kLabelAt + kMaxLabelBytes;
+constexpr size_t kShapeChannelsAt = kShapeFramesAt + 1;
+static_assert(kLabelAt + kMaxLabelBytes == kRecordEntryBytesV1, "a version 1 entry is its fields");
+static_assert(kShapeChannelsAt + 3 == kRecordEntryBytes, "an entry is its fields");
 
 constexpr const char* kNoModel = "no model is active on the board: push one (wandlab flash) first";
 
@@ -142,9 +146,12 @@ class OtherClasses : public knn::VectorSource {
 RefStore::RefStore(RecordStore* record) : record_store_(record) {
   reset_record();
   size_t size = sizeof(record_);
-  if (record_store_ != nullptr && record_store_->load(record_, &size) && size <= sizeof(record_) &&
-      record_valid(size)) {
-    return;
+  if (record_store_ != nullptr && record_store_->load(record_, &size) && size <= sizeof(record_)) {
+    if (record_[kVersionAt] == kRecordVersion && record_valid(size, kRecordEntryBytes)) return;
+    if (record_[kVersionAt] == 1 && record_valid(size, kRecordEntryBytesV1)) {
+      upgrade_v1(size);
+      return;
+    }
   }
   reset_record();  // nothing stored yet, or a record from elsewhere: start empty rather than fail at boot
 }
@@ -155,17 +162,25 @@ void RefStore::reset_record() {
   record_[kVersionAt] = kRecordVersion;
 }
 
-bool RefStore::record_valid(size_t size) const {
+// `entry_bytes`: the record version's entry size (kRecordEntryBytesV1 entries have no shape codes).
+bool RefStore::record_valid(size_t size, size_t entry_bytes) const {
   if (size < kRecordHeaderBytes + 4 || std::memcmp(record_, kMagic, sizeof(kMagic)) != 0 ||
-      record_[kVersionAt] != kRecordVersion || record_[kDimAt] > kMaxDim || entries() > kMaxEntries ||
+      record_[kDimAt] > kMaxDim || entries() > kMaxEntries ||
       record_[kKeySizeAt] > kMaxKeyBytes || record_[kHasNetworkAt] > 1) {
     return false;
   }
   const size_t dim = record_[kDimAt];
-  size_t refs = 0, own = 0;
+  const bool v1 = entry_bytes == kRecordEntryBytesV1;
+  size_t refs = 0, own = 0, pool = 0;
   for (size_t i = 0; i < entries(); ++i) {
-    const uint8_t* e = entry(i);
-    if ((i > 0 && e[kIdAt] <= entry(i - 1)[kIdAt]) || e[kIdAt] == kNoClass ||
+    const uint8_t* e = record_ + kRecordHeaderBytes + i * entry_bytes;
+    const uint8_t* before = e - entry_bytes;
+    const size_t frames = v1 ? 0 : e[kShapeFramesAt], channels = v1 ? 0 : e[kShapeChannelsAt];
+    if (!v1 && ((frames == 0) != (channels == 0) || frames > shape::kMaxFrames || channels > shape::kMaxChannels)) {
+      return false;
+    }
+    pool += e[kCountAt] * (dim + frames * channels);
+    if ((i > 0 && e[kIdAt] <= before[kIdAt]) || e[kIdAt] == kNoClass ||
         e[kSourceAt] > static_cast<uint8_t>(Source::kUploaded) || e[kCountAt] > kMaxRefsPerClass ||
         e[kLabelSizeAt] > kMaxLabelBytes || !open_set::margin_ok(get_f64(e + kMarginAt)) ||
         !wp::is_valid_utf8(e + kLabelAt, e[kLabelSizeAt]) || (e[kCountAt] > 0 && (dim == 0 || e[kLabelSizeAt] == 0))) {
@@ -174,9 +189,26 @@ bool RefStore::record_valid(size_t size) const {
     refs += e[kCountAt];
     own += e[kCountAt] > 0 ? 1 : 0;
   }
-  const size_t used = kRecordHeaderBytes + entries() * kRecordEntryBytes + refs * dim;
-  return own <= kMaxOwnClasses && refs * dim <= kPoolBytes && size == used + 4 &&
+  const size_t used = kRecordHeaderBytes + entries() * entry_bytes + pool;
+  (void)refs;
+  return own <= kMaxOwnClasses && pool <= kPoolBytes && size == used + 4 &&
          get_u32(record_ + used) == protocol::crc32(record_, used);
+}
+
+// A version 1 record (checked by record_valid): its entries widened to version 2's, without shape codes.
+void RefStore::upgrade_v1(size_t size) {
+  const size_t n = entries();
+  const size_t old_pool = kRecordHeaderBytes + n * kRecordEntryBytesV1;
+  const size_t pool = size - 4 - old_pool;
+  const size_t grow = n * (kRecordEntryBytes - kRecordEntryBytesV1);
+  std::memmove(record_ + old_pool + grow, record_ + old_pool, pool);
+  for (size_t i = n; i-- > 0;) {
+    uint8_t* to = record_ + kRecordHeaderBytes + i * kRecordEntryBytes;
+    std::memmove(to, record_ + kRecordHeaderBytes + i * kRecordEntryBytesV1, kRecordEntryBytesV1);
+    std::memset(to + kRecordEntryBytesV1, 0, kRecordEntryBytes - kRecordEntryBytesV1);
+  }
+  record_[kVersionAt] = kRecordVersion;
+  save();
 }
 
 void RefStore::save() {
@@ -187,16 +219,21 @@ void RefStore::save() {
 
 // -- the record's entries -------------------------------------------------------------------------
 
+size_t RefStore::entry_bytes(size_t i) const {
+  const uint8_t* e = entry(i);
+  return static_cast<size_t>(e[kCountAt]) * (record_[kDimAt] + static_cast<size_t>(e[kShapeFramesAt]) * e[kShapeChannelsAt]);
+}
+
 size_t RefStore::pool_used() const {
   size_t n = 0;
-  for (size_t i = 0; i < entries(); ++i) n += entry(i)[kCountAt];
-  return n * record_[kDimAt];
+  for (size_t i = 0; i < entries(); ++i) n += entry_bytes(i);
+  return n;
 }
 
 size_t RefStore::entry_refs_offset(size_t i) const {
   size_t n = 0;
-  for (size_t j = 0; j < i; ++j) n += entry(j)[kCountAt];
-  return pool_offset() + n * record_[kDimAt];
+  for (size_t j = 0; j < i; ++j) n += entry_bytes(j);
+  return pool_offset() + n;
 }
 
 int RefStore::find_entry(uint8_t id) const {
@@ -216,15 +253,18 @@ void RefStore::remove_entry(size_t i) {
   const size_t total = record_size();
   const size_t at = kRecordHeaderBytes + i * kRecordEntryBytes;
   const size_t refs = entry_refs_offset(i);
-  const size_t bytes = static_cast<size_t>(entry(i)[kCountAt]) * record_[kDimAt];
+  const size_t bytes = entry_bytes(i);
   std::memmove(record_ + at, record_ + at + kRecordEntryBytes, refs - at - kRecordEntryBytes);
   std::memmove(record_ + refs - kRecordEntryBytes, record_ + refs + bytes, total - refs - bytes);
   --record_[kEntriesAt];
 }
 
 bool RefStore::insert_entry(uint8_t id, const wp::Str& label, int64_t threshold, const int8_t* embeddings,
-                            size_t count, Source source, double margin) {
-  const size_t bytes = count * record_[kDimAt];
+                            size_t count, Source source, double margin, const int8_t* shapes, size_t shape_frames,
+                            size_t shape_channels) {
+  if (shapes == nullptr) shape_frames = shape_channels = 0;
+  const size_t emb_bytes = count * record_[kDimAt];
+  const size_t bytes = emb_bytes + count * shape_frames * shape_channels;
   const size_t total = record_size();
   if (entries() >= kMaxEntries || total + kRecordEntryBytes + bytes + 4 > sizeof(record_)) return false;
   size_t i = 0;
@@ -242,7 +282,10 @@ bool RefStore::insert_entry(uint8_t id, const wp::Str& label, int64_t threshold,
   put_u64(e + kThresholdAt, static_cast<uint64_t>(threshold));
   put_f64(e + kMarginAt, margin);
   if (label.size) std::memcpy(e + kLabelAt, label.data, label.size);
-  if (bytes) std::memcpy(record_ + refs + kRecordEntryBytes, embeddings, bytes);
+  e[kShapeFramesAt] = static_cast<uint8_t>(shape_frames);
+  e[kShapeChannelsAt] = static_cast<uint8_t>(shape_channels);
+  if (emb_bytes) std::memcpy(record_ + refs + kRecordEntryBytes, embeddings, emb_bytes);
+  if (bytes > emb_bytes) std::memcpy(record_ + refs + kRecordEntryBytes + emb_bytes, shapes, bytes - emb_bytes);
   ++record_[kEntriesAt];
   return true;
 }
@@ -257,19 +300,21 @@ void RefStore::drop_own() {
   while (entries() > 0) remove_entry(entries() - 1);
 }
 
+// Entry i takes id `new_id` and moves to its place in id order, its pool bytes with it (rotated in place:
+// no buffer for its references and codes).
 void RefStore::renumber(size_t i, uint8_t new_id) {
-  const uint8_t* e = entry(i);
-  int8_t* refs = scratch_;
-  char label[kMaxLabelBytes];
-  const size_t count = e[kCountAt];
-  std::memcpy(refs, record_ + entry_refs_offset(i), count * record_[kDimAt]);
-  std::memcpy(label, e + kLabelAt, e[kLabelSizeAt]);
-  const wp::Str name{label, e[kLabelSizeAt]};
-  const int64_t threshold = static_cast<int64_t>(get_u64(e + kThresholdAt));
-  const Source source = static_cast<Source>(e[kSourceAt]);
-  const double margin = get_f64(e + kMarginAt);
-  remove_entry(i);
-  insert_entry(new_id, name, threshold, refs, count, source, margin);
+  size_t j = 0;  // its index among the others once renumbered
+  for (size_t k = 0; k < entries(); ++k) j += (k != i && entry(k)[kIdAt] < new_id) ? 1 : 0;
+  entry(i)[kIdAt] = new_id;
+  if (j == i) return;
+  const size_t from = entry_refs_offset(i), bytes = entry_bytes(i);
+  if (j > i) {
+    std::rotate(record_ + from, record_ + from + bytes, record_ + entry_refs_offset(j) + entry_bytes(j));
+    std::rotate(entry(i), entry(i) + kRecordEntryBytes, entry(j) + kRecordEntryBytes);
+  } else {
+    std::rotate(record_ + entry_refs_offset(j), record_ + from, record_ + from + bytes);
+    std::rotate(entry(j), entry(i), entry(i) + kRecordEntryBytes);
+  }
 }
 
 // -- classes --------------------------------------------------------------------------------------
@@ -285,6 +330,9 @@ void RefStore::entry_info(size_t i, ClassInfo* out) const {
   out->in_image = false;
   out->image_class = 0;
   out->embeddings = reinterpret_cast<const int8_t*>(record_ + entry_refs_offset(i));
+  out->shape_frames = e[kShapeFramesAt];
+  out->shape_channels = e[kShapeChannelsAt];
+  out->shapes = out->shape_frames ? out->embeddings + out->count * dim() : nullptr;
 }
 
 void RefStore::model_info(size_t c, ClassInfo* out) const {
@@ -297,6 +345,9 @@ void RefStore::model_info(size_t c, ClassInfo* out) const {
   out->in_image = true;
   out->image_class = c;
   out->embeddings = nullptr;
+  out->shape_frames = refs_.shape_frames;
+  out->shape_channels = refs_.shape_channels;
+  out->shapes = nullptr;
 }
 
 // classes(): the image's classes updated by the board's entries, by id, those without references left out.
@@ -400,12 +451,32 @@ bool RefStore::copy_embeddings(const ClassInfo& info, int8_t* out, size_t capaci
   return true;
 }
 
+bool RefStore::has_shapes(const ClassInfo& info) const {
+  return shape_frames_ != 0 && info.shape_frames == shape_frames_ && info.shape_channels == shape_channels_;
+}
+
+bool RefStore::copy_shapes(const ClassInfo& info, int8_t* out, size_t capacity) const {
+  const size_t width = info.shape_frames * info.shape_channels;
+  if (info.count * width > capacity) return false;
+  if (!info.in_image) {
+    if (info.count && width) std::memcpy(out, info.shapes, info.count * width);
+    return true;
+  }
+  board_image::RefRows rows(refs_);
+  size_t n = 0, r = 0;
+  for (const int8_t* row = rows.next(); row != nullptr && n < info.count; row = rows.next(), ++r) {
+    if (rows.cls() == info.image_class) board_image::shape_of(refs_, r, out + width * n++);
+  }
+  return true;
+}
+
 // -- model changes --------------------------------------------------------------------------------
 
 const char* RefStore::set_model(const board_image::Image* image, const uint8_t* key, size_t key_size,
                                 const uint8_t* network_sha256, NoteSink* notes) {
   has_model_ = false;
   model_count_ = 0;
+  shape_frames_ = shape_channels_ = 0;
   refs_ = board_image::Refs{};
   if (image == nullptr) return "";
   board_image::Sections sections;
@@ -424,6 +495,13 @@ const char* RefStore::set_model(const board_image::Image* image, const uint8_t* 
 
   refs_ = sections.refs;
   has_model_ = true;
+  // hybrid_rank.codes_fit: the query codes a board computes with this model's feature window.
+  const size_t window = static_cast<size_t>(sections.features.window);
+  const size_t channels = static_cast<size_t>(sections.features.channels);
+  if (window % shape::kStep == 0 && window / shape::kStep <= shape::kMaxFrames && channels <= shape::kMaxChannels) {
+    shape_frames_ = window / shape::kStep;
+    shape_channels_ = channels;
+  }
   k_ = refs_.k;
   default_threshold_ = refs_.default_threshold;
   model_count_ = refs_.class_count;
@@ -534,7 +612,9 @@ const char* RefStore::set_model(const board_image::Image* image, const uint8_t* 
 // -- changes --------------------------------------------------------------------------------------
 
 bool RefStore::put(uint8_t id, const wp::Str& label, int64_t threshold, const int8_t* embeddings, size_t count,
-                   size_t width, Source source, double margin, Text* error) {
+                   size_t width, Source source, double margin, Text* error, const int8_t* shapes,
+                   size_t shape_frames, size_t shape_channels) {
+  if (shapes == nullptr) shape_frames = shape_channels = 0;
   ClassInfo other;
   if (id >= kNoClass) {
     error->add("class id ").add_int(id).add(" is out of range (0-254)");
@@ -574,15 +654,15 @@ bool RefStore::put(uint8_t id, const wp::Str& label, int64_t threshold, const in
     error->add("references have ").add_int(static_cast<int64_t>(width)).add(" dimensions; a board stores at most 64");
     return false;
   }
-  const size_t freed = at >= 0 ? static_cast<size_t>(entry(static_cast<size_t>(at))[kCountAt]) * dim() : 0;
-  if (pool_used() - freed + count * width > kPoolBytes) {
+  const size_t freed = at >= 0 ? entry_bytes(static_cast<size_t>(at)) : 0;
+  if (pool_used() - freed + count * (width + shape_frames * shape_channels) > kPoolBytes) {
     error->add("the board's memory for references is full (").add_int(static_cast<int64_t>(kPoolBytes));
     error->add(" bytes); clear some first");
     return false;
   }
   if (at >= 0) remove_entry(static_cast<size_t>(at));
   record_[kDimAt] = static_cast<uint8_t>(width);
-  insert_entry(id, label, threshold, embeddings, count, source, margin);
+  insert_entry(id, label, threshold, embeddings, count, source, margin, shapes, shape_frames, shape_channels);
   save();
   return true;
 }
@@ -600,12 +680,28 @@ void RefStore::clear(const uint8_t* ids, size_t count) {
 
 // -- recognition ----------------------------------------------------------------------------------
 
-knn::Decision RefStore::decide(const int8_t* embedding, ClassInfo* nearest) {
+knn::Decision RefStore::decide(const int8_t* embedding, ClassInfo* nearest, const int8_t* codes) {
   int8_t merged_of_image[kMaxClasses];  // image class -> its index in classes(), -1 if replaced or hidden
   for (int8_t& m : merged_of_image) m = -1;
   size_t n = 0;
-  distances_.reset(class_count(), k_);
+  const size_t classes = class_count();
+  distances_.reset(classes, k_);
+  fused_.reset(classes, k_);
   const size_t width = dim();
+  bool hybrid = codes != nullptr && shape_frames_ != 0;
+  for_each_class([&](const ClassInfo& info) {
+    hybrid = hybrid && has_shapes(info);
+    return hybrid;
+  });
+  const size_t frames = shape_frames_, channels = shape_channels_, code_bytes = frames * channels;
+  auto add = [&](size_t cls, const int8_t* ref, size_t ref_width, const int8_t* ref_codes) {
+    const int32_t e = knn::sq_distance(embedding, ref, ref_width);
+    distances_.add(cls, e);
+    if (hybrid) {
+      fused_.add(cls, static_cast<int32_t>(shape::fused_distance(e, shape::dtw_cost(codes, ref_codes, frames, channels),
+                                                                 channels)));
+    }
+  };
   for_each_class([&](const ClassInfo& info) {
     if (n >= knn::kMaxClasses) return false;
     thresholds_[n] = info.threshold;
@@ -613,18 +709,32 @@ knn::Decision RefStore::decide(const int8_t* embedding, ClassInfo* nearest) {
       merged_of_image[info.image_class] = static_cast<int8_t>(n);
     } else {
       for (size_t r = 0; r < info.count; ++r) {
-        distances_.add(n, knn::sq_distance(embedding, info.embeddings + r * width, width));
+        add(n, info.embeddings + r * width, width, hybrid ? info.shapes + r * code_bytes : nullptr);
       }
     }
     ++n;
     return true;
   });
   board_image::RefRows rows(refs_);
-  for (const int8_t* r = model_count_ ? rows.next() : nullptr; r != nullptr; r = rows.next()) {
+  int8_t ref_codes[kMaxShapeBytes];
+  size_t index = 0;
+  for (const int8_t* r = model_count_ ? rows.next() : nullptr; r != nullptr; r = rows.next(), ++index) {
     const int m = rows.cls() < kMaxClasses ? merged_of_image[rows.cls()] : -1;
-    if (m >= 0) distances_.add(static_cast<size_t>(m), knn::sq_distance(embedding, r, refs_.dim));
+    if (m < 0) continue;
+    if (hybrid) board_image::shape_of(refs_, index, ref_codes);
+    add(static_cast<size_t>(m), r, refs_.dim, ref_codes);
   }
-  const knn::Decision d = knn::decide(distances_, thresholds_);
+  knn::Decision d = knn::decide(distances_, thresholds_);
+  if (d.found && hybrid) {
+    // hybrid_rank.verdict: the nearest class by the fused distance (lower index on ties), accepted by its
+    // embedding distance.
+    size_t best = 0;
+    for (size_t c = 1; c < classes; ++c) best = fused_.distance(c) < fused_.distance(best) ? c : best;
+    d.nearest = best;
+    d.distance = distances_.distance(best);
+    d.threshold = thresholds_[best];
+    d.accepted = d.distance <= d.threshold;
+  }
   if (d.found && nearest != nullptr) class_at(d.nearest, nearest);
   return d;
 }
@@ -686,13 +796,26 @@ bool RefStore::upload(const wp::RefUpload& m, Text* error) {
     error->add("class 255 means 'none of these'");
     return false;
   }
+  const size_t count = m.embeddings.size / width;
+  if (m.shapes.size != 0 && (shape_frames_ == 0 || m.shapes.size != count * shape_frames_ * shape_channels_)) {
+    if (shape_frames_ == 0) {
+      error->add("this board computes no shape codes with its model; upload the references without them");
+    } else {
+      error->add("shape codes must be ").add_int(static_cast<int64_t>(shape_frames_)).add(" x ");
+      error->add_int(static_cast<int64_t>(shape_channels_)).add(" bytes per reference (got ");
+      error->add_int(static_cast<int64_t>(m.shapes.size)).add(" bytes for ").add_int(static_cast<int64_t>(count));
+      error->add(" references)");
+    }
+    return false;
+  }
   ClassInfo other;
   if (get(m.class_id, &other) && !same(other.label, m.label)) {
     clear(&m.class_id, 1);  // an upload replaces that class, whatever it held
   }
   return put(m.class_id, m.label, open_set::round_half_even(threshold),
-             reinterpret_cast<const int8_t*>(m.embeddings.data), m.embeddings.size / width, width,
-             Source::kUploaded, open_set::kDefaultMargin, error);
+             reinterpret_cast<const int8_t*>(m.embeddings.data), count, width,
+             Source::kUploaded, open_set::kDefaultMargin, error,
+             m.shapes.size ? reinterpret_cast<const int8_t*>(m.shapes.data) : nullptr, shape_frames_, shape_channels_);
 }
 
 size_t RefStore::download(const wp::RefDownload& request, Text* error) const {
@@ -702,8 +825,7 @@ size_t RefStore::download(const wp::RefDownload& request, Text* error) const {
   return n;
 }
 
-bool RefStore::download_item(const wp::RefDownload& request, size_t i, uint8_t* scratch, size_t capacity,
-                             wp::RefData* out) const {
+bool RefStore::download_item(const wp::RefDownload& request, size_t i, wp::RefData* out) {
   ClassInfo info;
   const bool found = request.class_id == wp::kAllClasses ? class_at(i, &info) : i == 0 && get(request.class_id, &info);
   if (!found) return false;
@@ -712,11 +834,17 @@ bool RefStore::download_item(const wp::RefDownload& request, size_t i, uint8_t* 
   out->label = info.label;
   out->threshold = as_f32(info.threshold);
   out->dim = static_cast<uint8_t>(width);
+  const size_t code_bytes = info.count * info.shape_frames * info.shape_channels;
+  out->shapes = wp::Bytes{};
   if (info.in_image) {
-    if (!copy_embeddings(info, reinterpret_cast<int8_t*>(scratch), capacity)) return false;
-    out->embeddings = wp::Bytes{scratch, info.count * width};
+    if (!copy_embeddings(info, scratch_, sizeof(scratch_)) || !copy_shapes(info, shape_scratch_, sizeof(shape_scratch_))) {
+      return false;
+    }
+    out->embeddings = wp::Bytes{reinterpret_cast<const uint8_t*>(scratch_), info.count * width};
+    if (code_bytes) out->shapes = wp::Bytes{reinterpret_cast<const uint8_t*>(shape_scratch_), code_bytes};
   } else {
     out->embeddings = wp::Bytes{reinterpret_cast<const uint8_t*>(info.embeddings), info.count * width};
+    if (code_bytes) out->shapes = wp::Bytes{reinterpret_cast<const uint8_t*>(info.shapes), code_bytes};
   }
   return true;
 }
@@ -757,7 +885,7 @@ bool RefStore::check_enroll(const wp::EnrollStart& m, const char* channels_probl
 }
 
 bool RefStore::store_enrollment(uint8_t id, const wp::Str& label, const int8_t* shots, size_t count,
-                                Text* message) {
+                                Text* message, const int8_t* shapes) {
   const size_t width = upload_dim();
   if (count < 1 || count > kMaxShots || width == 0 || width > kMaxDim) {
     message->add("could not store '").add(label).add("': no shots of a model the board can store");
@@ -786,6 +914,18 @@ bool RefStore::store_enrollment(uint8_t id, const wp::Str& label, const int8_t* 
     }
   }
   std::memcpy(merged + width * n, shots, count * width);
+  // merged_shapes: the same references' shape codes, or none if any of them has none.
+  const size_t code_bytes = shape_frames_ * shape_channels_;
+  const bool old_codes = !has_existing || (existing.shape_frames == shape_frames_ &&
+                                           existing.shape_channels == shape_channels_);
+  const int8_t* merged_shapes = nullptr;
+  if (shapes != nullptr && code_bytes != 0 && old_codes &&
+      copy_shapes(existing, shape_scratch_, sizeof(shape_scratch_))) {
+    const size_t skip = has_existing ? existing.count - keep_old : 0;
+    if (has_existing) std::memmove(shape_scratch_, shape_scratch_ + skip * code_bytes, keep_old * code_bytes);
+    std::memcpy(shape_scratch_ + keep_old * code_bytes, shapes, count * code_bytes);
+    merged_shapes = shape_scratch_;
+  }
   n += count;
   const double margin = has_existing ? existing.margin : open_set::kDefaultMargin;
 
@@ -856,7 +996,8 @@ bool RefStore::store_enrollment(uint8_t id, const wp::Str& label, const int8_t* 
   Text other;  // the warning, then put()'s problem
   if (open_set::warning(chosen, label, &other)) note.add("; ").add(other.view());
   other.clear();
-  if (!put(id, label, chosen.value, merged, n, width, Source::kEnrolled, margin, &other)) {
+  if (!put(id, label, chosen.value, merged, n, width, Source::kEnrolled, margin, &other, merged_shapes, shape_frames_,
+           shape_channels_)) {
     message->add("could not store '").add(label).add("': ").add(other.view());
     return false;
   }

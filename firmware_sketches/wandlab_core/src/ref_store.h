@@ -17,12 +17,19 @@
 //   replaces it; a tombstone (no references) hides it.
 //
 // The RAM buffer *is* the persisted record, so saving needs no second buffer:
-//   "WLRS", u8 version, u8 dim, u8 entries, u8 key size, key[64], u8 has network, sha256[32], pad to 112;
-//   entries (ascending class id), 84 bytes each: u8 id, u8 source, u8 count (0: tombstone), u8 label
-//   size, i64 threshold, f64 margin, label[64]; then the entries' references, count * dim bytes each, in
-//   entry order; then the zlib CRC-32 of everything before it. Little-endian.
+//   "WLRS", u8 version (2), u8 dim, u8 entries, u8 key size, key[64], u8 has network, sha256[32], pad to 112;
+//   entries (ascending class id), 88 bytes each: u8 id, u8 source, u8 count (0: tombstone), u8 label
+//   size, i64 threshold, f64 margin, label[64], u8 shape frames, u8 shape channels (0, 0: no shape
+//   codes), 2 bytes zero; then per entry in entry order its references (count * dim bytes) and their
+//   takes' shape codes (count * frames * channels bytes); then the zlib CRC-32 of everything before it.
+//   Little-endian. Version 1 (84-byte entries without the shape bytes) is converted at boot.
 // A record that does not check out (size, CRC, version, limits) is ignored at boot: the board starts
 // without classes of its own, as Python does with a refs.json it cannot read.
+//
+// Ranking (BoardRecognizer.decide): by embedding + DTW (shape_dtw.h) when the query has shape codes and
+// every class holds its references' codes of the same size (the image's REFS "shapes", an own class's
+// entry); otherwise by embedding alone. Accepting is always the nearest class's embedding distance
+// against its threshold.
 //
 // Limits (Python's where it has them): 32 classes listed (MAX_CLASSES, a RefListReply's kMaxClassRefs),
 // 16 references per class, labels of 1-64 bytes, embeddings of at most 64 values (Python: 255) and an
@@ -33,11 +40,11 @@
 // case a RefListReply lists the first 32 classes. A note longer than a wire string (a long "dropped" list)
 // is cut as fit_text() cuts; the Python board fails to encode it.
 //
-// RAM: sizeof(RefStore) = 27.5 KB on Cortex-M (27.6 KB on the host; tests/test_ref_store.cpp prints it):
-// the record (21.9 KB), the image classes' values (2.7 KB) and scratch (decide's distances and
-// thresholds 1.5 KB, 1 KB for the references being enrolled). Keep it static, not on a stack. Stack
-// (arm-none-eabi-gcc -Os -fstack-usage, with what they call): store_enrollment 2.4 KB, set_model 1.7 KB,
-// decide 0.7 KB, the request handlers under 0.5 KB. The caller keeps the image bytes unchanged while
+// RAM: sizeof(RefStore) = 31.4 KB on Cortex-M (tests/test_ref_store.cpp prints the host's): the record
+// (21.7 KB), the image classes' values (2.7 KB) and scratch (decide's embedding and fused distances and
+// thresholds 2.8 KB, 1 KB for references being enrolled or sent, 3 KB for their shape codes). Keep it
+// static, not on a stack. Stack (arm-none-eabi-gcc -Os -fstack-usage, with what they call):
+// store_enrollment 2.4 KB, set_model 1.7 KB, decide 1.0 KB (0.6 KB and shape::dtw_cost's 0.3 KB), the request handlers under 0.5 KB. The caller keeps the image bytes unchanged while
 // they are the store's model (the active slot).
 #pragma once
 
@@ -51,6 +58,7 @@
 #include "messages.h"
 #include "open_set.h"
 #include "record_store.h"
+#include "shape_dtw.h"
 
 namespace wandlab {
 namespace refs {
@@ -65,7 +73,7 @@ constexpr size_t kMaxLabelBytes = 64;
 #define WANDLAB_MAX_OWN_CLASSES 32
 #endif
 #ifndef WANDLAB_REF_POOL_BYTES
-#define WANDLAB_REF_POOL_BYTES (WANDLAB_MAX_OWN_CLASSES * 16 * 32)
+#define WANDLAB_REF_POOL_BYTES (WANDLAB_MAX_OWN_CLASSES * 16 * 32)  // x4 with shape codes at 3 channels
 #endif
 constexpr size_t kMaxOwnClasses = WANDLAB_MAX_OWN_CLASSES;  // the board's own classes with references
 constexpr size_t kMaxEntries = kMaxOwnClasses + kMaxClasses;  // + a tombstone per image class
@@ -78,9 +86,11 @@ constexpr size_t kMaxShots = 10;          // enrollment.MAX_SHOTS
 constexpr uint32_t kMinTimeoutMs = 500;   // enrollment.MIN_TIMEOUT_MS
 constexpr uint8_t kNoClass = protocol::kNoClass;
 
-constexpr uint8_t kRecordVersion = 1;
+constexpr uint8_t kRecordVersion = 2;
 constexpr size_t kRecordHeaderBytes = 112;
-constexpr size_t kRecordEntryBytes = 84;
+constexpr size_t kRecordEntryBytes = 88;
+constexpr size_t kRecordEntryBytesV1 = 84;
+constexpr size_t kMaxShapeBytes = shape::kMaxFrames * shape::kMaxChannels;  // one reference's codes
 constexpr size_t kMaxRecordBytes = kRecordHeaderBytes + kMaxEntries * kRecordEntryBytes + kPoolBytes + 4;
 
 enum class Source : uint8_t { kModel = 0, kEnrolled = 1, kUploaded = 2 };  // protocol::RefSource
@@ -106,6 +116,9 @@ struct ClassInfo {
   bool in_image = false;               // references in the image's REFS section (else in the store)
   size_t image_class = 0;              // in_image: the class's index in the image
   const int8_t* embeddings = nullptr;  // !in_image: count * dim values
+  size_t shape_frames = 0;             // the references' shape codes (0, 0: none)
+  size_t shape_channels = 0;
+  const int8_t* shapes = nullptr;      // !in_image: count * frames * channels values
 };
 
 class RefStore {
@@ -136,21 +149,28 @@ class RefStore {
   int64_t typical_spread() const;
   int32_t k() const { return k_; }
   int64_t default_threshold() const { return default_threshold_; }
+  // The shape codes a query must have for embedding + DTW ranking: from the image's features (window / 2
+  // frames, its channels); 0, 0 without a model or when the window is longer than shape_dtw computes.
+  size_t shape_frames() const { return shape_frames_; }
+  size_t shape_channels() const { return shape_channels_; }
   // A class's references (count * dim values), decoded from the image if it is an image class; false if
   // they do not fit.
   bool copy_embeddings(const ClassInfo& info, int8_t* out, size_t capacity) const;
 
   // -- changes -----------------------------------------------------------------------------------
   // RefStore.put: stores a class of the board's own (replacing that id); false with Python's text.
+  // `shapes` (count * frames * channels values) may be null: the class has no shape codes.
   bool put(uint8_t id, const protocol::Str& label, int64_t threshold, const int8_t* embeddings, size_t count,
-           size_t dim, Source source, double margin, Text* error);
+           size_t dim, Source source, double margin, Text* error, const int8_t* shapes = nullptr,
+           size_t shape_frames = 0, size_t shape_channels = 0);
   // RefStore.clear: forgets these ids (an image class leaves a tombstone).
   void clear(const uint8_t* ids, size_t count);
 
   // -- recognition (BoardRecognizer.decide) ------------------------------------------------------
   // The nearest class of an embedding of dim() values and whether it is accepted; *nearest (may be null)
-  // gets that class (id, label, ...). Decision.found is false without classes.
-  knn::Decision decide(const int8_t* embedding, ClassInfo* nearest);
+  // gets that class (id, label, ...). Decision.found is false without classes. `codes` (may be null): the
+  // query's shape codes (shape_frames() x shape_channels()), for embedding + DTW ranking.
+  knn::Decision decide(const int8_t* embedding, ClassInfo* nearest, const int8_t* codes = nullptr);
 
   // -- requests (BoardRecognizer.handle) ---------------------------------------------------------
   void list(protocol::RefListReply* out) const;  // RefList
@@ -158,10 +178,10 @@ class RefStore {
   bool upload(const protocol::RefUpload& request, Text* error);  // RefUpload: true -> Ack
   // RefDownload: how many RefData replies (then an Ack), or 0 with the error text.
   size_t download(const protocol::RefDownload& request, Text* error) const;
-  // The i-th RefData of a download; `scratch` receives an image class's references (count * dim bytes),
-  // an own class's are sent from the store. False if they do not fit in scratch.
-  bool download_item(const protocol::RefDownload& request, size_t i, uint8_t* scratch, size_t capacity,
-                     protocol::RefData* out) const;
+  // The i-th RefData of a download. An own class's references and codes are sent from the store, an
+  // image class's are decoded into the store's scratch (valid until the next call). False if they do not
+  // fit there (more than kMaxRefsPerClass references).
+  bool download_item(const protocol::RefDownload& request, size_t i, protocol::RefData* out);
 
   // -- enrollment --------------------------------------------------------------------------------
   // check_start + _start_enrollment's checks after the board's own (model present, no session running):
@@ -170,9 +190,10 @@ class RefStore {
   bool check_enroll(const protocol::EnrollStart& request, const char* channels_problem, uint8_t* id,
                     Text* error) const;
   // _store_enrollment: the session's shots (count x dim(), count 1..kMaxShots) become class `id`; the
-  // DONE (true) or FAILED (false) message, word for word as Python's.
+  // DONE (true) or FAILED (false) message, word for word as Python's. `shapes`: the shots' shape codes
+  // (count x shape_frames() x shape_channels()), or null if a shot has none.
   bool store_enrollment(uint8_t id, const protocol::Str& label, const int8_t* shots, size_t count,
-                        Text* message);
+                        Text* message, const int8_t* shapes = nullptr);
 
  private:
   size_t entries() const { return record_[6]; }
@@ -181,6 +202,11 @@ class RefStore {
   size_t pool_offset() const { return kRecordHeaderBytes + entries() * kRecordEntryBytes; }
   size_t pool_used() const;
   size_t entry_refs_offset(size_t i) const;
+  size_t entry_bytes(size_t i) const;  // its references and shape codes in the pool
+  bool has_shapes(const ClassInfo& info) const;  // codes of the size a query has
+  bool copy_shapes(const ClassInfo& info, int8_t* out, size_t capacity) const;
+  bool record_valid(size_t size, size_t entry_bytes) const;
+  void upgrade_v1(size_t size);
   int find_entry(uint8_t id) const;
   size_t own_classes() const;
   void entry_info(size_t i, ClassInfo* out) const;
@@ -189,12 +215,12 @@ class RefStore {
   void for_each_class(F&& f) const;
   void remove_entry(size_t i);
   bool insert_entry(uint8_t id, const protocol::Str& label, int64_t threshold, const int8_t* embeddings,
-                    size_t count, Source source, double margin);
+                    size_t count, Source source, double margin, const int8_t* shapes = nullptr,
+                    size_t shape_frames = 0, size_t shape_channels = 0);
   void drop_tombstones();
   void drop_own();
   void renumber(size_t i, uint8_t new_id);
   void reset_record();
-  bool record_valid(size_t size) const;
   void save();
   size_t record_size() const { return pool_offset() + pool_used(); }
 
@@ -212,12 +238,16 @@ class RefStore {
   uint16_t model_counts_[kMaxClasses] = {};
   int32_t k_ = 1;
   int64_t default_threshold_ = board_image::kDefaultThreshold;
+  size_t shape_frames_ = 0;
+  size_t shape_channels_ = 0;
 
   // Scratch, kept here rather than on a board's small task stack: decide()'s distances and thresholds,
-  // and the references being enrolled or renumbered.
+  // and the references being enrolled or downloaded.
   knn::ClassDistances distances_;
+  knn::ClassDistances fused_;  // embedding + DTW, when every class has shape codes
   int64_t thresholds_[knn::kMaxClasses] = {};
   int8_t scratch_[kMaxRefsPerClass * kMaxDim] = {};
+  int8_t shape_scratch_[kMaxRefsPerClass * kMaxShapeBytes] = {};  // and their codes (or a download's)
 };
 
 }  // namespace refs

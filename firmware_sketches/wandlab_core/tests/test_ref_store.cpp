@@ -144,10 +144,9 @@ std::vector<std::string> handle(Board& b, uint16_t seq, uint8_t type, const Byte
         out.push_back(error_reply(seq, text));
         break;
       }
-      static uint8_t scratch[wp::kMaxPayload];
       for (size_t i = 0; i < count; ++i) {
         wp::RefData data;
-        CHECK(b.store->download_item(m, i, scratch, sizeof(scratch), &data));
+        CHECK(b.store->download_item(m, i, &data));
         out.push_back(reply(data));
       }
       ack();
@@ -242,10 +241,11 @@ size_t replay(const std::string& dir) {
       const Bytes label = unhex(w[2]);
       const size_t count = std::stoul(w[3]);
       const Bytes shots = unhex(w[4]);
+      const Bytes codes = w.size() > 5 && w[5] != "-" ? unhex(w[5]) : Bytes{};
       const wp::Str name{reinterpret_cast<const char*>(label.data()), label.size()};
       Text message;
       const bool ok = b.store->store_enrollment(id, name, reinterpret_cast<const int8_t*>(shots.data()), count,
-                                                &message);
+                                                &message, codes.empty() ? nullptr : reinterpret_cast<const int8_t*>(codes.data()));
       wp::EnrollProgress progress;
       progress.class_id = id;
       progress.shot = progress.shots = static_cast<uint8_t>(count);
@@ -255,8 +255,10 @@ size_t replay(const std::string& dir) {
     } else if (w[0] == "decide") {
       ++steps;
       const Bytes emb = unhex(w[1]);
+      const Bytes codes = w.size() > 2 ? unhex(w[2]) : Bytes{};
       refs::ClassInfo nearest;
-      const wandlab::knn::Decision d = b.store->decide(reinterpret_cast<const int8_t*>(emb.data()), &nearest);
+      const wandlab::knn::Decision d = b.store->decide(reinterpret_cast<const int8_t*>(emb.data()), &nearest,
+                                                       codes.empty() ? nullptr : reinterpret_cast<const int8_t*>(codes.data()));
       const int id = d.found && d.accepted ? nearest.id : 255;
       got.push_back("decision " + std::to_string(id) + " " + (d.found ? hex(nearest.label.data, nearest.label.size) : "-") +
                     " " + bits(d.distance_f32()) + " " + bits(d.margin_f32()));
@@ -366,8 +368,7 @@ void store_built_in() {
     loaded.decide(query, &info);
     for (size_t c = 0; c < loaded.class_count(); ++c) {
       wp::RefData data;
-      uint8_t scratch[1024];
-      CHECK(loaded.download_item(wp::RefDownload{255}, c, scratch, sizeof(scratch), &data));
+      CHECK(loaded.download_item(wp::RefDownload{255}, c, &data));
       CHECK(data.dim > 0 && data.embeddings.size > 0 && data.embeddings.size % data.dim == 0);
     }
   }
@@ -395,11 +396,60 @@ void store_built_in() {
   CHECK(!hid::HidSettings(&hid_record).enabled());
 }
 
+// Shape codes in the record, and a record from before them (version 1) read as it was.
+void record_versions_built_in() {
+  MemRecord record;
+  Text error;
+  const int8_t emb[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  const int8_t codes[12] = {-1, 2, -3, 4, -5, 6, 16, -16, 127, -127, 0, 9};
+  {
+    refs::RefStore store(&record);
+    CHECK(store.put(4, wp::Str::of("four"), 40, emb, 2, 4, refs::Source::kEnrolled, 0.5, &error, codes, 2, 3));
+    CHECK(store.put(2, wp::Str::of("two"), 20, emb + 4, 1, 4, refs::Source::kUploaded, 0.75, &error));
+  }
+  refs::RefStore again(&record);
+  refs::ClassInfo info;
+  CHECK(again.get(4, &info) && info.count == 2 && info.shape_frames == 2 && info.shape_channels == 3 &&
+        std::memcmp(info.shapes, codes, 12) == 0 && std::memcmp(info.embeddings, emb, 8) == 0);
+  CHECK(again.get(2, &info) && info.shape_frames == 0 && info.shapes == nullptr && info.embeddings[0] == 5);
+  CHECK(record.bytes_[4] == refs::kRecordVersion);
+
+  // The same two classes as version 1 wrote them: 84-byte entries, references only.
+  MemRecord old_record;
+  {
+    refs::RefStore store(&old_record);
+    CHECK(store.put(4, wp::Str::of("four"), 40, emb, 2, 4, refs::Source::kEnrolled, 0.5, &error));
+    CHECK(store.put(2, wp::Str::of("two"), 20, emb + 4, 1, 4, refs::Source::kUploaded, 0.75, &error));
+  }
+  const Bytes v2 = old_record.bytes_;
+  const size_t entries = v2[6];
+  Bytes v1(v2.begin(), v2.begin() + refs::kRecordHeaderBytes);
+  v1[4] = 1;
+  for (size_t i = 0; i < entries; ++i) {
+    const size_t at = refs::kRecordHeaderBytes + i * refs::kRecordEntryBytes;
+    v1.insert(v1.end(), v2.begin() + at, v2.begin() + at + refs::kRecordEntryBytesV1);
+  }
+  v1.insert(v1.end(), v2.begin() + refs::kRecordHeaderBytes + entries * refs::kRecordEntryBytes, v2.end() - 4);
+  const uint32_t crc = wandlab::protocol::crc32(v1.data(), v1.size());
+  for (int k = 0; k < 4; ++k) v1.push_back(static_cast<uint8_t>(crc >> (8 * k)));
+  old_record.bytes_ = v1;
+  refs::RefStore upgraded(&old_record);
+  CHECK(upgraded.class_count() == 2 && upgraded.dim() == 4);
+  CHECK(upgraded.get(4, &info) && info.count == 2 && info.threshold == 40 && info.label.equals("four") &&
+        info.shapes == nullptr && std::memcmp(info.embeddings, emb, 8) == 0);
+  CHECK(upgraded.get(2, &info) && info.margin == 0.75 && info.embeddings[0] == 5);
+  CHECK(old_record.bytes_ == v2);  // saved as version 2, byte for byte what version 2 writes
+  v1[20] ^= 1;  // a damaged version 1 record is ignored like any other
+  old_record.bytes_ = v1;
+  CHECK(refs::RefStore(&old_record).class_count() == 0);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   text_built_in();
   store_built_in();
+  record_versions_built_in();
   if (argc > 1) {
     float_cases(argv[1]);
     const size_t steps = replay(argv[1]);

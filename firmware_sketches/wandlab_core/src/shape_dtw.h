@@ -6,8 +6,8 @@
 // double; a value on a rounding edge could still round apart through summation order: +-1 allowed).
 //
 // Why it exists: on gesture sets the base model never saw, ranking the enrolled classes by embedding
-// distance + DTW cost beats both alone (docs/ml.md "Embedding + DTW ranking"). The recogniser does not
-// call it yet: the board's references hold embeddings only, and need their takes' shape codes first.
+// distance + DTW cost beats both alone (docs/ml.md "Embedding + DTW ranking"). The class table
+// (ref_store.h) ranks with it when the query and every class have shape codes.
 //
 // Memory: no heap; dtw_cost keeps two rows of kMaxFrames int32 on the stack (256 B). Cost: frames^2 *
 // channels multiply-adds and a 3-way minimum per cell (32 x 32 x 3 = 3,072 MACs per pair at 3 channels).

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from wandlab import __version__
 
-PROTOCOL_VERSION = 1  # wire protocol (docs/protocol.md); boards must speak the same
+PROTOCOL_VERSION = 2  # wire protocol (docs/protocol.md); boards must speak the same
 BOARD_IMAGE_VERSION = 1  # the "WLBI" image pushed to a model slot (onboard/board_image.py)
 MODEL_BUNDLE_VERSION = 1  # wandlab-model-bundle folders and .zip files (ml/bundle.py)
 IMU_FEATURES_VERSION = 2  # the gesture model's input window (onboard/imu_features.py)

@@ -100,9 +100,14 @@ def test_enroll_over_the_pty_then_power_cycle_keeps_references_and_hid_map(tmp_p
         async with BoardClient(open_link(link_spec)) as client:  # a fresh board from the same flash
             after = (await get_hid_map(client), await list_refs(client))
             info = client.info
-        return progress, decisions, before, after, info
+            downloaded = await download_refs(client)
+        return progress, decisions, before, after, info, downloaded
 
-    progress, decisions, before, after, info = run(main())
+    progress, decisions, before, after, info, downloaded = run(main())
+    # Every class keeps its takes' shape codes (the image's and the enrolled one's, across the power cycle),
+    # so the board ranks by embedding + DTW: 32 frames x 3 channels a reference with the accel model.
+    assert {d.label: len(d.shapes) for d in downloaded} == {d.label: len(d.embeddings) // d.dim * 96
+                                                            for d in downloaded}
     states = [EnrollState(p.state).name for p in progress]
     assert states == ["WAITING", "CAPTURED"] * 3 + ["DONE"], [p.message for p in progress]
     assert "threshold" in progress[-1].message

@@ -11,7 +11,7 @@ from bleak.exc import BleakGATTProtocolError
 
 from tests.link.ble_helpers import run, wand_on_air
 from wandlab.link.bleak_bumble import BumbleClient, BumbleScanner
-from wandlab.protocol import Hello, Packet, StreamStart, gatt, pack_packet, to_packet, unpack_packet
+from wandlab.protocol import PROTOCOL_VERSION, Hello, Packet, StreamStart, gatt, pack_packet, to_packet, unpack_packet
 from wandlab.protocol.fragments import Fragmenter, Reassembler
 
 MEMORY = {"memory_keys": True}
@@ -69,7 +69,7 @@ def test_connect_mtu_discovery_reads_notifications_and_writes_with_and_without_r
     services, info, battery, props, reply, refused = run(main())
     assert {gatt.WANDLAB_SERVICE, "0000180f-0000-1000-8000-00805f9b34fb", "0000180a-0000-1000-8000-00805f9b34fb",
             "00001812-0000-1000-8000-00805f9b34fb"} <= services
-    assert info[0] == 1 and info[1] == 4104 and info[2] == "Virtual wand"
+    assert info[0] == PROTOCOL_VERSION and info[1] == 4104 and info[2] == "Virtual wand"
     assert battery == bytearray([100])
     assert props == (["write", "write-without-response"], 244)
     assert reply.type == 0x02 and refused == 0  # Info, in three 244-byte notifications

@@ -21,6 +21,7 @@ from wandlab.ml.report_html import SECTIONS, figures, write_report
 from wandlab.ml.synthetic import Take, gesture_names, virtual_takes, write_folder
 from wandlab.ml.train import SYNTHETIC_IDLE_TAKES
 from wandlab.ml.verify import int8_embeddings
+from wandlab.onboard.hybrid_rank import board_predict, take_codes
 from wandlab.onboard.imu_features import FeatureConfig
 
 
@@ -88,7 +89,9 @@ def test_unknown_labels_and_idle_false_accepts(tiny_training: dict[str, Any]) ->
     _check_consistent(ev, len(labels))
     assert ev["accuracy"]["unknown_takes"] == 2 and sum(ev["confusion"]["matrix"][-1]) == 2
     assert any(r["label"] == "none" and r["support"] == 2 for r in ev["per_class"])
-    pred = rec.predict(int8_embeddings(bundle.tflite, idle_x))
+    # As the board decides: ranked by embedding + DTW (the trained recogniser carries its references' codes).
+    assert rec.shapes is not None
+    pred = board_predict(rec, int8_embeddings(bundle.tflite, idle_x), take_codes(idle_x))
     expected_false = sum(p is not None and p != "nomotion" for p in pred)
     idle = ev["idle"]
     assert idle["ignored_classes"] == ["nomotion"] and idle["minutes"] == 2.0

@@ -102,3 +102,57 @@ def test_the_shape_overrules_a_slightly_nearer_embedding_but_not_the_threshold()
     assert fused[0, 0] < fused[0, 1] and emb_d[0, 0] > emb_d[0, 1]
     with pytest.raises(ValueError, match="1 shape codes for 2 references"):
         hybrid_predict(knn, shape_codes(windows[:1]), query_emb, query)
+
+
+def test_a_recognisers_references_keep_their_takes_shape_codes() -> None:
+    rng = np.random.default_rng(3)
+    emb = rng.integers(-100, 100, (12, 8)).astype(np.int8)
+    labels = np.array(["a", "b", "c"] * 4)
+    codes = shape_codes(rng.normal(size=(12, 64, 3)).cumsum(axis=1))
+    knn = KnnRecognizer.fit(emb, labels, max_refs_per_class=2, shapes=codes)
+    assert knn.shapes is not None and knn.shapes.shape == (6, 32, 3)
+    for ref, shape in zip(knn.references, knn.shapes, strict=True):  # each reference with its own take's codes
+        row = int(np.flatnonzero((emb == ref).all(axis=1))[0])
+        assert np.array_equal(codes[row], shape)
+    again = KnnRecognizer.from_json(knn.to_json())
+    assert again.shapes is not None and np.array_equal(again.shapes, knn.shapes)
+    again.enroll("d", emb[:2], codes[:2])
+    assert again.shapes is not None and len(again.shapes) == 8
+    again.enroll("e", emb[:1])  # a class without codes: the recogniser ranks by embedding alone
+    assert again.shapes is None and "shapes" not in again.to_dict()
+    assert KnnRecognizer.fit(emb, labels).shapes is None
+
+
+@pytest.mark.parametrize("shapes, problem", [
+    ([], "must be an object"),
+    ({"frames": 0, "channels": 3, "hex": ""}, "1-32 frames"),
+    ({"frames": 2.0, "channels": 3, "hex": "00" * 36}, "1-32 frames"),
+    ({"frames": 2, "channels": 7, "hex": "00" * 84}, "1-6 channels"),
+    ({"frames": 2, "channels": 3, "hex": "00" * 35}, "6 x 2 x 3 bytes in hex"),
+    ({"frames": 2, "channels": 3, "hex": "zz" * 36}, "not hex"),
+])
+def test_shape_codes_that_do_not_fit_the_references_are_refused(shapes, problem) -> None:
+    from wandlab.errors import ModelError
+
+    knn = KnnRecognizer.fit(np.eye(6, 8, dtype=np.int8) * 100, np.array(list("aabbcc")))
+    doc = {**knn.to_dict(), "shapes": shapes}
+    with pytest.raises(ModelError, match=problem):
+        KnnRecognizer.from_dict(doc)
+
+
+def test_board_predict_ranks_by_shape_only_when_the_query_and_every_reference_have_codes() -> None:
+    from wandlab.onboard.hybrid_rank import board_predict
+
+    t = np.linspace(0, 1, 64)
+    circle = np.stack([np.sin(2 * np.pi * t), np.cos(2 * np.pi * t), t], axis=1)
+    line = np.stack([t, t ** 2, -t], axis=1)
+    knn = KnnRecognizer(["circle", "line"], np.stack([_unit([1, 0.1, 0]), _unit([1, 0, 0.1])]),
+                        np.array([0, 1]), np.array([20_000, 20_000], np.int64),
+                        shapes=shape_codes(np.stack([circle, line])))
+    query_emb = _unit([1, 0.02, 0.05])[None]
+    query = shape_codes(circle[None] * 1.3 + 0.2)
+    assert board_predict(knn, query_emb, query) == ["circle"]
+    assert board_predict(knn, query_emb, None) == ["line"]  # no query codes
+    assert board_predict(knn, query_emb, query[:, :16]) == ["line"]  # codes of another size
+    knn.enroll("other", _unit([0, 0, 1])[None])  # a class without codes
+    assert board_predict(knn, query_emb, query) == ["line"]

@@ -58,14 +58,16 @@ def padded_image(size: int) -> bytes:
 
     bundle = load_bundle(base_gesture_model(6))
     knn = bundle.recognizer
-    base = len(pack_parts(bundle.tflite, bundle.features, bundle.labels, knn))
-    per_ref = max(1, (len(pack_parts(bundle.tflite, bundle.features, bundle.labels, dataclasses.replace(
-        knn, references=np.concatenate([knn.references] * 2), ref_class=np.concatenate([knn.ref_class] * 2))))
-        - base) // len(knn.references))
-    copies = max(1, 1 + (size - base) // (per_ref * len(knn.references)))
-    padded = dataclasses.replace(knn, references=np.concatenate([knn.references] * copies),
-                                 ref_class=np.concatenate([knn.ref_class] * copies))
-    return pack_parts(bundle.tflite, bundle.features, bundle.labels, padded)
+
+    def repeated(copies: int) -> bytes:  # every reference `copies` times, with its shape codes if it has them
+        shapes = None if knn.shapes is None else np.concatenate([knn.shapes] * copies)
+        return pack_parts(bundle.tflite, bundle.features, bundle.labels, dataclasses.replace(
+            knn, references=np.concatenate([knn.references] * copies),
+            ref_class=np.concatenate([knn.ref_class] * copies), shapes=shapes))
+
+    base = len(repeated(1))
+    per_ref = max(1, (len(repeated(2)) - base) // len(knn.references))
+    return repeated(max(1, 1 + (size - base) // (per_ref * len(knn.references))))
 
 
 def _main(args: argparse.Namespace) -> int:

@@ -210,6 +210,8 @@ p::ModelSlots model_slots_example() {
 
 // int8 embeddings as raw bytes: bytes([1, 255, 127, 128, 0, 2, 3, 4]) in Python.
 constexpr uint8_t kEmbeddingsExample[] = {1, 255, 127, 128, 0, 2, 3, 4};
+constexpr uint8_t kShapesExample[] = {16, 240, 0, 127, 129, 3};
+constexpr uint8_t kRefDataShapesExample[] = {7, 249, 16};
 
 p::RefListReply ref_list_reply_example() {
   p::RefListReply m;
@@ -314,11 +316,13 @@ ByteVec example_frame(uint8_t type, uint16_t seq) {
     case p::RefClear::kType: encode(p::RefClear{p::kAllClasses}); break;
     case p::RefUpload::kType:
       encode(p::RefUpload{2, p::Str::of("flick_left"), 1500.0f, 4,
-                          bytes_of(kEmbeddingsExample, sizeof(kEmbeddingsExample))});
+                          bytes_of(kEmbeddingsExample, sizeof(kEmbeddingsExample)),
+                          bytes_of(kShapesExample, sizeof(kShapesExample))});
       break;
     case p::RefDownload::kType: encode(p::RefDownload{2}); break;
     case p::RefData::kType:
-      encode(p::RefData{2, p::Str::of("flick_left"), 1500.0f, 4, bytes_of(kEmbeddingsExample, 4)});
+      encode(p::RefData{2, p::Str::of("flick_left"), 1500.0f, 4, bytes_of(kEmbeddingsExample, 4),
+                        bytes_of(kRefDataShapesExample, sizeof(kRefDataShapesExample))});
       break;
     case p::HidMapSet::kType: encode(hid_map_set_example()); break;
     case p::HidMapGet::kType: encode(p::HidMapGet{}); break;

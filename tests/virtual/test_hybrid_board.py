@@ -93,3 +93,19 @@ def test_enrolled_takes_keep_their_codes_across_a_power_cycle(tmp_path) -> None:
     assert reborn.refs.get(7).shapes is None  # type: ignore[union-attr]
     assert reborn.decide(QUERY, CIRCLE_TAKE)[1] == "line"
     assert reborn.decide(_unit([-1]), None)[0] == NO_CLASS
+
+
+def test_a_class_whose_stored_codes_do_not_read_is_kept_without_them(tmp_path) -> None:
+    import json
+
+    brain = _brain(tmp_path)
+    codes = shape_codes(ZIGZAG[None])
+    far = _unit([0, 0, 0, 1])[None]
+    assert isinstance(brain.handle(1, RefUpload(5, "far", 900.0, 32, far.tobytes(), codes.tobytes()), 0.0)[0], Ack)
+    doc = json.loads((tmp_path / "refs.json").read_text())
+    doc["classes"][0]["shapes"] = "zz" + doc["classes"][0]["shapes"][2:]
+    (tmp_path / "refs.json").write_text(json.dumps(doc))
+    reborn = _brain(tmp_path)
+    far_class = reborn.refs.get(5)
+    assert far_class is not None and far_class.label == "far" and far_class.shapes is None
+    assert reborn.decide(QUERY, CIRCLE_TAKE)[1] == "line"  # ranked by embedding while "far" has no codes

@@ -247,12 +247,15 @@ def _shapes_json(shapes: np.ndarray | None) -> dict[str, object]:
 
 
 def _shapes_of(c: dict[str, object], count: int) -> np.ndarray | None:
-    """A stored class's shape codes; None for classes stored without them (files from before)."""
+    """A stored class's shape codes; None for classes stored without them (files from before) or with codes
+    that do not read: the class itself is kept, and the board ranks by embedding while it has none."""
     text, dims = c.get("shapes"), c.get("shape_dims")
     if not isinstance(text, str) or not isinstance(dims, list) or len(dims) != 2 or not count:
         return None
-    raw = np.frombuffer(bytes.fromhex(text), np.int8)
-    return raw.reshape(count, int(dims[0]), int(dims[1])).copy()
+    try:
+        return np.frombuffer(bytes.fromhex(text), np.int8).reshape(count, int(dims[0]), int(dims[1])).copy()
+    except (ValueError, TypeError):
+        return None
 
 
 def enrolled_threshold(shots: np.ndarray, others: list[np.ndarray], bank: NegativesBank | None, typical: int,

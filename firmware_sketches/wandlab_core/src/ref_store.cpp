@@ -171,7 +171,7 @@ bool RefStore::record_valid(size_t size, size_t entry_bytes) const {
   }
   const size_t dim = record_[kDimAt];
   const bool v1 = entry_bytes == kRecordEntryBytesV1;
-  size_t refs = 0, own = 0, pool = 0;
+  size_t own = 0, pool = 0;
   for (size_t i = 0; i < entries(); ++i) {
     const uint8_t* e = record_ + kRecordHeaderBytes + i * entry_bytes;
     const uint8_t* before = e - entry_bytes;
@@ -186,11 +186,9 @@ bool RefStore::record_valid(size_t size, size_t entry_bytes) const {
         !wp::is_valid_utf8(e + kLabelAt, e[kLabelSizeAt]) || (e[kCountAt] > 0 && (dim == 0 || e[kLabelSizeAt] == 0))) {
       return false;
     }
-    refs += e[kCountAt];
     own += e[kCountAt] > 0 ? 1 : 0;
   }
   const size_t used = kRecordHeaderBytes + entries() * entry_bytes + pool;
-  (void)refs;
   return own <= kMaxOwnClasses && pool <= kPoolBytes && size == used + 4 &&
          get_u32(record_ + used) == protocol::crc32(record_, used);
 }
@@ -221,7 +219,8 @@ void RefStore::save() {
 
 size_t RefStore::entry_bytes(size_t i) const {
   const uint8_t* e = entry(i);
-  return static_cast<size_t>(e[kCountAt]) * (record_[kDimAt] + static_cast<size_t>(e[kShapeFramesAt]) * e[kShapeChannelsAt]);
+  const size_t codes = static_cast<size_t>(e[kShapeFramesAt]) * e[kShapeChannelsAt];
+  return static_cast<size_t>(e[kCountAt]) * (record_[kDimAt] + codes);
 }
 
 size_t RefStore::pool_used() const {
@@ -837,7 +836,8 @@ bool RefStore::download_item(const wp::RefDownload& request, size_t i, wp::RefDa
   const size_t code_bytes = info.count * info.shape_frames * info.shape_channels;
   out->shapes = wp::Bytes{};
   if (info.in_image) {
-    if (!copy_embeddings(info, scratch_, sizeof(scratch_)) || !copy_shapes(info, shape_scratch_, sizeof(shape_scratch_))) {
+    if (!copy_embeddings(info, scratch_, sizeof(scratch_)) ||
+        !copy_shapes(info, shape_scratch_, sizeof(shape_scratch_))) {
       return false;
     }
     out->embeddings = wp::Bytes{reinterpret_cast<const uint8_t*>(scratch_), info.count * width};

@@ -44,8 +44,9 @@
 // (21.7 KB), the image classes' values (2.7 KB) and scratch (decide's embedding and fused distances and
 // thresholds 2.8 KB, 1 KB for references being enrolled or sent, 3 KB for their shape codes). Keep it
 // static, not on a stack. Stack (arm-none-eabi-gcc -Os -fstack-usage, with what they call):
-// store_enrollment 2.4 KB, set_model 1.7 KB, decide 1.0 KB (0.6 KB and shape::dtw_cost's 0.3 KB), the request handlers under 0.5 KB. The caller keeps the image bytes unchanged while
-// they are the store's model (the active slot).
+// store_enrollment 2.4 KB, set_model 1.7 KB, decide 1.0 KB (0.6 KB and shape::dtw_cost's 0.3 KB), the
+// request handlers under 0.5 KB. The caller keeps the image bytes unchanged while they are the store's
+// model (the active slot).
 #pragma once
 
 #include <cstddef>

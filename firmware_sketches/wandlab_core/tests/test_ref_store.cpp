@@ -244,8 +244,9 @@ size_t replay(const std::string& dir) {
       const Bytes codes = w.size() > 5 && w[5] != "-" ? unhex(w[5]) : Bytes{};
       const wp::Str name{reinterpret_cast<const char*>(label.data()), label.size()};
       Text message;
+      const int8_t* shapes = codes.empty() ? nullptr : reinterpret_cast<const int8_t*>(codes.data());
       const bool ok = b.store->store_enrollment(id, name, reinterpret_cast<const int8_t*>(shots.data()), count,
-                                                &message, codes.empty() ? nullptr : reinterpret_cast<const int8_t*>(codes.data()));
+                                                &message, shapes);
       wp::EnrollProgress progress;
       progress.class_id = id;
       progress.shot = progress.shots = static_cast<uint8_t>(count);
@@ -257,8 +258,8 @@ size_t replay(const std::string& dir) {
       const Bytes emb = unhex(w[1]);
       const Bytes codes = w.size() > 2 ? unhex(w[2]) : Bytes{};
       refs::ClassInfo nearest;
-      const wandlab::knn::Decision d = b.store->decide(reinterpret_cast<const int8_t*>(emb.data()), &nearest,
-                                                       codes.empty() ? nullptr : reinterpret_cast<const int8_t*>(codes.data()));
+      const int8_t* query = codes.empty() ? nullptr : reinterpret_cast<const int8_t*>(codes.data());
+      const wandlab::knn::Decision d = b.store->decide(reinterpret_cast<const int8_t*>(emb.data()), &nearest, query);
       const int id = d.found && d.accepted ? nearest.id : 255;
       got.push_back("decision " + std::to_string(id) + " " + (d.found ? hex(nearest.label.data, nearest.label.size) : "-") +
                     " " + bits(d.distance_f32()) + " " + bits(d.margin_f32()));

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -63,3 +64,27 @@ def test_a_failed_evaluation_still_gives_a_report_that_says_so() -> None:
     report = _report(trained)
     assert report.open_set_accuracy is None and report.per_class_accuracy == {}
     assert any("evaluation failed" in w for w in report.warnings)
+
+
+def test_the_latency_estimate_adds_the_boards_ranking_by_embedding_and_dtw(tmp_path) -> None:
+    from tests.virtual.gesture_models import gesture_bundle
+    from wandlab.ml.bundle import save_bundle
+    from wandlab.onboard.budgets import LATENCY_TARGETS
+
+    bundle = gesture_bundle()
+    assert bundle.recognizer.shapes is not None  # the shipped model's references carry their codes
+    save_bundle(bundle, tmp_path / "b")
+    target = LATENCY_TARGETS[0]
+    matrix = [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 0]]
+    trained = dataclasses.replace(_trained(matrix), bundle_path=str(tmp_path / "b"),
+                                  verified={"latency_ms": {target.name: 1.9}})
+    refs, frames, channels = bundle.recognizer.shapes.shape
+    # 50 references x 32 x 32 cells x (4 + 2 x 3) cycles at 64 MHz: 8 ms on top of the model's 1.9 ms.
+    assert report_latency(trained) == pytest.approx(1.9 + refs * frames * frames * (4 + 2 * channels) / 64e3)
+    assert 9.5 < report_latency(trained) < 20.0
+    unread = dataclasses.replace(trained, bundle_path=str(tmp_path / "missing"))
+    assert report_latency(unread) == 1.9  # no bundle to read: the model's figure alone
+
+
+def report_latency(trained: Trained) -> float:
+    return next(iter(_report(trained).latency_ms.values()))

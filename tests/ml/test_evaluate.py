@@ -21,6 +21,7 @@ from wandlab.ml.report_html import SECTIONS, figures, write_report
 from wandlab.ml.synthetic import Take, gesture_names, virtual_takes, write_folder
 from wandlab.ml.train import SYNTHETIC_IDLE_TAKES
 from wandlab.ml.verify import int8_embeddings
+from wandlab.onboard.budgets import LATENCY_TARGETS
 from wandlab.onboard.hybrid_rank import board_predict, take_codes
 from wandlab.onboard.imu_features import FeatureConfig
 
@@ -71,6 +72,11 @@ def test_training_reports_its_evaluation(tiny_training: dict[str, Any]) -> None:
     assert set(shots) == {1, 3} and ev["kshot"]["skipped"][0]["shots"] == 5  # 4 validation takes per class
     assert all(0.0 <= r["accuracy"] <= 1.0 and r["ways"] == 4 for r in shots.values())
     assert ev["budget"]["fits"] and ev["budget"]["bit_exact"] is True
+    # Latency: the model's estimate plus the board's ranking by embedding + DTW over the references.
+    refs, frames, channels = done["bundle"].recognizer.shapes.shape
+    m4 = next(i for i in ev["budget"]["items"] if i["name"] == f"latency {LATENCY_TARGETS[0].name}")
+    model_ms = done["bundle"].report["latency_ms"][LATENCY_TARGETS[0].name]
+    assert m4["value"] == pytest.approx(model_ms + refs * frames ** 2 * (4 + 2 * channels) / 64e3)
     # The bundle carries it too, next to the VerifyReport keys other code reads.
     report = done["bundle"].report
     assert report["arena_bytes"] > 0 and report["evaluation"] is ev

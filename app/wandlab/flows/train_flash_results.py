@@ -130,7 +130,8 @@ def build_report(prepared: Prepared, trained: Trained, fitted: Fitted, activated
     if counted < FEW_TEST_TAKES:
         warnings.append(f"the test figures rest on {counted} held-out takes: record more takes per gesture "
                         "for figures you can trust")
-    latency = {k: float(v) for k, v in (trained.verified.get("latency_ms") or {}).items()}
+    latency = {k: float(v) + _ranking_ms(trained.bundle_path, k)
+               for k, v in (trained.verified.get("latency_ms") or {}).items()}
     loss = (round(100 * (trained.float_accuracy - trained.int8_accuracy), 2)
             if trained.float_accuracy is not None and trained.int8_accuracy is not None else None)
     return Report(
@@ -167,3 +168,18 @@ def build_report(prepared: Prepared, trained: Trained, fitted: Fitted, activated
         stage_seconds=stage_seconds,
         total_s=round(total_s, 3),
     )
+
+
+def _ranking_ms(bundle_path: str, target: str) -> float:
+    """The board's ranking by embedding + DTW on top of the model's latency (0 when its references have no
+    shape codes, or the bundle cannot be read here)."""
+    from wandlab.errors import ModelError
+    from wandlab.ml.bundle import load_bundle
+    from wandlab.onboard.budgets import LATENCY_TARGETS
+
+    budget = next((t for t in LATENCY_TARGETS if t.name == target), None)
+    try:
+        shapes = load_bundle(bundle_path).recognizer.shapes if budget is not None else None
+    except (ModelError, OSError):
+        return 0.0
+    return 0.0 if shapes is None or budget is None else budget.ranking_ms(*shapes.shape)

@@ -47,6 +47,16 @@ class BoardBudget:
         cycles = macs * self.cycles_per_mac + n_ops * self.overhead_cycles_per_op
         return cycles / (self.cpu_mhz * 1e3)
 
+    def ranking_ms(self, references: int, frames: int, channels: int) -> float:
+        """Ranking the classes by embedding + DTW (``onboard.hybrid_rank``) after the model has run."""
+        return ranking_cycles(references, frames, channels) / (self.cpu_mhz * 1e3)
+
+
+def ranking_cycles(references: int, frames: int, channels: int) -> int:
+    """A DTW of frames x frames cells per reference, each cell ``channels`` multiply-adds and a 3-way
+    minimum: an estimate of 4 + 2 cycles per channel a cell (10 at 3 channels, 16 at 6), not measured."""
+    return references * frames * frames * (4 + 2 * channels)
+
 
 # Gesture model budget from DESIGN.md "Numbers": int8 <= 16 KB flash, arena <= 8 KB. The host TFLM
 # arena (64-bit pointers, reference kernels) is larger than on a 32-bit board, so it errs on the safe side.

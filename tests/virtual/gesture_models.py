@@ -45,7 +45,7 @@ def image(drop: tuple[str, ...] = ()) -> bytes:
     labels = [k.labels[c] for c in keep]
     margins = k.margins[keep] if k.margins is not None else None
     knn = KnnRecognizer(labels, k.references[rows], ref_class, k.thresholds[keep], k.k, k.default_threshold,
-                        margins=margins, bank=k.bank)
+                        margins=margins, bank=k.bank, shapes=None if k.shapes is None else k.shapes[rows])
     return pack_parts(bundle.tflite, bundle.features, labels, knn)
 
 

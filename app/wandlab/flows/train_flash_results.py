@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from wandlab.flows.train_flash_events import FEW_TEST_TAKES
-from wandlab.onboard.budgets import GESTURE_BUDGET, LATENCY_BUDGET_MS
+from wandlab.onboard.budgets import GESTURE_BUDGET, LATENCY_BUDGET_MS, ranking_ms
 
 NONE = "none"
 
@@ -130,8 +130,8 @@ def build_report(prepared: Prepared, trained: Trained, fitted: Fitted, activated
     if counted < FEW_TEST_TAKES:
         warnings.append(f"the test figures rest on {counted} held-out takes: record more takes per gesture "
                         "for figures you can trust")
-    latency = {k: float(v) + _ranking_ms(trained.bundle_path, k)
-               for k, v in (trained.verified.get("latency_ms") or {}).items()}
+    shapes = _shapes_of(trained.bundle_path)  # read once, for every latency target
+    latency = {k: float(v) + ranking_ms(k, shapes) for k, v in (trained.verified.get("latency_ms") or {}).items()}
     loss = (round(100 * (trained.float_accuracy - trained.int8_accuracy), 2)
             if trained.float_accuracy is not None and trained.int8_accuracy is not None else None)
     return Report(
@@ -170,16 +170,14 @@ def build_report(prepared: Prepared, trained: Trained, fitted: Fitted, activated
     )
 
 
-def _ranking_ms(bundle_path: str, target: str) -> float:
-    """The board's ranking by embedding + DTW on top of the model's latency (0 when its references have no
-    shape codes, or the bundle cannot be read here)."""
+def _shapes_of(bundle_path: str) -> tuple[int, ...] | None:
+    """(references, frames, channels) of the trained recogniser's shape codes, whose ranking a board adds
+    to the model's latency; None without codes, or when the bundle cannot be read here."""
     from wandlab.errors import ModelError
     from wandlab.ml.bundle import load_bundle
-    from wandlab.onboard.budgets import LATENCY_TARGETS
 
-    budget = next((t for t in LATENCY_TARGETS if t.name == target), None)
     try:
-        shapes = load_bundle(bundle_path).recognizer.shapes if budget is not None else None
+        shapes = load_bundle(bundle_path).recognizer.shapes
     except (ModelError, OSError):
-        return 0.0
-    return 0.0 if shapes is None or budget is None else budget.ranking_ms(*shapes.shape)
+        return None
+    return None if shapes is None else tuple(shapes.shape)

@@ -462,7 +462,7 @@ def budget_section(
     """Size / arena / MACs / latency against the budget, from a VerifyReport dict (None: size only).
     ``shapes``: (references, frames, channels) of the recogniser's shape codes, whose ranking by embedding
     + DTW a board adds to the model's latency."""
-    from wandlab.onboard.budgets import GESTURE_BUDGET, LATENCY_TARGETS
+    from wandlab.onboard.budgets import GESTURE_BUDGET, ranking_ms
 
     report = report or {}
     budget: dict[str, Any] = report.get("budget") or GESTURE_BUDGET.to_dict()
@@ -484,9 +484,7 @@ def budget_section(
             }
         )
     for target, ms in (report.get("latency_ms") or {}).items():
-        board = next((t for t in LATENCY_TARGETS if t.name == target), None)
-        if board is not None and shapes is not None and len(shapes) == 3:
-            ms = float(ms) + board.ranking_ms(*shapes)
+        ms = float(ms) + ranking_ms(target, shapes)
         items.append(
             {
                 "name": f"latency {target}",

@@ -52,6 +52,13 @@ class BoardBudget:
         return ranking_cycles(references, frames, channels) / (self.cpu_mhz * 1e3)
 
 
+def ranking_ms(target: str, shapes: tuple[int, ...] | None) -> float:
+    """The ranking's estimate on the latency target named ``target`` for a recogniser whose shape codes
+    are ``shapes`` (references, frames, channels); 0 without codes or for a target not listed here."""
+    board = next((t for t in LATENCY_TARGETS if t.name == target), None)
+    return board.ranking_ms(*shapes) if board is not None and shapes is not None and len(shapes) == 3 else 0.0
+
+
 def ranking_cycles(references: int, frames: int, channels: int) -> int:
     """A DTW of frames x frames cells per reference, each cell ``channels`` multiply-adds and a 3-way
     minimum: an estimate of 4 + 2 cycles per channel a cell (10 at 3 channels, 16 at 6), not measured."""

@@ -102,10 +102,17 @@ def hybrid_predict(knn: KnnRecognizer, ref_codes: np.ndarray, q_emb: np.ndarray,
     return [knn.labels[b] if accepted[i] or not open_set else None for i, b in enumerate(best)]
 
 
+def ranks_by_shape(knn: KnnRecognizer, q_codes: np.ndarray | None) -> bool:
+    """Whether a board ranks these (n, frames, channels) query codes by embedding + DTW: ``knn`` holds its
+    references' shape codes and the queries' are of the same size."""
+    return knn.shapes is not None and q_codes is not None and np.shape(q_codes)[1:] == knn.shapes.shape[1:]
+
+
 def board_predict(knn: KnnRecognizer, q_emb: np.ndarray, q_codes: np.ndarray | None,
                   open_set: bool = True) -> list[str | None]:
-    """What a board answers: ranked by embedding + DTW where ``knn`` holds its references' shape codes and
-    the queries' codes match them, else by embedding (``knn.predict``)."""
-    if knn.shapes is None or q_codes is None or np.shape(q_codes)[1:] != knn.shapes.shape[1:]:
+    """What a board answers: ranked by embedding + DTW where ``ranks_by_shape``, else by embedding
+    (``knn.predict``)."""
+    if not ranks_by_shape(knn, q_codes):
         return knn.predict(q_emb, open_set)
+    assert knn.shapes is not None and q_codes is not None
     return hybrid_predict(knn, knn.shapes, q_emb, q_codes, open_set)

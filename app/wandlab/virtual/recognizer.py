@@ -22,7 +22,7 @@ import numpy as np
 
 from wandlab.errors import ModelError
 from wandlab.onboard.board_image import BoardImage
-from wandlab.onboard.hybrid_rank import SHAPE_STEP, codes_fit, fused_class_distances, take_codes
+from wandlab.onboard.hybrid_rank import SHAPE_STEP, codes_fit, fused_class_distances, ranks_by_shape, take_codes
 from wandlab.onboard.imu_features import quantize_input, take_features
 from wandlab.onboard.knn import sq_distances
 from wandlab.onboard.open_set import DEFAULT_MARGIN
@@ -197,7 +197,7 @@ class BoardRecognizer:
             return NO_CLASS, "", float("inf"), float("-inf")
         knn, ids = built
         cd = knn.class_distances(emb[None])[0]
-        if knn.shapes is not None and codes is not None and codes.shape == knn.shapes.shape[1:]:
+        if codes is not None and knn.shapes is not None and ranks_by_shape(knn, codes[None]):
             ranked = fused_class_distances(knn, knn.shapes, emb[None], codes[None])[0]
         else:
             ranked = cd

@@ -71,12 +71,15 @@ def test_each_fold_trains_without_the_set_it_tests(data_root: Path, monkeypatch:
     assert by_set["nanguoyu_wand"]["classes"] == 4 and by_set["nanguoyu_wand"]["groups"] == 1
     for r in result["rows"]:
         assert 0.0 <= r["accuracy"] <= 1.0 and 0.0 <= r["baseline_raw_1nn"] <= 1.0
-        assert 0.0 <= r["float_accuracy"] <= 1.0
-        assert r["baseline_dtw_1nn"] is None and r["hybrid_accuracy"] is None  # the hybrid needs the DTW costs
+        assert 0.0 <= r["float_accuracy"] <= 1.0 and 0.0 <= r["float_embedding_accuracy"] <= 1.0
+        assert 0.0 <= r["embedding_accuracy"] <= 1.0
+        assert r["baseline_dtw_1nn"] is None  # --no-dtw skips the baseline, never the board's own ranking
     assert result["int8"]["held_out_takes"] == 4 * 8 + 4 * 6
     losses = [r["float_accuracy"] - r["accuracy"] for r in result["rows"]]
     assert result["int8"]["float_minus_int8"] == pytest.approx(np.mean(losses))
     assert result["int8"]["worst"] == pytest.approx(max(losses))
+    alone = [r["float_embedding_accuracy"] - r["embedding_accuracy"] for r in result["rows"]]
+    assert result["int8"]["embedding_float_minus_int8"] == pytest.approx(np.mean(alone))
 
 
 def test_bench_lodo_names_what_is_wrong(data_root: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

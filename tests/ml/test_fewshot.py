@@ -48,10 +48,11 @@ def test_fewshot_base_mode_on_held_out_people(tiny_training: dict[str, Any]) -> 
     result = run_fewshot(data, FeatureConfig(channels=6), cfg, base_tflite=bundle.tflite)
     json.dumps(result)
     assert result["episodes"] == 2 * 3  # three simulated people, two episodes each
-    for key in ("accuracy", "baseline_raw_1nn", "baseline_dtw_1nn", "hybrid_accuracy"):
+    for key in ("accuracy", "embedding_accuracy", "baseline_raw_1nn", "baseline_dtw_1nn"):
         assert 0.0 <= result[key] <= 1.0
+    assert result["ranking"] == "embedding + DTW"  # 64-point windows: a board codes them
     assert result["accuracy"] > 0.5  # 4-way: chance is 0.25
-    assert result["hybrid_accuracy"] > 0.5  # ranked by embedding + DTW: not chance either
+    assert result["embedding_accuracy"] > 0.5  # the embedding alone: not chance either
     with pytest.raises(ModelError, match="needs a base model"):
         run_fewshot(data, FeatureConfig(channels=6), FewShotConfig(mode="base"))
 
@@ -72,8 +73,28 @@ def test_fewshot_never_enrolls_negatives_and_skips_groups_without_two_classes(ti
     result = run_fewshot(concat([data, negatives, theirs, lonely]), FeatureConfig(channels=6), cfg,
                          base_tflite=bundle.tflite)
     assert result["skipped_groups"] == ["lonely"]
-    assert "hybrid_accuracy" not in result  # it needs the DTW costs
+    assert result["baseline_dtw_1nn"] is None and 0.0 <= result["accuracy"] <= 1.0  # the board still ranks
     assert result["episodes"] == 2 * 3
     assert all(g["classes"] == 4 for g in result["per_group"].values())
     with pytest.raises(ModelError, match="need >= 2 classes"):
         run_fewshot(concat([negatives, lonely]), FeatureConfig(channels=6), cfg, base_tflite=bundle.tflite)
+
+
+def test_accuracy_is_what_a_board_answers_not_the_embedding_alone() -> None:
+    """An A take whose embedding lies nearer B's: the embedding alone says B, the board's embedding + DTW
+    ranking (the takes' shape codes) says A - and ``accuracy`` counts the board's answer."""
+    from wandlab.ml.fewshot import _scores
+    from wandlab.onboard.hybrid_rank import take_codes
+
+    t = np.linspace(0, 2 * np.pi, 64)
+    sine = np.stack([np.sin(t), np.cos(t), np.sin(2 * t)], axis=1)
+    square = np.sign(sine) + 0.01 * t[:, None]
+    x = np.stack([sine, square, sine * 1.1]).astype(np.float32)
+    labels = np.array(["A", "B", "A"])
+    emb = np.zeros((3, 16), np.int8)
+    emb[0, 0], emb[1, 1] = 40, 40
+    emb[2, 0], emb[2, 1] = 18, 22  # nearer B's reference than A's
+    board, alone = _scores(emb, take_codes(x), labels, np.array([0, 1]), np.array([2]), shots=1)
+    assert (board, alone) == (1.0, 0.0)
+    board, alone = _scores(emb, None, labels, np.array([0, 1]), np.array([2]), shots=1)  # no codes: no DTW
+    assert (board, alone) == (0.0, 0.0)

@@ -7,9 +7,10 @@ gestures' other takes (``recall``: accepted as the right class), the K held-out 
 (``unknown_accept_rate``: accepted as anything) and continuous everyday motion from NEG_DIR, resampled to
 the gestures' rate and streamed through the board's segmenter (``false_triggers_per_hour``: accepted
 decisions per hour of motion). DTW 1-NN on the same windows, its distance threshold set to the same recall
-in the same run, is the baseline. ``hybrid_*``: the same thresholds with the classes ranked by embedding +
-DTW (``onboard.hybrid_rank``), measured before any board runs it; ``fused_*``: the fused distance as the
-rejection score too, its one threshold set to the model's recall as DTW's is. Recordings the model's
+in the same run, is the baseline. The figures are what a board decides: the classes ranked by embedding +
+DTW on the takes' shape codes (``onboard.hybrid_rank``), accepted by the embedding thresholds;
+``embedding_*``: ranked by the embedding alone (a board's rule for classes without codes); ``fused_*``: the
+fused distance as the rejection score too, its one threshold set to the board's recall as DTW's is. Recordings the model's
 negatives bank was built from are left out of NEG_DIR (``negatives_excluded_streams``).
 """
 
@@ -178,6 +179,7 @@ def _main(args: argparse.Namespace) -> int:
         print(json.dumps(result))
         return 0
     keys = (
+        "ranking",
         "recall",
         "wrong_class_rate",
         "unknown_accept_rate",
@@ -186,10 +188,10 @@ def _main(args: argparse.Namespace) -> int:
         "baseline_dtw_recall",
         "baseline_dtw_unknown_accept_rate",
         "baseline_dtw_false_triggers_per_hour",
-        "hybrid_recall",
-        "hybrid_wrong_class_rate",
-        "hybrid_unknown_accept_rate",
-        "hybrid_false_triggers_per_hour",
+        "embedding_recall",
+        "embedding_wrong_class_rate",
+        "embedding_unknown_accept_rate",
+        "embedding_false_triggers_per_hour",
         "fused_recall",
         "fused_unknown_accept_rate",
         "fused_false_triggers_per_hour",

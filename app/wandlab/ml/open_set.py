@@ -416,7 +416,7 @@ def run_open_set(
     segments; DTW 1-NN on the same windows at the same recall. Returns the JSON-able result."""
     from wandlab.ml.baselines import dtw_distances, znorm
     from wandlab.ml.verify import int8_embeddings
-    from wandlab.onboard.hybrid_rank import shape_codes
+    from wandlab.onboard.hybrid_rank import take_codes
 
     t0 = time.perf_counter()
     check_margin(cfg.margin)
@@ -446,12 +446,14 @@ def run_open_set(
             f"no session/person has 2 enrollable classes plus held-out ones with more than {cfg.shots} takes each"
         )
     step = 2  # DTW on every second frame (32 of 64), as bench fewshot
-    zx = znorm(gestures.x)[:, ::step]
-    zneg = znorm(negatives_x[decided])[:, ::step] if decided.any() else None
-    codes = shape_codes(gestures.x) if cfg.dtw else None
-    neg_codes = shape_codes(negatives_x[decided]) if cfg.dtw and decided.any() else None
-    rows: dict[str, list[float]] = {k: [] for k in ("recall", "wrong", "unknown", "ft", "ft_all", "bank", "h_recall",
-                                                    "h_wrong", "h_unknown", "h_ft")}
+    zx = znorm(gestures.x)[:, ::step] if cfg.dtw else None
+    zneg = znorm(negatives_x[decided])[:, ::step] if cfg.dtw and decided.any() else None
+    # What a board computes per take and segment; None where it cannot code the windows (it then ranks by
+    # the embedding alone, and so does this benchmark).
+    codes = take_codes(gestures.x)
+    neg_codes = take_codes(negatives_x) if codes is not None and len(negatives_x) else None
+    rows: dict[str, list[float]] = {k: [] for k in ("recall", "wrong", "unknown", "ft", "ft_all", "bank", "e_recall",
+                                                    "e_wrong", "e_unknown", "e_ft", "e_ft_all")}
     dtw_known: list[tuple[float, bool]] = []  # (nearest DTW distance, nearest class right) per test take
     dtw_unknown: list[float] = []
     dtw_neg: list[np.ndarray] = []
@@ -490,22 +492,16 @@ def run_open_set(
         for t in apply_rule(knn):
             limited[t.limited_by] = limited.get(t.limited_by, 0) + 1
         truth = np.array([known.index(v) for v in gestures.labels[test_arr]])
-        best, ok = _decide(knn.class_distances(emb[test_arr]), knn.thresholds)
-        rows["recall"].append(float(np.mean(ok & (best == truth))))
-        rows["wrong"].append(float(np.mean(ok & (best != truth))))
-        rows["unknown"].append(
-            float(np.mean(_decide(knn.class_distances(emb[unk]), knn.thresholds)[1])) if len(unk) else 0.0
-        )
-        if len(neg_emb):
-            accepted = _decide(knn.class_distances(neg_emb), knn.thresholds)[1]
-            rows["ft"].append(float((accepted & decided).sum() / hours) if hours else 0.0)
-            rows["ft_all"].append(float(accepted.sum() / hours) if hours else 0.0)
+        figures = _embedding_rows(knn, (emb[test_arr], truth), emb[unk], (neg_emb, decided), hours)
+        for key, value in figures.items():
+            rows["e_" + key].append(value)
+        if codes is not None:  # the board's ranking: embedding + DTW
+            figures = _hybrid_rows(knn, codes[enroll_arr], (emb[test_arr], codes[test_arr], truth),
+                                   (emb[unk], codes[unk]), (neg_emb, neg_codes, decided), hours, fused)
+        for key, value in figures.items():
+            rows[key].append(value)
         rows["bank"].append(float(np.mean(_decide(knn.class_distances(base.bank.embeddings), knn.thresholds)[1])))
-        if codes is not None:
-            rows_h = _hybrid_rows(knn, codes[enroll_arr], (emb[test_arr], codes[test_arr], truth),
-                                  (emb[unk], codes[unk]), (neg_emb[decided], neg_codes), hours, fused)
-            for key, value in rows_h.items():
-                rows[key].append(value)
+        if zx is not None:
             refs = zx[enroll_arr]
             d = _class_min(dtw_distances(zx[test_arr], refs), ref_class, len(known))
             dtw_known += list(zip(d.min(axis=1).tolist(), (d.argmin(axis=1) == truth).tolist(), strict=True))
@@ -528,22 +524,21 @@ def run_open_set(
                 }
             )
     recall = float(np.mean(rows["recall"]))
-    result: dict[str, Any] = {
-        "recall": recall,
-        "wrong_class_rate": float(np.mean(rows["wrong"])),
-        "unknown_accept_rate": float(np.mean(rows["unknown"])),
-        "false_triggers_per_hour": float(np.mean(rows["ft"])) if rows["ft"] else None,
-        "false_triggers_per_hour_if_every_segment_decided": float(np.mean(rows["ft_all"])) if rows["ft_all"] else None,
-        "bank_accept_rate": float(np.mean(rows["bank"])),
-    }
+    result: dict[str, Any] = {"ranking": "embedding + DTW" if codes is not None else "embedding"}
+    for prefix in ("", "e_"):
+        name = "embedding_" if prefix else ""
+        result.update({
+            f"{name}recall": float(np.mean(rows[prefix + "recall"])),
+            f"{name}wrong_class_rate": float(np.mean(rows[prefix + "wrong"])),
+            f"{name}unknown_accept_rate": float(np.mean(rows[prefix + "unknown"])),
+            f"{name}false_triggers_per_hour": float(np.mean(rows[prefix + "ft"])) if rows[prefix + "ft"] else None,
+            f"{name}false_triggers_per_hour_if_every_segment_decided":
+                float(np.mean(rows[prefix + "ft_all"])) if rows[prefix + "ft_all"] else None,
+        })
+    result["bank_accept_rate"] = float(np.mean(rows["bank"]))
     if cfg.dtw:
         result.update(_at_recall(dtw_known, dtw_unknown, dtw_neg, recall, cfg.episodes, hours))
-        result.update({
-            "hybrid_recall": float(np.mean(rows["h_recall"])),
-            "hybrid_wrong_class_rate": float(np.mean(rows["h_wrong"])),
-            "hybrid_unknown_accept_rate": float(np.mean(rows["h_unknown"])),
-            "hybrid_false_triggers_per_hour": float(np.mean(rows["h_ft"])) if rows["h_ft"] else None,
-        })
+    if codes is not None:
         result.update(_at_recall(fused.known, fused.unknown, fused.neg, recall, cfg.episodes, hours, "fused_"))
     result.update(
         {
@@ -576,30 +571,47 @@ class _Fused:
     neg: list[np.ndarray] = field(default_factory=list)
 
 
+def _embedding_rows(knn: KnnRecognizer, known: tuple[np.ndarray, np.ndarray], unknown: np.ndarray,
+                    negatives: tuple[np.ndarray, np.ndarray], hours: float) -> dict[str, float]:
+    """One episode's figures with the classes ranked by embedding distance alone (a board's rule for
+    classes without shape codes): known (embeddings, true class), unknown embeddings, everyday segments'
+    embeddings with which of them the segmenter decides."""
+    best, ok = _decide(knn.class_distances(known[0]), knn.thresholds)
+    out = {"recall": float(np.mean(ok & (best == known[1]))), "wrong": float(np.mean(ok & (best != known[1]))),
+           "unknown": float(np.mean(_decide(knn.class_distances(unknown), knn.thresholds)[1])) if len(unknown) else 0.0}
+    if len(negatives[0]):
+        accepted = _decide(knn.class_distances(negatives[0]), knn.thresholds)[1]
+        out["ft"] = float((accepted & negatives[1]).sum() / hours) if hours else 0.0
+        out["ft_all"] = float(accepted.sum() / hours) if hours else 0.0
+    return out
+
+
 def _hybrid_rows(knn: KnnRecognizer, ref_codes: np.ndarray, known: tuple[np.ndarray, np.ndarray, np.ndarray],
-                 unknown: tuple[np.ndarray, np.ndarray], negatives: tuple[np.ndarray, np.ndarray | None],
+                 unknown: tuple[np.ndarray, np.ndarray],
+                 negatives: tuple[np.ndarray, np.ndarray | None, np.ndarray],
                  hours: float, fused: _Fused) -> dict[str, float]:
-    """One episode's figures with the classes ranked by embedding + DTW (``onboard.hybrid_rank``), the
-    same thresholds: known (embeddings, codes, true class), unknown and decided everyday segments. Adds
+    """One episode's figures as a board decides them: the classes ranked by embedding + DTW
+    (``onboard.hybrid_rank``), accepted by the embedding thresholds. Known (embeddings, codes, true class),
+    unknown (embeddings, codes), everyday segments (embeddings, codes, which the segmenter decides). Adds
     the fused distances to ``fused`` (the fused distance as the rejection score, thresholded per run)."""
     from wandlab.onboard.hybrid_rank import fused_class_distances, verdict
 
     cd = fused_class_distances(knn, ref_codes, known[0], known[1])  # the DTW costs: once per take
     best, ok = verdict(knn, cd, known[0])
-    out = {"h_recall": float(np.mean(ok & (best == known[2]))), "h_wrong": float(np.mean(ok & (best != known[2])))}
+    out = {"recall": float(np.mean(ok & (best == known[2]))), "wrong": float(np.mean(ok & (best != known[2])))}
     fused.known += list(zip(cd.min(axis=1).tolist(), (best == known[2]).tolist(), strict=True))
-    out["h_unknown"] = 0.0
+    out["unknown"] = 0.0
     if len(unknown[0]):
         cd = fused_class_distances(knn, ref_codes, *unknown)
-        out["h_unknown"] = float(np.mean(verdict(knn, cd, unknown[0])[1]))
+        out["unknown"] = float(np.mean(verdict(knn, cd, unknown[0])[1]))
         fused.unknown += cd.min(axis=1).tolist()
-    if negatives[1] is not None:
-        cd = fused_class_distances(knn, ref_codes, negatives[0], negatives[1])
-        fused.neg.append(cd.min(axis=1))
-        if hours:
-            out["h_ft"] = float(verdict(knn, cd, negatives[0])[1].sum() / hours)
-    elif hours:
-        out["h_ft"] = 0.0
+    emb, codes, decided = negatives
+    if codes is not None and len(emb):
+        cd = fused_class_distances(knn, ref_codes, emb, codes)
+        fused.neg.append(cd[decided].min(axis=1) if decided.any() else np.zeros(0))
+        accepted = verdict(knn, cd, emb)[1]
+        out["ft"] = float((accepted & decided).sum() / hours) if hours else 0.0
+        out["ft_all"] = float(accepted.sum() / hours) if hours else 0.0
     return out
 
 

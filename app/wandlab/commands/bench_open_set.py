@@ -10,8 +10,8 @@ decisions per hour of motion). DTW 1-NN on the same windows, its distance thresh
 in the same run, is the baseline. The figures are what a board decides: the classes ranked by embedding +
 DTW on the takes' shape codes (``onboard.hybrid_rank``), accepted by the embedding thresholds;
 ``embedding_*``: ranked by the embedding alone (a board's rule for classes without codes); ``fused_*``: the
-fused distance as the rejection score too, its one threshold set to the board's recall as DTW's is. Recordings the model's
-negatives bank was built from are left out of NEG_DIR (``negatives_excluded_streams``).
+fused distance as the rejection score too, its one threshold set to the board's recall as DTW's is.
+Recordings the model's negatives bank was built from are left out of NEG_DIR (``negatives_excluded_streams``).
 """
 
 from __future__ import annotations

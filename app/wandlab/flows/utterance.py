@@ -15,8 +15,10 @@ import enum
 
 import numpy as np
 
+from wandlab.ml.wakeword import VAD_FRAME, frame_dbfs
+
 RATE_HZ = 16_000
-FRAME = 160  # 10 ms
+FRAME = VAD_FRAME  # 10 ms: the frames frame_dbfs measures
 PRE_ROLL_S = 0.3
 POST_ROLL_S = 0.25
 END_SILENCE_S = 0.45
@@ -32,14 +34,6 @@ class Cut(enum.Enum):
     LISTENING = "listening"
     HEARING = "hearing"
     DONE = "done"
-
-
-def frame_dbfs(pcm: np.ndarray) -> np.ndarray:
-    """RMS level of each whole 10 ms frame, in dBFS."""
-    x = np.asarray(pcm, dtype=np.float64) / 32768.0
-    n = len(x) // FRAME
-    rms = np.sqrt(np.mean(x[: n * FRAME].reshape(n, FRAME) ** 2, axis=1)) if n else np.zeros(0)
-    return 20.0 * np.log10(np.maximum(rms, 1e-6))
 
 
 class UtteranceCutter:

@@ -93,13 +93,19 @@ class EnrollmentError(ModelError):
         self.reason = reason
 
 
-def _frame_db(pcm: np.ndarray) -> np.ndarray:
+def frame_dbfs(pcm: np.ndarray) -> np.ndarray:
+    """RMS level of each whole 10 ms frame of 16 kHz PCM, in dBFS (none for less than a frame). The one
+    level meter of the app's speech: this VAD, the utterance cutter and the recorder's meter."""
     x = np.asarray(pcm, dtype=np.float64) / 32768.0
     n = len(x) // VAD_FRAME
-    if n == 0:
-        return np.full(1, -120.0)
-    rms = np.sqrt(np.mean(x[: n * VAD_FRAME].reshape(n, VAD_FRAME) ** 2, axis=1))
+    rms = np.sqrt(np.mean(x[: n * VAD_FRAME].reshape(n, VAD_FRAME) ** 2, axis=1)) if n else np.zeros(0)
     return 20.0 * np.log10(np.maximum(rms, 1e-6))
+
+
+def _frame_db(pcm: np.ndarray) -> np.ndarray:
+    """``frame_dbfs``, one silent frame for less than a frame (so max and percentiles are defined)."""
+    db = frame_dbfs(pcm)
+    return db if len(db) else np.full(1, -120.0)
 
 
 def _voiced_frames(pcm: np.ndarray) -> tuple[int, int]:

@@ -93,10 +93,11 @@ def test_after_train_and_flash_other_gestures_and_waving_press_nothing(trained: 
         f"\nright {right}/16, other gestures pressed {pressed_by} of {3 * len(OTHERS)}, idle {idle}/6, "
         f"waving pressed {waved} in 5 min ({brain.segments_skipped} segments not decided)"
     )
-    # Measured: 16/16 right; 1 of 18 other gestures (w taken for circle), 0/6 idle, 0 presses in 5 min of
-    # waving. The same
+    # Measured with the board ranking by embedding + DTW: 16/16 right; 0 of 18 other gestures, 0/6 idle, 0
+    # presses in 5 min of waving (ranked by the embedding alone: 1 of 18, a w taken for circle). The same
     # model with the calibration before issue 12 (augmented takes vs random strokes): 16/16 right, but 10 of
-    # 18 other gestures and 8 waves pressed a key (person 22: 15 of 36, 9 more waves).
+    # 18 other gestures and 8 waves pressed a key (person 22: 15 of 36, 9 more waves). The slack below is
+    # for TensorFlow's training, which is not bit-identical across CPUs.
     assert right >= 14
     assert sum(pressed_by.values()) <= 2 and idle == 0
     assert waved <= 3

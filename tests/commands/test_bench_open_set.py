@@ -184,3 +184,18 @@ def test_the_figures_are_what_a_board_decides() -> None:
     alone = _embedding_rows(knn, (emb[2:], np.array([0])), none, (none, np.zeros(0, bool)), 1.0)
     assert (board["recall"], board["wrong"]) == (1.0, 0.0)
     assert (alone["recall"], alone["wrong"]) == (0.0, 1.0)
+
+
+def test_the_main_figures_come_from_the_boards_ranking(folders: tuple[Path, Path], capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``recall`` and the rest are the embedding + DTW decisions' (``_hybrid_rows``), ``embedding_*`` the
+    embedding alone's: mark the board's figures and see where they land."""
+    import wandlab.ml.open_set as open_set
+
+    board_rows = open_set._hybrid_rows
+    monkeypatch.setattr(open_set, "_hybrid_rows", lambda *a, **k: board_rows(*a, **k) | {"recall": 0.123})
+    gestures, motion = folders
+    argv = ["bench", "open-set", str(gestures), "--negatives", str(motion), "--episodes", "2", "--no-dtw", "--json"]
+    assert main(argv) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["recall"] == pytest.approx(0.123) and r["embedding_recall"] != pytest.approx(0.123)

@@ -98,3 +98,14 @@ def test_accuracy_is_what_a_board_answers_not_the_embedding_alone() -> None:
     assert (board, alone) == (1.0, 0.0)
     board, alone = _scores(emb, None, labels, np.array([0, 1]), np.array([2]), shots=1)  # no codes: no DTW
     assert (board, alone) == (0.0, 0.0)
+
+
+def test_the_board_figure_is_accuracy_and_the_embedding_alone_is_embedding_accuracy(
+        tiny_training: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    import wandlab.ml.fewshot as fewshot
+
+    monkeypatch.setattr(fewshot, "_scores", lambda *a: (1.0, 0.0))  # (board, embedding alone)
+    cfg = FewShotConfig(shots=2, holdout="subject", mode="base", episodes=1, max_test=10, dtw=False)
+    result = run_fewshot(tiny_training["train"], FeatureConfig(channels=6), cfg,
+                         base_tflite=tiny_training["by_name"]["done"]["bundle"].tflite)
+    assert (result["accuracy"], result["embedding_accuracy"]) == (1.0, 0.0)

@@ -30,7 +30,7 @@ import numpy as np
 from wandlab.errors import ModelError
 from wandlab.ml.baselines import dtw_1nn, raw_1nn
 from wandlab.ml.train import ImuData
-from wandlab.onboard.hybrid_rank import board_predict, take_codes
+from wandlab.onboard.hybrid_rank import board_predict, codes_fit, take_codes
 from wandlab.onboard.knn import KnnRecognizer
 
 
@@ -198,7 +198,7 @@ def run_fewshot(
         {
             "episodes": len(scores["accuracy"]),
             # how ``accuracy`` ranked: a board codes 64-point windows of up to 6 channels
-            "ranking": "embedding + DTW" if take_codes(data.x[:1]) is not None else "embedding",
+            "ranking": "embedding + DTW" if codes_fit(data.x.shape[1], data.x.shape[2]) else "embedding",
             "seconds": time.perf_counter() - t0,
             "shots": cfg.shots,
             "holdout": cfg.holdout,

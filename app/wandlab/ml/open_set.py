@@ -571,19 +571,31 @@ class _Fused:
     neg: list[np.ndarray] = field(default_factory=list)
 
 
+def _figures(known: tuple[np.ndarray, np.ndarray, np.ndarray], unknown_accepted: np.ndarray | None,
+             negatives: tuple[np.ndarray, np.ndarray] | None, hours: float) -> dict[str, float]:
+    """One episode's figures from the decisions, whichever ranking made them: known takes (class, accepted,
+    true class), unknown takes' accepted flags, everyday segments' (accepted, which the segmenter decides)."""
+    best, ok, truth = known
+    out = {"recall": float(np.mean(ok & (best == truth))), "wrong": float(np.mean(ok & (best != truth))),
+           "unknown": float(np.mean(unknown_accepted)) if unknown_accepted is not None else 0.0}
+    if negatives is not None:
+        accepted, decided = negatives
+        out["ft"] = float((accepted & decided).sum() / hours) if hours else 0.0
+        out["ft_all"] = float(accepted.sum() / hours) if hours else 0.0
+    return out
+
+
 def _embedding_rows(knn: KnnRecognizer, known: tuple[np.ndarray, np.ndarray], unknown: np.ndarray,
                     negatives: tuple[np.ndarray, np.ndarray], hours: float) -> dict[str, float]:
     """One episode's figures with the classes ranked by embedding distance alone (a board's rule for
     classes without shape codes): known (embeddings, true class), unknown embeddings, everyday segments'
     embeddings with which of them the segmenter decides."""
-    best, ok = _decide(knn.class_distances(known[0]), knn.thresholds)
-    out = {"recall": float(np.mean(ok & (best == known[1]))), "wrong": float(np.mean(ok & (best != known[1]))),
-           "unknown": float(np.mean(_decide(knn.class_distances(unknown), knn.thresholds)[1])) if len(unknown) else 0.0}
-    if len(negatives[0]):
-        accepted = _decide(knn.class_distances(negatives[0]), knn.thresholds)[1]
-        out["ft"] = float((accepted & negatives[1]).sum() / hours) if hours else 0.0
-        out["ft_all"] = float(accepted.sum() / hours) if hours else 0.0
-    return out
+    def decide(emb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return _decide(knn.class_distances(emb), knn.thresholds)
+
+    emb, decided = negatives
+    return _figures((*decide(known[0]), known[1]), decide(unknown)[1] if len(unknown) else None,
+                    (decide(emb)[1], decided) if len(emb) else None, hours)
 
 
 def _hybrid_rows(knn: KnnRecognizer, ref_codes: np.ndarray, known: tuple[np.ndarray, np.ndarray, np.ndarray],
@@ -598,21 +610,19 @@ def _hybrid_rows(knn: KnnRecognizer, ref_codes: np.ndarray, known: tuple[np.ndar
 
     cd = fused_class_distances(knn, ref_codes, known[0], known[1])  # the DTW costs: once per take
     best, ok = verdict(knn, cd, known[0])
-    out = {"recall": float(np.mean(ok & (best == known[2]))), "wrong": float(np.mean(ok & (best != known[2])))}
     fused.known += list(zip(cd.min(axis=1).tolist(), (best == known[2]).tolist(), strict=True))
-    out["unknown"] = 0.0
+    unknown_accepted = None
     if len(unknown[0]):
         cd = fused_class_distances(knn, ref_codes, *unknown)
-        out["unknown"] = float(np.mean(verdict(knn, cd, unknown[0])[1]))
+        unknown_accepted = verdict(knn, cd, unknown[0])[1]
         fused.unknown += cd.min(axis=1).tolist()
     emb, codes, decided = negatives
+    everyday = None
     if codes is not None and len(emb):
         cd = fused_class_distances(knn, ref_codes, emb, codes)
         fused.neg.append(cd[decided].min(axis=1) if decided.any() else np.zeros(0))
-        accepted = verdict(knn, cd, emb)[1]
-        out["ft"] = float((accepted & decided).sum() / hours) if hours else 0.0
-        out["ft_all"] = float(accepted.sum() / hours) if hours else 0.0
-    return out
+        everyday = (verdict(knn, cd, emb)[1], decided)
+    return _figures((best, ok, known[2]), unknown_accepted, everyday, hours)
 
 
 def _at_recall(

@@ -1,6 +1,7 @@
 #include "esp32s3_board.h"
 
 #include <Arduino.h>
+#include <new>
 
 #include "firmware_version.h"
 
@@ -30,7 +31,22 @@ void set_led(bool on) { digitalWrite(kLedPin, on ? kLedOn : kLedOff); }
 
 }  // namespace
 
-Esp32s3Board::Esp32s3Board() : uid_{}, description_(), board_(description_, usb_, *this, *this, this) {
+static_assert(refs::kMaxRecordBytes <= kClassRecordPages * kFlashSector - storage::PagedRecord::kHeaderBytes,
+              "the class table's record must fit its flash sectors: build with the README's WANDLAB_* flags");
+static_assert(words::kMaxRecordBytes <= kWordsRecordPages * kFlashSector - storage::PagedRecord::kHeaderBytes,
+              "the wake words' record must fit its flash sector: build with the README's WANDLAB_* flags");
+
+Esp32s3Board::Esp32s3Board()
+    : uid_{},
+      description_(),
+      flash_(pages_, kSlotLayout),
+      classes_record_(pages_, kClassRecordStart, kClassRecordPages),
+      hid_record_(pages_, kHidRecordStart, kHidRecordPages),
+      words_record_(pages_, kWordsRecordStart, kWordsRecordPages),
+      hid_press_(ble_),
+      board_(description_, usb_, *this, *this, &extensions_) {
+  // Requests the core leaves alone: ForgetHosts here, then the recogniser's families (begin()).
+  extensions_.add(*this);
   // The factory MAC in eFuse (48 bits, zero-extended), as 16 hex digits like the nRF52 boards' device id.
   const uint64_t id = ESP.getEfuseMac();
   const char kHex[] = "0123456789abcdef";
@@ -48,8 +64,6 @@ Esp32s3Board::Esp32s3Board() : uid_{}, description_(), board_(description_, usb_
   description_.imu_default_rate_hz = 100;
   description_.microphone = true;
   description_.audio_rate_hz = 16000;
-  // No model store or TFLM in this image yet (README): the host sees no slots.
-  description_.model_slots = 0;
 }
 
 void Esp32s3Board::begin() {
@@ -59,12 +73,32 @@ void Esp32s3Board::begin() {
   usb_.begin();
   imu_ok_ = imu_.begin();
   ble_ok_ = ble_.begin(kBoardName, firmware_version());
+  start_recognition();
+}
+
+void Esp32s3Board::start_recognition() {
+  storage_problem_ = pages_.begin();
+  // Without the partition the board still streams; the model families answer UNSUPPORTED.
+  if (storage_problem_[0] != '\0') return;
+  size_t speech_bytes = 0;
+  const uint8_t* speech = speech_model(&speech_bytes);
+  recognition_ = new (recognition_space_)
+      Recognition(flash_, *this, &classes_record_, &hid_record_, &words_record_, speech, speech_bytes);
+  recognition_->attach(board_, extensions_, &hid_press_);
 }
 
 void Esp32s3Board::loop() {
   poll_usb();
-  imu_.poll(board_.imu_ring());
+  poll_imu();
+  poll_mic();
   board_.poll();
+  if (recognition_ != nullptr) recognition_->poll(board_);
+  // Each new session hears why the board cannot keep models, if it cannot (nobody listens at boot).
+  const bool session = board_.in_session();
+  if (session && !in_session_ && storage_problem_[0] != '\0') {
+    board_.log(protocol::LogLevel::kError, storage_problem_);
+  }
+  in_session_ = session;
   ble_.poll(board_);  // BLE packets in, queued notifications out
   if (forget_hosts_) {
     forget_hosts_ = false;
@@ -86,6 +120,32 @@ void Esp32s3Board::poll_usb() {
   }
 }
 
+void Esp32s3Board::poll_imu() {
+  // Recognising, HID on or enrolling keeps the IMU running with nobody streaming, at the rate the
+  // recogniser's segment buffer is sized for.
+  const bool wanted = recognition_ != nullptr && recognition_->recognizer.wants_imu();
+  if (imu_ok_ && !host_imu_) {
+    if (wanted && (!imu_.running() || imu_.rate_hz() != kRecognizerMaxRateHz)) {
+      imu_.start(kRecognizerMaxRateHz);
+    } else if (!wanted && imu_.running()) {
+      imu_.stop();
+    }
+  }
+  recognizer::RecognizerTap* tap = recognition_ != nullptr && (host_imu_ || wanted) ? &recognition_->tap : nullptr;
+  imu_.poll(host_imu_ ? &board_.imu_ring() : nullptr, tap);
+}
+
+void Esp32s3Board::poll_mic() {
+  if (recognition_ == nullptr) return;
+  // Holding words keeps the microphone running with nobody streaming.
+  const bool listen = recognition_->words.listening();
+  if (listen != listening_) {
+    listening_ = listen;
+    mic_.route(host_audio_ ? &board_.audio_ring() : nullptr, listen ? &recognition_->heard : nullptr, listen);
+  }
+  recognition_->hear_pending();
+}
+
 void Esp32s3Board::poll_button() {
   const bool down = digitalRead(kButtonPin) == LOW;
   const unsigned long now = millis();
@@ -99,7 +159,8 @@ void Esp32s3Board::poll_button() {
 // One LED, so patterns: the same states as the XIAO nRF52840's colours.
 void Esp32s3Board::update_led() {
   const unsigned long now = millis();
-  if (!imu_ok_ || !ble_ok_) return set_led(now % 1000 >= 60);  // on, dark 60 ms a second: IMU or radio failed
+  // On, dark 60 ms a second: the IMU, the radio or the flash partition for the model slots failed.
+  if (!imu_ok_ || !ble_ok_ || recognition_ == nullptr) return set_led(now % 1000 >= 60);
   if (board_.streaming_imu() || board_.streaming_audio()) return set_led((now / 125) % 2 == 0);  // fast blink
   if (board_.in_session()) return set_led(true);  // on: the app is connected
   if (ble_.connected()) return set_led((now / 500) % 2 == 0);  // slow blink: a BLE central is connected
@@ -110,20 +171,35 @@ void Esp32s3Board::update_led() {
 
 bool Esp32s3Board::start_imu(uint16_t rate_hz) {
   // The rate is already one the board supports (BoardDescription.imu_rates_hz).
-  return imu_ok_ && imu_.start(rate_hz);
+  host_imu_ = imu_ok_ && imu_.start(rate_hz);
+  return host_imu_;
 }
 
-void Esp32s3Board::stop_imu() { imu_.stop(); }
+void Esp32s3Board::stop_imu() {
+  host_imu_ = false;
+  // If the recogniser wants the IMU, poll_imu() moves it to the recogniser's rate.
+  if (recognition_ == nullptr || !recognition_->recognizer.wants_imu()) imu_.stop();
+}
 
-bool Esp32s3Board::start_audio() { return mic_.start(board_.audio_ring()); }
+bool Esp32s3Board::start_audio() {
+  // The Board has just reset its audio ring; the detector's ring starts over with it, so a WakeEvent
+  // names samples as the host's AudioBlocks do.
+  board::AudioRing* heard = listening_ ? &recognition_->heard : nullptr;
+  host_audio_ = mic_.route(&board_.audio_ring(), heard, heard != nullptr);
+  return host_audio_;
+}
 
-void Esp32s3Board::stop_audio() { mic_.stop(); }
+void Esp32s3Board::stop_audio() {
+  host_audio_ = false;
+  mic_.route(nullptr, listening_ ? &recognition_->heard : nullptr);
+}
 
 uint32_t Esp32s3Board::free_ram_bytes() const { return ESP.getFreeHeap(); }
 
 uint32_t Esp32s3Board::micros() const { return static_cast<uint32_t>(::micros()); }
 
 bool Esp32s3Board::on_request(const protocol::Packet& packet, board::Board& board) {
+  // The model, enroll, controller and word families go on down the chain to the recognition.
   if (packet.type != protocol::ForgetHosts::kType) return false;
   board.ack(packet.seq);  // first the Ack (docs/protocol.md), then the bonds and their links
   forget_hosts_ = true;

@@ -1,8 +1,10 @@
 // The Seeed XIAO ESP32S3 Sense board layer (with an LSM6DS3TR-C on its I2C pins: README.md): the hardware
-// behind wandlab_core's Board. It owns the Board and gives it the USB link (usb_link.h), the BLE link
-// (ble_link.h), the clock, the IMU (imu_lsm6ds3.h) and the microphone (microphone.h); it reads the BOOT
-// button and drives the user LED. Everything the protocol does is the Board's - the code the native board
-// runs on the PC. The structure mirrors ../wandlab_xiao_sense/xiao_board.h.
+// behind wandlab_core's Board and its recognition (board_recognition.h: the gesture recogniser and the
+// wake-word detector). It owns both and gives them the USB link (usb_link.h), the BLE link (ble_link.h),
+// the clock, the IMU (imu_lsm6ds3.h), the microphone (microphone.h), the flash partition for model slots
+// and records (esp32s3_storage.h) and HID over GATT for presses; it reads the BOOT button and drives the
+// user LED. Everything the protocol does is the core's - the code the native board runs on the PC. The
+// structure mirrors ../wandlab_xiao_sense/xiao_board.h.
 #pragma once
 
 #include <cstddef>
@@ -10,12 +12,26 @@
 
 #include "ble_link.h"
 #include "board.h"
+#include "board_recognition.h"
+#include "esp32s3_storage.h"
+#include "extension_chain.h"
 #include "imu_lsm6ds3.h"
 #include "microphone.h"
 #include "usb_link.h"
 
 namespace wandlab {
 namespace esp32s3 {
+
+// What the board gives the models, as the XIAO nRF52840 does: an 8 KB arena for the gesture model, run in
+// place from its slot (mapped flash); the segment buffer for 100 Hz; 16 KB for the speech model's.
+constexpr size_t kArenaBytes = 8 * 1024;
+constexpr int kRecognizerMaxRateHz = 100;
+constexpr size_t kSpeechArenaBytes = 16 * 1024;
+using Recognition = recognition::BoardRecognition<kArenaBytes, kRecognizerMaxRateHz, kSpeechArenaBytes>;
+
+// The shipped speech embedding model, compiled into the sketch (speech_model.cpp, written by
+// firmware_sketches/embed_binary.py from models/speech_embedding/model.tflite; README "Build").
+const uint8_t* speech_model(size_t* size);
 
 class Esp32s3Board : public board::SensorControl, public board::Clock, public board::BoardExtension {
  public:
@@ -32,11 +48,15 @@ class Esp32s3Board : public board::SensorControl, public board::Clock, public bo
   uint32_t free_ram_bytes() const override;
   // board::Clock
   uint32_t micros() const override;
-  // board::BoardExtension: ForgetHosts (the rest of the families is not in this firmware yet).
+  // board::BoardExtension: ForgetHosts (the model, enroll and controller families are the recogniser's,
+  // the word family the wake-word detector's).
   bool on_request(const protocol::Packet& packet, board::Board& board) override;
 
  private:
+  void start_recognition();
   void poll_usb();
+  void poll_imu();
+  void poll_mic();
   void poll_button();
   void update_led();
 
@@ -46,10 +66,26 @@ class Esp32s3Board : public board::SensorControl, public board::Clock, public bo
   BleLink ble_;
   ImuLsm6ds3 imu_;
   Microphone mic_;
+  PartitionPageFlash pages_;
+  storage::PagedSlotFlash flash_;
+  storage::PagedRecord classes_record_;
+  storage::PagedRecord hid_record_;
+  storage::PagedRecord words_record_;
+  recognition::ReportHidPress<BleLink> hid_press_;  // the recogniser's presses, as HID over GATT
+  board::ExtensionChain extensions_;
   board::Board board_;
+  // The recognition lives here, built in begin() (its constructor runs TFLM, which must not happen
+  // during static initialisation); null until then, or when the flash partition is unusable.
+  alignas(Recognition) unsigned char recognition_space_[sizeof(Recognition)];
+  Recognition* recognition_ = nullptr;
+  const char* storage_problem_ = "";
   bool imu_ok_ = false;
   bool ble_ok_ = false;
   bool forget_hosts_ = false;  // ForgetHosts was acknowledged: drop the bonds once the Ack is out
+  bool host_imu_ = false;    // the host streams the IMU (else only the recogniser may want it)
+  bool host_audio_ = false;  // the host streams audio (else only the wake-word detector may want it)
+  bool listening_ = false;   // the wake-word detector has the microphone
+  bool in_session_ = false;
   bool usb_host_ = false;
   bool button_down_ = false;
   unsigned long button_changed_ms_ = 0;

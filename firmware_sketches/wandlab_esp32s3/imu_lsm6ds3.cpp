@@ -87,6 +87,8 @@ bool ImuLsm6ds3::start(uint16_t rate_hz) {
                   write_register(kCtrl2G, static_cast<uint8_t>(odr << 4 | kFsG2000)) &&
                   write_register(kFifoCtrl3, kNoDecimation) &&
                   write_register(kFifoCtrl5, static_cast<uint8_t>(odr << 3 | kFifoModeContinuous));
+  rate_hz_ = rate_hz;
+  index_ = 0;
   running_ = ok;
   return ok;
 }
@@ -99,7 +101,7 @@ void ImuLsm6ds3::stop() {
   write_register(kCtrl2G, 0x00);
 }
 
-size_t ImuLsm6ds3::poll(board::ImuRing& ring) {
+size_t ImuLsm6ds3::poll(board::ImuRing* ring, recognizer::RecognizerTap* tap) {
   if (!running_) return 0;
   uint8_t status[4];
   if (!read_registers(kFifoStatus1, status, sizeof(status))) return 0;
@@ -127,7 +129,9 @@ size_t ImuLsm6ds3::poll(board::ImuRing& ring) {
       const int16_t frame[kWordsPerFrame] = {in[3], in[4], in[5], in[0], in[1], in[2]};  // accel first
       int16_t out[kWordsPerFrame];
       if (resampler_.push(frame, out) == 1) {
-        ring.push(out, 1);
+        if (ring != nullptr) ring->push(out, 1);
+        if (tap != nullptr) tap->on_imu(out, kWordsPerFrame, index_, rate_hz_);
+        ++index_;
         ++pushed;
       }
     }

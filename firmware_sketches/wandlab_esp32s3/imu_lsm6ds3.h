@@ -12,6 +12,7 @@
 
 #include "board.h"
 #include "frame_resampler.h"
+#include "recognizer_tap.h"
 
 namespace wandlab {
 namespace esp32s3 {
@@ -28,9 +29,11 @@ class ImuLsm6ds3 {
   bool begin();
   bool start(uint16_t rate_hz);
   void stop();
-  // Moves what the FIFO holds into `ring` (call every loop()). Returns frames pushed.
-  size_t poll(board::ImuRing& ring);
+  // Moves what the FIFO holds into `ring` (null: the host is not streaming) and to `tap` (null: nobody
+  // on the board listens). Call every loop(). Returns frames read.
+  size_t poll(board::ImuRing* ring, recognizer::RecognizerTap* tap);
   bool running() const { return running_; }
+  uint16_t rate_hz() const { return rate_hz_; }
   // FIFO overruns seen (the sensor's own, before the board's ring).
   uint32_t overruns() const { return overruns_; }
 
@@ -42,6 +45,8 @@ class ImuLsm6ds3 {
   uint8_t address_ = 0;
   bool present_ = false;
   bool running_ = false;
+  uint16_t rate_hz_ = 100;
+  uint32_t index_ = 0;  // frames since start(), as the tap numbers them
   uint32_t overruns_ = 0;
 };
 

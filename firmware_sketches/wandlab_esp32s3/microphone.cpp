@@ -24,12 +24,29 @@ I2SClass& i2s() {
 
 }  // namespace
 
-bool Microphone::start(board::AudioRing& ring) {
-  stop();
+bool Microphone::route(board::AudioRing* host, board::AudioRing* heard, bool restart_heard) {
+  if (host == nullptr && heard == nullptr) {
+    stop();
+    return true;
+  }
+  if (running_) {
+    pause_task();
+    route_.set(host, heard, restart_heard);
+    want_.store(true, std::memory_order_release);
+    return true;
+  }
+  route_.set(host, heard, restart_heard);  // the task is idle: it pushes nothing until want_
+  if (!start()) {
+    route_.set(nullptr, nullptr, false);
+    return false;
+  }
+  return true;
+}
+
+bool Microphone::start() {
   i2s().setPinsPdmRx(kPdmClockPin, kPdmDataPin);
   if (!i2s().begin(I2S_MODE_PDM_RX, kRateHz, I2S_DATA_BIT_WIDTH_16BIT, I2S_SLOT_MODE_MONO)) return false;
   i2s().setTimeout(kReadTimeoutMs);
-  ring_ = &ring;
   if (!task_started_) {
     task_started_ = xTaskCreatePinnedToCore(task_entry, "wandlab_mic", kTaskStackBytes, this, kTaskPriority,
                                             nullptr, kTaskCore) == pdPASS;
@@ -43,18 +60,23 @@ bool Microphone::start(board::AudioRing& ring) {
   return true;
 }
 
-void Microphone::stop() {
-  if (!running_) return;
+bool Microphone::pause_task() {
   want_.store(false, std::memory_order_release);
   // The task finishes the read it is in (at most kReadTimeoutMs), pushes it, and only then passes through
-  // its idle branch: once the count moves, nothing more goes into the ring.
+  // its idle branch: once the count moves, nothing more goes into the rings.
   const uint32_t seen = idle_acks_.load(std::memory_order_acquire);
   for (unsigned long start = millis(); idle_acks_.load(std::memory_order_acquire) == seen;) {
-    if (millis() - start > kStopWaitMs) break;  // a stuck task: give up rather than hang loop()
+    if (millis() - start > kStopWaitMs) return false;  // a stuck task: give up rather than hang loop()
     delay(1);
   }
+  return true;
+}
+
+void Microphone::stop() {
+  if (!running_) return;
+  pause_task();
   i2s().end();
-  ring_ = nullptr;
+  route_.set(nullptr, nullptr, false);
   running_ = false;
 }
 
@@ -70,8 +92,7 @@ void Microphone::task_loop() {
       continue;
     }
     const size_t bytes = i2s().readBytes(reinterpret_cast<char*>(samples), sizeof(samples));
-    board::AudioRing* ring = ring_;
-    if (ring != nullptr && bytes >= sizeof(int16_t)) ring->push(samples, bytes / sizeof(int16_t));
+    if (bytes >= sizeof(int16_t)) route_.push(samples, bytes / sizeof(int16_t));
   }
 }
 

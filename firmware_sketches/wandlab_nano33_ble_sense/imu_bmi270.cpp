@@ -36,6 +36,8 @@ bool ImuBmi270::start(uint16_t rate_hz) {
   if (!resampler_.reset(ratio, 1, 6)) return false;
   period_us_ = static_cast<uint32_t>(1e6f / sensor_rate_hz_);
   have_read_ = false;
+  rate_hz_ = rate_hz;
+  index_ = 0;
   running_ = true;
   return true;
 }
@@ -44,7 +46,7 @@ bool ImuBmi270::start(uint16_t rate_hz) {
 // the BMI270's 8 KB configuration file over I2C.
 void ImuBmi270::stop() { running_ = false; }
 
-size_t ImuBmi270::poll(board::ImuRing& ring) {
+size_t ImuBmi270::poll(board::ImuRing* ring, recognizer::RecognizerTap* tap) {
   if (!running_ || !IMU.accelerationAvailable()) return 0;
   float ax, ay, az, gx, gy, gz;
   // Each call reads the sensor's data registers over I2C: the pair is one sample unless the next one lands
@@ -60,7 +62,9 @@ size_t ImuBmi270::poll(board::ImuRing& ring) {
   };
   int16_t out[6];
   if (resampler_.push(frame, out) != 1) return 0;
-  ring.push(out, 1);
+  if (ring != nullptr) ring->push(out, 1);
+  if (tap != nullptr) tap->on_imu(out, 6, index_, rate_hz_);
+  ++index_;
   return 1;
 }
 

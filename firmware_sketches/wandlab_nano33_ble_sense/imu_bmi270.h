@@ -17,6 +17,7 @@
 
 #include "board.h"
 #include "frame_resampler.h"
+#include "recognizer_tap.h"
 
 namespace wandlab {
 namespace nano33 {
@@ -36,9 +37,11 @@ class ImuBmi270 {
   // rate_hz: one of kImuRatesHz.
   bool start(uint16_t rate_hz);
   void stop();
-  // Reads the sample the sensor has ready, if any, into `ring` (call every loop()). Returns frames pushed.
-  size_t poll(board::ImuRing& ring);
+  // Reads the sample the sensor has ready, if any, into `ring` (null: the host is not streaming) and to
+  // `tap` (null: nobody on the board listens). Call every loop(). Returns frames read.
+  size_t poll(board::ImuRing* ring, recognizer::RecognizerTap* tap);
   bool running() const { return running_; }
+  uint16_t rate_hz() const { return rate_hz_; }
   // Reads more than two sample periods apart: at least one sample was lost there.
   uint32_t late_reads() const { return late_reads_; }
 
@@ -47,6 +50,8 @@ class ImuBmi270 {
   float sensor_rate_hz_ = 100.0f;
   uint32_t period_us_ = 10000;
   uint32_t last_read_us_ = 0;
+  uint16_t rate_hz_ = 0;
+  uint32_t index_ = 0;  // frames since start(), as the tap numbers them
   bool have_read_ = false;
   bool present_ = false;
   bool running_ = false;

@@ -1,6 +1,7 @@
 #include "nano33_board.h"
 
 #include <Arduino.h>
+#include <new>
 
 #include "firmware_version.h"
 
@@ -33,8 +34,21 @@ void set_led(bool red, bool green, bool blue) {
 
 }  // namespace
 
+static_assert(refs::kMaxRecordBytes <= kClassRecordPages * kFlashPage - storage::PagedRecord::kHeaderBytes,
+              "the class table's record must fit its flash pages: build with the README's WANDLAB_* flags");
+static_assert(words::kMaxRecordBytes <= kWordsRecordPages * kFlashPage - storage::PagedRecord::kHeaderBytes,
+              "the wake words' record must fit its flash page: build with the README's WANDLAB_* flags");
+
 Nano33Board::Nano33Board()
-    : uid_{}, description_(), board_(description_, usb_, *this, *this, this) {
+    : uid_{},
+      description_(),
+      flash_(pages_, kSlotLayout),
+      classes_record_(pages_, kClassRecordStart, kClassRecordPages),
+      hid_record_(pages_, kHidRecordStart, kHidRecordPages),
+      words_record_(pages_, kWordsRecordStart, kWordsRecordPages),
+      board_(description_, usb_, *this, *this, &extensions_) {
+  // Requests the core leaves alone: ForgetHosts here, then the recogniser's families (begin()).
+  extensions_.add(*this);
   // The nRF52840's factory-programmed 64-bit device id, as 16 hex digits (as the XIAO, the same chip).
   const uint32_t id[2] = {NRF_FICR->DEVICEID[1], NRF_FICR->DEVICEID[0]};
   const char kHex[] = "0123456789abcdef";
@@ -54,8 +68,6 @@ Nano33Board::Nano33Board()
   description_.imu_default_rate_hz = 100;
   description_.microphone = true;
   description_.audio_rate_hz = 16000;
-  // No model store or TFLM in this image yet (README): the host sees no slots.
-  description_.model_slots = 0;
 }
 
 void Nano33Board::begin() {
@@ -67,12 +79,34 @@ void Nano33Board::begin() {
   Serial.begin(115200);  // USB CDC: the baud rate means nothing on USB
   imu_ok_ = imu_.begin();
   ble_ok_ = ble_.begin(kBoardName, firmware_version());
+  start_recognition();
+}
+
+void Nano33Board::start_recognition() {
+  storage_problem_ = pages_.begin();
+  // Without usable flash the board still streams; the model families answer UNSUPPORTED (red LED).
+  if (storage_problem_[0] != '\0') return;
+  size_t speech_bytes = 0;
+  const uint8_t* speech = speech_model(&speech_bytes);
+  recognition_ = new (recognition_space_)
+      Recognition(flash_, *this, &classes_record_, &hid_record_, &words_record_, speech, speech_bytes);
+  // No HID here (README, "BLE, pairing and HID"): the recogniser's decisions reach the app as
+  // InferenceEvent / HidReport messages only.
+  recognition_->attach(board_, extensions_, nullptr);
 }
 
 void Nano33Board::loop() {
   poll_usb();
-  imu_.poll(board_.imu_ring());
+  poll_imu();
+  poll_mic();
   board_.poll();
+  if (recognition_ != nullptr) recognition_->poll(board_);
+  // Each new session hears why the board cannot keep models, if it cannot (nobody listens at boot).
+  const bool session = board_.in_session();
+  if (session && !in_session_ && storage_problem_[0] != '\0') {
+    board_.log(protocol::LogLevel::kError, storage_problem_);
+  }
+  in_session_ = session;
   usb_.flush();
   ble_.poll(board_);  // BLE events and received packets, then queued notifications out
   poll_button();
@@ -91,6 +125,32 @@ void Nano33Board::poll_usb() {
   }
 }
 
+void Nano33Board::poll_imu() {
+  // Recognising, HID on or enrolling keeps the IMU running with nobody streaming, at the rate the
+  // recogniser's segment buffer is sized for.
+  const bool wanted = recognition_ != nullptr && recognition_->recognizer.wants_imu();
+  if (imu_ok_ && !host_imu_) {
+    if (wanted && (!imu_.running() || imu_.rate_hz() != kRecognizerMaxRateHz)) {
+      imu_.start(kRecognizerMaxRateHz);
+    } else if (!wanted && imu_.running()) {
+      imu_.stop();
+    }
+  }
+  recognizer::RecognizerTap* tap = recognition_ != nullptr && (host_imu_ || wanted) ? &recognition_->tap : nullptr;
+  imu_.poll(host_imu_ ? &board_.imu_ring() : nullptr, tap);
+}
+
+void Nano33Board::poll_mic() {
+  if (recognition_ == nullptr) return;
+  // Holding words keeps the microphone running with nobody streaming.
+  const bool listen = recognition_->words.listening();
+  if (listen != listening_) {
+    listening_ = listen;
+    mic_.route(host_audio_ ? &board_.audio_ring() : nullptr, listen ? &recognition_->heard : nullptr, listen);
+  }
+  recognition_->hear_pending();
+}
+
 void Nano33Board::poll_button() {
   const bool down = digitalRead(kButtonPin) == LOW;
   const unsigned long now = millis();
@@ -103,7 +163,8 @@ void Nano33Board::poll_button() {
 
 void Nano33Board::update_led() {
   const unsigned long now = millis();
-  if (!imu_ok_ || !ble_ok_) return set_led(true, false, false);  // red: the IMU or the radio failed
+  // Red: the IMU, the radio or the flash for the model slots failed.
+  if (!imu_ok_ || !ble_ok_ || recognition_ == nullptr) return set_led(true, false, false);
   if (board_.streaming_imu() || board_.streaming_audio()) {
     return set_led(false, (now / 125) % 2 == 0, false);  // fast green: streaming
   }
@@ -116,18 +177,33 @@ void Nano33Board::update_led() {
 
 bool Nano33Board::start_imu(uint16_t rate_hz) {
   // The rate is already one the board supports (BoardDescription.imu_rates_hz).
-  return imu_ok_ && imu_.start(rate_hz);
+  host_imu_ = imu_ok_ && imu_.start(rate_hz);
+  return host_imu_;
 }
 
-void Nano33Board::stop_imu() { imu_.stop(); }
+void Nano33Board::stop_imu() {
+  host_imu_ = false;
+  // If the recogniser wants the IMU, poll_imu() moves it to the recogniser's rate.
+  if (recognition_ == nullptr || !recognition_->recognizer.wants_imu()) imu_.stop();
+}
 
-bool Nano33Board::start_audio() { return mic_.start(board_.audio_ring()); }
+bool Nano33Board::start_audio() {
+  // The Board has just reset its audio ring; the detector's ring starts over with it, so a WakeEvent
+  // names samples as the host's AudioBlocks do.
+  board::AudioRing* heard = listening_ ? &recognition_->heard : nullptr;
+  host_audio_ = mic_.route(&board_.audio_ring(), heard, heard != nullptr);
+  return host_audio_;
+}
 
-void Nano33Board::stop_audio() { mic_.stop(); }
+void Nano33Board::stop_audio() {
+  host_audio_ = false;
+  mic_.route(nullptr, listening_ ? &recognition_->heard : nullptr);
+}
 
 uint32_t Nano33Board::micros() const { return static_cast<uint32_t>(::micros()); }
 
 bool Nano33Board::on_request(const protocol::Packet& packet, board::Board& board) {
+  // The model, enroll, controller and word families go on down the chain to the recognition.
   if (packet.type != protocol::ForgetHosts::kType) return false;
   // This board keeps no bonds (ble_link.h), so "every bond deleted" already holds: Ack. It cannot arrive
   // over BLE (not in the session family), so no link needs dropping either.

@@ -13,16 +13,13 @@
 //   0xA3000-0xA5000  wake words record: 2 copies x 1 page
 //   0x27000-0xA3000  the firmware (507,904 bytes at most; the link fails beyond, storage_guard.ld)
 //
-// A record copy is a 16-byte header - "WLRC", u32 sequence, u32 size, u32 CRC-32 of the data - and the
-// data. save() erases the older copy, programs the data, then the header last: a copy cut by a power
-// loss fails its CRC and load() takes the other one.
+// The slots and records are wandlab_core's (paged_storage.h); this file gives them the chip's flash.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
-#include "record_store.h"
-#include "slot_flash.h"
+#include "paged_storage.h"
 
 namespace wandlab {
 namespace xiao {
@@ -41,46 +38,16 @@ constexpr uint32_t kWordsRecordPages = 1;
 constexpr uint32_t kWordsRecordStart = kSlotsStart - 2 * kWordsRecordPages * kFlashPage;  // 0xA3000
 constexpr uint32_t kStorageStart = kWordsRecordStart;  // storage_guard.ld keeps the image below it
 
-class NrfSlotFlash : public slots::SlotFlash {
+constexpr storage::SlotLayout kSlotLayout = {kSlotsStart, kSlotBytes};
+static_assert(kSlotLayout.record_start() == kSlotRecordStart, "the slots' record pages follow the slots");
+
+// The internal flash through nrf_flash.h (the SoftDevice's flash calls), read in place.
+class NrfPageFlash : public storage::PageFlash {
  public:
-  size_t slot_capacity() const override { return kSlotBytes; }
-  size_t erase_unit() const override { return kFlashPage; }
-  bool erase(uint8_t slot, size_t offset) override;
-  bool write(uint8_t slot, size_t offset, const uint8_t* data, size_t size) override;
-  const uint8_t* data(uint8_t slot) const override;
-
-  size_t record_page_bytes() const override { return kFlashPage; }
-  bool erase_record_page(uint8_t page) override;
-  bool write_record_page(uint8_t page, size_t offset, const uint8_t* data, size_t size) override;
-  const uint8_t* record_page(uint8_t page) const override;
-};
-
-class FlashRecord : public RecordStore {
- public:
-  static constexpr size_t kHeaderBytes = 16;
-
-  // Two copies of `pages` flash pages each, from `start`.
-  FlashRecord(uint32_t start, uint32_t pages) : start_(start), pages_(pages) {}
-  size_t capacity() const { return pages_ * kFlashPage - kHeaderBytes; }
-
-  bool load(uint8_t* data, size_t* size) override;
-  bool save(const uint8_t* data, size_t size) override;
-
- private:
-  struct Header {
-    uint32_t magic;
-    uint32_t sequence;
-    uint32_t size;
-    uint32_t crc;
-  };
-  uint32_t copy_address(int copy) const { return start_ + static_cast<uint32_t>(copy) * pages_ * kFlashPage; }
-  // The copy's header if the copy checks out.
-  bool valid(int copy, Header* header) const;
-  // The newest valid copy (-1: none).
-  int newest(Header* header) const;
-
-  uint32_t start_;
-  uint32_t pages_;
+  uint32_t page_bytes() const override { return kFlashPage; }
+  bool erase_page(uint32_t address) override;
+  bool program(uint32_t address, const uint8_t* data, size_t size) override;
+  const uint8_t* map(uint32_t address) const override;
 };
 
 }  // namespace xiao

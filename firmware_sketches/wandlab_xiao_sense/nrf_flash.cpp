@@ -130,7 +130,9 @@ bool program(uint32_t address, const uint8_t* data, size_t size) {
   if (size == 0) return true;
   if (!in_range(address, size)) return false;
   Lock lock;
-  return program_bytes(address, data, size, program_words_locked);
+  return storage::program_bytes(address, data, size, 4, [](uint32_t at, const uint8_t* bytes, size_t count) {
+    return program_words_locked(at, reinterpret_cast<const uint32_t*>(bytes), count / 4);
+  });
 }
 
 }  // namespace nrf_flash

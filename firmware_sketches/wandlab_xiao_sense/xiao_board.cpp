@@ -4,9 +4,7 @@
 #include <new>
 #include <utility/debug.h>
 
-#include "crc32.h"
 #include "firmware_version.h"
-#include "hid_reports.h"
 #include "nrf_flash.h"
 
 namespace wandlab {
@@ -51,42 +49,22 @@ bool usb_powered() {
 
 }  // namespace
 
-static_assert(refs::kMaxRecordBytes <= kClassRecordPages * kFlashPage - FlashRecord::kHeaderBytes,
+static_assert(refs::kMaxRecordBytes <= kClassRecordPages * kFlashPage - storage::PagedRecord::kHeaderBytes,
               "the class table's record must fit its flash pages (WANDLAB_REF_POOL_BYTES in the Makefile)");
-static_assert(words::kMaxRecordBytes <= kWordsRecordPages * kFlashPage - FlashRecord::kHeaderBytes,
+static_assert(words::kMaxRecordBytes <= kWordsRecordPages * kFlashPage - storage::PagedRecord::kHeaderBytes,
               "the wake words' record must fit its flash page (WANDLAB_WORD_POOL_BYTES in the Makefile)");
-
-const char* load_speech_model(tflm::ModelRunner& runner, wake::TflmEmbedder& embedder) {
-  size_t size = 0;
-  const uint8_t* model = speech_model(&size);
-  const char* problem = runner.load(model, size);
-  return problem[0] != '\0' ? problem : embedder.check();
-}
-
-uint32_t speech_model_crc() {
-  size_t size = 0;
-  const uint8_t* model = speech_model(&size);
-  return protocol::crc32(model, size);
-}
 
 // RAM the board takes at boot besides its static RAM: the size table (size_report.py) reads it from the
 // image, and begin() allocates it, which keeps the linker from dropping it.
 extern "C" const volatile uint32_t wandlab_boot_allocation_bytes = sizeof(Recognition) + alignof(Recognition) - 1;
 
-bool BleHidPress::press(const protocol::HidAction& action) {
-  hid::InputReport reports[hid::kMaxReportsPerAction];
-  const size_t n = hid::reports_for(action, reports);
-  bool sent = n > 0;
-  for (size_t i = 0; i < n; ++i) sent &= ble_.send_input_report(reports[i].report_id, reports[i].value, reports[i].size);
-  return sent;
-}
-
 XiaoBoard::XiaoBoard()
     : uid_{},
       description_(),
-      classes_record_(kClassRecordStart, kClassRecordPages),
-      hid_record_(kHidRecordStart, kHidRecordPages),
-      words_record_(kWordsRecordStart, kWordsRecordPages),
+      flash_(pages_, kSlotLayout),
+      classes_record_(pages_, kClassRecordStart, kClassRecordPages),
+      hid_record_(pages_, kHidRecordStart, kHidRecordPages),
+      words_record_(pages_, kWordsRecordStart, kWordsRecordPages),
       hid_press_(ble_),
       board_(description_, usb_, *this, *this, &extensions_) {
   // Requests the core leaves alone: ForgetHosts here, then the recogniser's families (begin()).
@@ -129,14 +107,11 @@ void XiaoBoard::begin() {
   void* block = malloc(wandlab_boot_allocation_bytes);
   if (block == nullptr) return;  // red LED; the board still streams, the model families answer UNSUPPORTED
   const uintptr_t aligned = (reinterpret_cast<uintptr_t>(block) + alignof(Recognition) - 1) & ~(alignof(Recognition) - 1);
+  size_t speech_bytes = 0;
+  const uint8_t* speech = speech_model(&speech_bytes);
   recognition_ = new (reinterpret_cast<void*>(aligned))
-      Recognition(flash_, *this, &classes_record_, &hid_record_, &words_record_);
-  recognition_->recognizer.set_press(&hid_press_);
-  recognition_->tap.bind(board_);
-  extensions_.add(recognition_->recognizer);
-  extensions_.add(recognition_->words);
-  recognition_->recognizer.begin(board_);  // reads and checks the slots, loads the active model
-  recognition_->words.begin(board_);       // the stored words' notes
+      Recognition(flash_, *this, &classes_record_, &hid_record_, &words_record_, speech, speech_bytes);
+  recognition_->attach(board_, extensions_, &hid_press_);
 }
 
 void XiaoBoard::loop() {
@@ -148,11 +123,7 @@ void XiaoBoard::loop() {
   poll_imu();
   poll_mic();
   board_.poll();
-  if (recognition_ != nullptr) {
-    recognition_->tap.deliver();  // after the samples went out: decisions follow the samples they were made on
-    recognition_->words.deliver();
-    recognition_->recognizer.poll(board_);
-  }
+  if (recognition_ != nullptr) recognition_->poll(board_);
   usb_.flush();
   ble_.poll(board_);  // BLE packets in, queued notifications out
   if (forget_hosts_) {
@@ -198,11 +169,7 @@ void XiaoBoard::poll_mic() {
     listening_ = listen;
     mic_.route(host_audio_ ? &board_.audio_ring() : nullptr, listen ? &recognition_->heard : nullptr, listen);
   }
-  board::AudioRing& heard = recognition_->heard;
-  for (const board::AudioRing::Block* block = heard.peek(); block != nullptr; block = heard.peek()) {
-    recognition_->words.hear(block->data, block->values, block->first_sample);
-    heard.pop();
-  }
+  recognition_->hear_pending();
 }
 
 void XiaoBoard::poll_button() {

@@ -11,15 +11,12 @@
 
 #include "ble_link.h"
 #include "board.h"
-#include "board_words.h"
+#include "board_recognition.h"
 #include "extension_chain.h"
 #include "flash_storage.h"
 #include "imu_fifo.h"
 #include "microphone.h"
-#include "recognizer.h"
-#include "recognizer_tap.h"
 #include "usb_link.h"
-#include "wake_detector.h"
 
 namespace wandlab {
 namespace xiao {
@@ -39,43 +36,10 @@ constexpr size_t kSpeechArenaBytes = 16 * 1024;
 // Makefile from models/speech_embedding/model.tflite): in flash, 16-byte aligned, run in place.
 const uint8_t* speech_model(size_t* size);
 
-// The speech model loaded into its runner: "" or why the board cannot detect wake words.
-const char* load_speech_model(tflm::ModelRunner& runner, wake::TflmEmbedder& embedder);
-uint32_t speech_model_crc();
-
 // The recogniser, the wake-word detector and their buffers: about 65 KB, allocated once at boot
 // (XiaoBoard::begin) rather than static - see docs/firmware.md, "XIAO nRF52840 Sense", for the RAM table
 // and why.
-struct Recognition {
-  Recognition(slots::SlotFlash& flash, board::Clock& clock, RecordStore* classes, RecordStore* hid,
-              RecordStore* words_record)
-      : recognizer(flash, clock, memory.memory(), 6, classes, hid),
-        tap(recognizer),
-        speech_runner(nullptr, 0, speech_arena, sizeof(speech_arena)),
-        embedder(speech_runner),
-        speech_problem(load_speech_model(speech_runner, embedder)),
-        words(speech_problem[0] == '\0' ? &embedder : nullptr, speech_model_crc(), speech_problem, recognizer, clock,
-              words_record) {}
-  RecognizerMemory memory;
-  recognizer::Recognizer recognizer;
-  recognizer::RecognizerTap tap;
-  alignas(tflm::kBufferAlignment) uint8_t speech_arena[kSpeechArenaBytes];
-  tflm::ModelRunner speech_runner;
-  wake::TflmEmbedder embedder;
-  const char* speech_problem;
-  words::BoardWords words;
-  board::AudioRing heard;  // the microphone's samples for the words, from its interrupt
-};
-
-// The recogniser's presses, as HID over GATT input reports to the bonded host.
-class BleHidPress : public recognizer::HidPress {
- public:
-  explicit BleHidPress(BleLink& ble) : ble_(ble) {}
-  bool press(const protocol::HidAction& action) override;
-
- private:
-  BleLink& ble_;
-};
+using Recognition = recognition::BoardRecognition<kArenaBytes, kRecognizerMaxRateHz, kSpeechArenaBytes>;
 
 class XiaoBoard : public board::SensorControl, public board::Clock, public board::BoardExtension {
  public:
@@ -110,12 +74,13 @@ class XiaoBoard : public board::SensorControl, public board::Clock, public board
   BleLink ble_;
   ImuFifo imu_;
   Microphone mic_;
-  NrfSlotFlash flash_;
-  FlashRecord classes_record_;
-  FlashRecord hid_record_;
-  FlashRecord words_record_;
+  NrfPageFlash pages_;
+  storage::PagedSlotFlash flash_;
+  storage::PagedRecord classes_record_;
+  storage::PagedRecord hid_record_;
+  storage::PagedRecord words_record_;
   Recognition* recognition_ = nullptr;  // null only if the boot allocation failed
-  BleHidPress hid_press_;
+  recognition::ReportHidPress<BleLink> hid_press_;  // the recogniser's presses, as HID over GATT
   board::ExtensionChain extensions_;
   board::Board board_;
   bool imu_ok_ = false;

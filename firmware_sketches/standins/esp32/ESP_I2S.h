@@ -10,7 +10,7 @@
 
 #include <Arduino.h>
 
-typedef int esp_err_t;
+#include "esp_err.h"
 
 typedef enum {
   I2S_DATA_BIT_WIDTH_8BIT = 8,

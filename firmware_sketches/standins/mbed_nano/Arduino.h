@@ -107,3 +107,11 @@ typedef struct {
 } NRF_FICR_Type;
 inline NRF_FICR_Type wandlab_standin_ficr{};
 #define NRF_FICR (&wandlab_standin_ficr)
+
+// nRF52840 MDK (nrf52840.h: IRQn_Type, PDM_IRQn = 29) and CMSIS core_cm4.h (NVIC_EnableIRQ and
+// NVIC_DisableIRQ, macros for the __STATIC_INLINE __NVIC_* functions), both reached through mbed.h.
+typedef enum { PDM_IRQn = 29 } IRQn_Type;
+inline void __NVIC_EnableIRQ(IRQn_Type) {}
+inline void __NVIC_DisableIRQ(IRQn_Type) {}
+#define NVIC_EnableIRQ __NVIC_EnableIRQ
+#define NVIC_DisableIRQ __NVIC_DisableIRQ

@@ -10,7 +10,7 @@
 #include <cstring>
 
 #include "../flash_storage.h"
-#include "../nor_program.h"
+#include "nor_program.h"
 #include "../nrf_flash.h"
 #include "host_nrf_flash.h"
 
@@ -58,8 +58,9 @@ bool erase_page(uint32_t address) {
 
 bool program(uint32_t address, const uint8_t* data, size_t size) {
   if (address < kStorageStart || address + size > kStorageEnd) return false;
-  return program_bytes(address, data, size, [](uint32_t word, const uint32_t* words, size_t count) {
-    for (size_t i = 0; i < count; ++i) {
+  return storage::program_bytes(address, data, size, 4, [](uint32_t word, const uint8_t* unit_bytes, size_t count) {
+    const uint32_t* words = reinterpret_cast<const uint32_t*>(unit_bytes);
+    for (size_t i = 0; i < count / 4; ++i) {
       uint8_t* at = reinterpret_cast<uint8_t*>(static_cast<uintptr_t>(word + 4 * i));
       const uint8_t* bytes = reinterpret_cast<const uint8_t*>(words + i);
       for (size_t b = 0; b < 4; ++b) {

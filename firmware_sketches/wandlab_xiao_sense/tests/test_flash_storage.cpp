@@ -1,7 +1,7 @@
 // The XIAO's flash storage on the PC (flash_storage.cpp and nor_program.h over host_nrf_flash.cpp's NOR
 // flash at the real addresses): byte runs programmed at any alignment, the model slots' bounds, and the
 // records - the newest copy loads, and a power cut at any byte of a save leaves the old record or the
-// new one, never a damaged one. Run by tests/firmware/test_xiao_storage.py.
+// new one, never a damaged one. Run by tests/firmware/test_flash_storage.py.
 #include <cstdio>
 #include <cstring>
 #include <random>
@@ -11,6 +11,7 @@
 #include "../nrf_flash.h"
 #include "host_nrf_flash.h"
 
+namespace ws = wandlab::storage;
 namespace wx = wandlab::xiao;
 namespace hf = wandlab::xiao::host_flash;
 
@@ -36,7 +37,8 @@ std::vector<uint8_t> random_bytes(std::mt19937& rng, size_t n) {
 }
 
 void test_slot_writes(std::mt19937& rng) {
-  wx::NrfSlotFlash flash;
+  wx::NrfPageFlash pages;
+  ws::PagedSlotFlash flash(pages, wx::kSlotLayout);
   check(flash.slot_capacity() == 128 * 1024 && flash.erase_unit() == 4096, "slot geometry");
   check(flash.data(0) == at(0xA5000) && flash.data(1) == at(0xC5000), "slots at 0xA5000 and 0xC5000");
   check(flash.record_page(0) == at(0xE5000) && flash.record_page(1) == at(0xE6000), "record pages");
@@ -72,7 +74,8 @@ void test_slot_writes(std::mt19937& rng) {
 }
 
 void test_records(std::mt19937& rng) {
-  wx::FlashRecord record(wx::kClassRecordStart, wx::kClassRecordPages);
+  wx::NrfPageFlash pages;
+  ws::PagedRecord record(pages, wx::kClassRecordStart, wx::kClassRecordPages);
   uint8_t out[8192];
   size_t size = sizeof(out);
   check(!record.load(out, &size), "a blank record loads nothing");
@@ -91,7 +94,7 @@ void test_records(std::mt19937& rng) {
   check(!record.load(out, &size), "a record larger than the caller's buffer is not loaded");
 
   // The wake words' record, below the slots, keeps its own bytes beside the others.
-  wx::FlashRecord words(wx::kWordsRecordStart, wx::kWordsRecordPages);
+  ws::PagedRecord words(pages, wx::kWordsRecordStart, wx::kWordsRecordPages);
   const std::vector<uint8_t> word_bytes = random_bytes(rng, words.capacity());
   check(words.save(word_bytes.data(), word_bytes.size()), "the words' record saves a full page");
   size = sizeof(out);
@@ -102,7 +105,7 @@ void test_records(std::mt19937& rng) {
         "the class record is untouched by it");
 
   // A power cut at every step of a save: the old record or the new one, whole.
-  wx::FlashRecord hid(wx::kHidRecordStart, wx::kHidRecordPages);
+  ws::PagedRecord hid(pages, wx::kHidRecordStart, wx::kHidRecordPages);
   const std::vector<uint8_t> old_record = random_bytes(rng, 300);
   hid.save(old_record.data(), old_record.size());
   const std::vector<uint8_t> new_record = random_bytes(rng, 301);

@@ -31,20 +31,14 @@ void set_led(bool on) { digitalWrite(kLedPin, on ? kLedOn : kLedOff); }
 
 }  // namespace
 
-static_assert(refs::kMaxRecordBytes <= kClassRecordPages * kFlashSector - storage::PagedRecord::kHeaderBytes,
-              "the class table's record must fit its flash sectors: build with the README's WANDLAB_* flags");
-static_assert(words::kMaxRecordBytes <= kWordsRecordPages * kFlashSector - storage::PagedRecord::kHeaderBytes,
-              "the wake words' record must fit its flash sector: build with the README's WANDLAB_* flags");
 
 Esp32s3Board::Esp32s3Board()
     : uid_{},
       description_(),
-      flash_(pages_, kSlotLayout),
-      classes_record_(pages_, kClassRecordStart, kClassRecordPages),
-      hid_record_(pages_, kHidRecordStart, kHidRecordPages),
-      words_record_(pages_, kWordsRecordStart, kWordsRecordPages),
+      storage_(pages_, kLayout),
       hid_press_(ble_),
-      board_(description_, usb_, *this, *this, &extensions_) {
+      board_(description_, usb_, *this, *this, &extensions_),
+      sensors_(imu_, mic_, Recognition::kRecognizerRateHz) {
   // Requests the core leaves alone: ForgetHosts here, then the recogniser's families (begin()).
   extensions_.add(*this);
   // The factory MAC in eFuse (48 bits, zero-extended), as 16 hex digits like the nRF52 boards' device id.
@@ -72,6 +66,7 @@ void Esp32s3Board::begin() {
   pinMode(kButtonPin, INPUT_PULLUP);
   usb_.begin();
   imu_ok_ = imu_.begin();
+  sensors_.begin(imu_ok_);
   ble_ok_ = ble_.begin(kBoardName, firmware_version());
   start_recognition();
 }
@@ -83,14 +78,15 @@ void Esp32s3Board::start_recognition() {
   size_t speech_bytes = 0;
   const uint8_t* speech = speech_model(&speech_bytes);
   recognition_ = new (recognition_space_)
-      Recognition(flash_, *this, &classes_record_, &hid_record_, &words_record_, speech, speech_bytes);
+      Recognition(storage_, *this, speech, speech_bytes);
+  sensors_.attach(recognition_);
   recognition_->attach(board_, extensions_, &hid_press_);
 }
 
 void Esp32s3Board::loop() {
   poll_usb();
-  poll_imu();
-  poll_mic();
+  sensors_.poll_imu(board_);
+  sensors_.poll_mic(board_);
   board_.poll();
   if (recognition_ != nullptr) recognition_->poll(board_);
   // Each new session hears why the board cannot keep models, if it cannot (nobody listens at boot).
@@ -120,32 +116,6 @@ void Esp32s3Board::poll_usb() {
   }
 }
 
-void Esp32s3Board::poll_imu() {
-  // Recognising, HID on or enrolling keeps the IMU running with nobody streaming, at the rate the
-  // recogniser's segment buffer is sized for.
-  const bool wanted = recognition_ != nullptr && recognition_->recognizer.wants_imu();
-  if (imu_ok_ && !host_imu_) {
-    if (wanted && (!imu_.running() || imu_.rate_hz() != kRecognizerMaxRateHz)) {
-      imu_.start(kRecognizerMaxRateHz);
-    } else if (!wanted && imu_.running()) {
-      imu_.stop();
-    }
-  }
-  recognizer::RecognizerTap* tap = recognition_ != nullptr && (host_imu_ || wanted) ? &recognition_->tap : nullptr;
-  imu_.poll(host_imu_ ? &board_.imu_ring() : nullptr, tap);
-}
-
-void Esp32s3Board::poll_mic() {
-  if (recognition_ == nullptr) return;
-  // Holding words keeps the microphone running with nobody streaming.
-  const bool listen = recognition_->words.listening();
-  if (listen != listening_) {
-    listening_ = listen;
-    mic_.route(host_audio_ ? &board_.audio_ring() : nullptr, listen ? &recognition_->heard : nullptr, listen);
-  }
-  recognition_->hear_pending();
-}
-
 void Esp32s3Board::poll_button() {
   const bool down = digitalRead(kButtonPin) == LOW;
   const unsigned long now = millis();
@@ -171,28 +141,14 @@ void Esp32s3Board::update_led() {
 
 bool Esp32s3Board::start_imu(uint16_t rate_hz) {
   // The rate is already one the board supports (BoardDescription.imu_rates_hz).
-  host_imu_ = imu_ok_ && imu_.start(rate_hz);
-  return host_imu_;
+  return sensors_.start_imu(rate_hz);
 }
 
-void Esp32s3Board::stop_imu() {
-  host_imu_ = false;
-  // If the recogniser wants the IMU, poll_imu() moves it to the recogniser's rate.
-  if (recognition_ == nullptr || !recognition_->recognizer.wants_imu()) imu_.stop();
-}
+void Esp32s3Board::stop_imu() { sensors_.stop_imu(); }
 
-bool Esp32s3Board::start_audio() {
-  // The Board has just reset its audio ring; the detector's ring starts over with it, so a WakeEvent
-  // names samples as the host's AudioBlocks do.
-  board::AudioRing* heard = listening_ ? &recognition_->heard : nullptr;
-  host_audio_ = mic_.route(&board_.audio_ring(), heard, heard != nullptr);
-  return host_audio_;
-}
+bool Esp32s3Board::start_audio() { return sensors_.start_audio(board_); }
 
-void Esp32s3Board::stop_audio() {
-  host_audio_ = false;
-  mic_.route(nullptr, listening_ ? &recognition_->heard : nullptr);
-}
+void Esp32s3Board::stop_audio() { sensors_.stop_audio(); }
 
 uint32_t Esp32s3Board::free_ram_bytes() const { return ESP.getFreeHeap(); }
 

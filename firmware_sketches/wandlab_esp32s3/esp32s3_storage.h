@@ -22,16 +22,8 @@ namespace wandlab {
 namespace esp32s3 {
 
 constexpr uint32_t kFlashSector = 4096;
-constexpr uint32_t kSlotBytes = 128 * 1024;
-constexpr uint32_t kWordsRecordStart = 0;
-constexpr uint32_t kWordsRecordPages = 1;
-constexpr uint32_t kSlotsStart = kWordsRecordStart + 2 * kWordsRecordPages * kFlashSector;  // 0x2000
-constexpr storage::SlotLayout kSlotLayout = {kSlotsStart, kSlotBytes};
-constexpr uint32_t kClassRecordStart = kSlotLayout.record_start() + 2 * kFlashSector;  // 0x44000
-constexpr uint32_t kClassRecordPages = 2;
-constexpr uint32_t kHidRecordStart = kClassRecordStart + 2 * kClassRecordPages * kFlashSector;  // 0x48000
-constexpr uint32_t kHidRecordPages = 1;
-constexpr uint32_t kStorageBytes = kHidRecordStart + 2 * kHidRecordPages * kFlashSector;  // 0x4A000
+constexpr storage::StorageLayout kLayout = {0, kFlashSector, 128 * 1024};
+constexpr uint32_t kStorageBytes = kLayout.end();  // 0x4A000
 constexpr char kPartitionLabel[] = "wandlab";
 
 // The partition through esp_partition_*, read through its mapping.

@@ -34,19 +34,13 @@ void set_led(bool red, bool green, bool blue) {
 
 }  // namespace
 
-static_assert(refs::kMaxRecordBytes <= kClassRecordPages * kFlashPage - storage::PagedRecord::kHeaderBytes,
-              "the class table's record must fit its flash pages: build with the README's WANDLAB_* flags");
-static_assert(words::kMaxRecordBytes <= kWordsRecordPages * kFlashPage - storage::PagedRecord::kHeaderBytes,
-              "the wake words' record must fit its flash page: build with the README's WANDLAB_* flags");
 
 Nano33Board::Nano33Board()
     : uid_{},
       description_(),
-      flash_(pages_, kSlotLayout),
-      classes_record_(pages_, kClassRecordStart, kClassRecordPages),
-      hid_record_(pages_, kHidRecordStart, kHidRecordPages),
-      words_record_(pages_, kWordsRecordStart, kWordsRecordPages),
-      board_(description_, usb_, *this, *this, &extensions_) {
+      storage_(pages_, kLayout),
+      board_(description_, usb_, *this, *this, &extensions_),
+      sensors_(imu_, mic_, Recognition::kRecognizerRateHz) {
   // Requests the core leaves alone: ForgetHosts here, then the recogniser's families (begin()).
   extensions_.add(*this);
   // The nRF52840's factory-programmed 64-bit device id, as 16 hex digits (as the XIAO, the same chip).
@@ -78,6 +72,7 @@ void Nano33Board::begin() {
   pinMode(kButtonPin, INPUT_PULLUP);
   Serial.begin(115200);  // USB CDC: the baud rate means nothing on USB
   imu_ok_ = imu_.begin();
+  sensors_.begin(imu_ok_);
   ble_ok_ = ble_.begin(kBoardName, firmware_version());
   start_recognition();
 }
@@ -89,16 +84,17 @@ void Nano33Board::start_recognition() {
   size_t speech_bytes = 0;
   const uint8_t* speech = speech_model(&speech_bytes);
   recognition_ = new (recognition_space_)
-      Recognition(flash_, *this, &classes_record_, &hid_record_, &words_record_, speech, speech_bytes);
+      Recognition(storage_, *this, speech, speech_bytes);
   // No HID here (README, "BLE, pairing and HID"): the recogniser's decisions reach the app as
   // InferenceEvent / HidReport messages only.
+  sensors_.attach(recognition_);
   recognition_->attach(board_, extensions_, nullptr);
 }
 
 void Nano33Board::loop() {
   poll_usb();
-  poll_imu();
-  poll_mic();
+  sensors_.poll_imu(board_);
+  sensors_.poll_mic(board_);
   board_.poll();
   if (recognition_ != nullptr) recognition_->poll(board_);
   // Each new session hears why the board cannot keep models, if it cannot (nobody listens at boot).
@@ -123,32 +119,6 @@ void Nano33Board::poll_usb() {
     board_.use_link(usb_, board::Framing::kSerial);
     board_.receive(rx, n);
   }
-}
-
-void Nano33Board::poll_imu() {
-  // Recognising, HID on or enrolling keeps the IMU running with nobody streaming, at the rate the
-  // recogniser's segment buffer is sized for.
-  const bool wanted = recognition_ != nullptr && recognition_->recognizer.wants_imu();
-  if (imu_ok_ && !host_imu_) {
-    if (wanted && (!imu_.running() || imu_.rate_hz() != kRecognizerMaxRateHz)) {
-      imu_.start(kRecognizerMaxRateHz);
-    } else if (!wanted && imu_.running()) {
-      imu_.stop();
-    }
-  }
-  recognizer::RecognizerTap* tap = recognition_ != nullptr && (host_imu_ || wanted) ? &recognition_->tap : nullptr;
-  imu_.poll(host_imu_ ? &board_.imu_ring() : nullptr, tap);
-}
-
-void Nano33Board::poll_mic() {
-  if (recognition_ == nullptr) return;
-  // Holding words keeps the microphone running with nobody streaming.
-  const bool listen = recognition_->words.listening();
-  if (listen != listening_) {
-    listening_ = listen;
-    mic_.route(host_audio_ ? &board_.audio_ring() : nullptr, listen ? &recognition_->heard : nullptr, listen);
-  }
-  recognition_->hear_pending();
 }
 
 void Nano33Board::poll_button() {
@@ -177,28 +147,14 @@ void Nano33Board::update_led() {
 
 bool Nano33Board::start_imu(uint16_t rate_hz) {
   // The rate is already one the board supports (BoardDescription.imu_rates_hz).
-  host_imu_ = imu_ok_ && imu_.start(rate_hz);
-  return host_imu_;
+  return sensors_.start_imu(rate_hz);
 }
 
-void Nano33Board::stop_imu() {
-  host_imu_ = false;
-  // If the recogniser wants the IMU, poll_imu() moves it to the recogniser's rate.
-  if (recognition_ == nullptr || !recognition_->recognizer.wants_imu()) imu_.stop();
-}
+void Nano33Board::stop_imu() { sensors_.stop_imu(); }
 
-bool Nano33Board::start_audio() {
-  // The Board has just reset its audio ring; the detector's ring starts over with it, so a WakeEvent
-  // names samples as the host's AudioBlocks do.
-  board::AudioRing* heard = listening_ ? &recognition_->heard : nullptr;
-  host_audio_ = mic_.route(&board_.audio_ring(), heard, heard != nullptr);
-  return host_audio_;
-}
+bool Nano33Board::start_audio() { return sensors_.start_audio(board_); }
 
-void Nano33Board::stop_audio() {
-  host_audio_ = false;
-  mic_.route(nullptr, listening_ ? &recognition_->heard : nullptr);
-}
+void Nano33Board::stop_audio() { sensors_.stop_audio(); }
 
 uint32_t Nano33Board::micros() const { return static_cast<uint32_t>(::micros()); }
 

@@ -15,18 +15,17 @@
 #include "extension_chain.h"
 #include "imu_bmi270.h"
 #include "microphone.h"
+#include "sensor_sharing.h"
 #include "nano33_storage.h"
 #include "usb_link.h"
 
 namespace wandlab {
 namespace nano33 {
 
-// What the Nano gives the models, as the XIAO does: an 8 KB arena for the gesture model, run in place
-// from its slot; the segment buffer for 100 Hz (the highest rate here); 16 KB for the speech model's.
-constexpr size_t kArenaBytes = 8 * 1024;
-constexpr int kRecognizerMaxRateHz = 100;
-constexpr size_t kSpeechArenaBytes = 16 * 1024;
-using Recognition = recognition::BoardRecognition<kArenaBytes, kRecognizerMaxRateHz, kSpeechArenaBytes>;
+using Recognition = recognition::SensorBoardRecognition;
+static_assert(recognition::records_fit(kLayout),
+              "the class table's and wake words' records must fit their flash pages: build with the WANDLAB_* "
+              "limits of the board's build (its README or Makefile)");
 
 // The shipped speech embedding model, compiled into the sketch (speech_model.cpp, written by
 // firmware_sketches/embed_binary.py from models/speech_embedding/model.tflite; README "Build").
@@ -54,8 +53,6 @@ class Nano33Board : public board::SensorControl, public board::Clock, public boa
  private:
   void start_recognition();
   void poll_usb();
-  void poll_imu();
-  void poll_mic();
   void poll_button();
   void update_led();
 
@@ -66,12 +63,10 @@ class Nano33Board : public board::SensorControl, public board::Clock, public boa
   ImuBmi270 imu_;
   Microphone mic_;
   IapPageFlash pages_;
-  storage::PagedSlotFlash flash_;
-  storage::PagedRecord classes_record_;
-  storage::PagedRecord hid_record_;
-  storage::PagedRecord words_record_;
+  storage::BoardStorage storage_;  // the model slots and the class, HID-map and wake-word records
   board::ExtensionChain extensions_;
   board::Board board_;
+  recognition::SensorSharing<ImuBmi270, Microphone, Recognition> sensors_;
   // The recognition lives here, built in begin() (its constructor runs TFLM, which must not happen
   // during static initialisation); null until then, or when the flash is unusable.
   alignas(Recognition) unsigned char recognition_space_[sizeof(Recognition)];
@@ -79,9 +74,6 @@ class Nano33Board : public board::SensorControl, public board::Clock, public boa
   const char* storage_problem_ = "";
   bool imu_ok_ = false;
   bool ble_ok_ = false;
-  bool host_imu_ = false;    // the host streams the IMU (else only the recogniser may want it)
-  bool host_audio_ = false;  // the host streams audio (else only the wake-word detector may want it)
-  bool listening_ = false;   // the wake-word detector has the microphone
   bool in_session_ = false;
   bool usb_host_ = false;
   bool button_down_ = false;

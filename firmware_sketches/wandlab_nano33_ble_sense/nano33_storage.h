@@ -24,17 +24,9 @@ namespace wandlab {
 namespace nano33 {
 
 constexpr uint32_t kFlashPage = 4096;
-constexpr uint32_t kSlotBytes = 128 * 1024;
-constexpr uint32_t kWordsRecordStart = 0x96000;
-constexpr uint32_t kWordsRecordPages = 1;
-constexpr uint32_t kSlotsStart = kWordsRecordStart + 2 * kWordsRecordPages * kFlashPage;  // 0x98000
-constexpr storage::SlotLayout kSlotLayout = {kSlotsStart, kSlotBytes};
-constexpr uint32_t kClassRecordStart = kSlotLayout.record_start() + 2 * kFlashPage;  // 0xDA000
-constexpr uint32_t kClassRecordPages = 2;
-constexpr uint32_t kHidRecordStart = kClassRecordStart + 2 * kClassRecordPages * kFlashPage;  // 0xDE000
-constexpr uint32_t kHidRecordPages = 1;
-constexpr uint32_t kStorageStart = kWordsRecordStart;
-constexpr uint32_t kStorageEnd = kHidRecordStart + 2 * kHidRecordPages * kFlashPage;
+constexpr storage::StorageLayout kLayout = {0x96000, kFlashPage, 128 * 1024};
+constexpr uint32_t kStorageStart = kLayout.start;
+constexpr uint32_t kStorageEnd = kLayout.end();
 static_assert(kStorageEnd == 0xE0000, "the storage must end below the SoftDevice bootloader's area");
 
 // The internal flash through mbed::FlashIAP, read in place. Every erase and program is kept inside

@@ -26,20 +26,12 @@ namespace xiao {
 
 constexpr uint32_t kFlashPage = 4096;
 constexpr uint32_t kSlotBytes = 128 * 1024;
-constexpr uint32_t kSlotsStart = 0xA5000;
-constexpr uint32_t kSlotRecordStart = kSlotsStart + 2 * kSlotBytes;  // 0xE5000
-constexpr uint32_t kClassRecordStart = kSlotRecordStart + 2 * kFlashPage;  // 0xE7000
-constexpr uint32_t kClassRecordPages = 2;
-constexpr uint32_t kHidRecordStart = kClassRecordStart + 2 * kClassRecordPages * kFlashPage;  // 0xEB000
-constexpr uint32_t kHidRecordPages = 1;
-constexpr uint32_t kStorageEnd = kHidRecordStart + 2 * kHidRecordPages * kFlashPage;
+constexpr storage::StorageLayout kLayout = {0xA3000, kFlashPage, kSlotBytes};
+constexpr uint32_t kStorageStart = kLayout.start;  // storage_guard.ld keeps the image below it
+constexpr uint32_t kStorageEnd = kLayout.end();
 static_assert(kStorageEnd == 0xED000, "the storage must end where the core's LittleFS begins");
-constexpr uint32_t kWordsRecordPages = 1;
-constexpr uint32_t kWordsRecordStart = kSlotsStart - 2 * kWordsRecordPages * kFlashPage;  // 0xA3000
-constexpr uint32_t kStorageStart = kWordsRecordStart;  // storage_guard.ld keeps the image below it
-
-constexpr storage::SlotLayout kSlotLayout = {kSlotsStart, kSlotBytes};
-static_assert(kSlotLayout.record_start() == kSlotRecordStart, "the slots' record pages follow the slots");
+static_assert(kLayout.slots().slots_start == 0xA5000 && kLayout.class_record() == 0xE7000,
+              "the layout the comment above draws");
 
 // The internal flash through nrf_flash.h (the SoftDevice's flash calls), read in place.
 class NrfPageFlash : public storage::PageFlash {

@@ -49,10 +49,6 @@ bool usb_powered() {
 
 }  // namespace
 
-static_assert(refs::kMaxRecordBytes <= kClassRecordPages * kFlashPage - storage::PagedRecord::kHeaderBytes,
-              "the class table's record must fit its flash pages (WANDLAB_REF_POOL_BYTES in the Makefile)");
-static_assert(words::kMaxRecordBytes <= kWordsRecordPages * kFlashPage - storage::PagedRecord::kHeaderBytes,
-              "the wake words' record must fit its flash page (WANDLAB_WORD_POOL_BYTES in the Makefile)");
 
 // RAM the board takes at boot besides its static RAM: the size table (size_report.py) reads it from the
 // image, and begin() allocates it, which keeps the linker from dropping it.
@@ -61,12 +57,10 @@ extern "C" const volatile uint32_t wandlab_boot_allocation_bytes = sizeof(Recogn
 XiaoBoard::XiaoBoard()
     : uid_{},
       description_(),
-      flash_(pages_, kSlotLayout),
-      classes_record_(pages_, kClassRecordStart, kClassRecordPages),
-      hid_record_(pages_, kHidRecordStart, kHidRecordPages),
-      words_record_(pages_, kWordsRecordStart, kWordsRecordPages),
+      storage_(pages_, kLayout),
       hid_press_(ble_),
-      board_(description_, usb_, *this, *this, &extensions_) {
+      board_(description_, usb_, *this, *this, &extensions_),
+      sensors_(imu_, mic_, Recognition::kRecognizerRateHz) {
   // Requests the core leaves alone: ForgetHosts here, then the recogniser's families (begin()).
   extensions_.add(*this);
   // The chip's factory-programmed 64-bit device id, as 16 hex digits.
@@ -99,6 +93,7 @@ void XiaoBoard::begin() {
   digitalWrite(VBAT_ENABLE, LOW);
   Serial.begin(115200);  // USB CDC: the baud rate means nothing on USB
   imu_ok_ = imu_.begin();
+  sensors_.begin(imu_ok_);
   battery_ = read_battery_percent();
   ble_ok_ = ble_.begin(kBoardName, firmware_version());
   ble_.set_battery(battery_);
@@ -110,7 +105,8 @@ void XiaoBoard::begin() {
   size_t speech_bytes = 0;
   const uint8_t* speech = speech_model(&speech_bytes);
   recognition_ = new (reinterpret_cast<void*>(aligned))
-      Recognition(flash_, *this, &classes_record_, &hid_record_, &words_record_, speech, speech_bytes);
+      Recognition(storage_, *this, speech, speech_bytes);
+  sensors_.attach(recognition_);
   recognition_->attach(board_, extensions_, &hid_press_);
 }
 
@@ -120,8 +116,8 @@ void XiaoBoard::loop() {
     ble_.set_battery(battery_);
   }
   poll_usb();
-  poll_imu();
-  poll_mic();
+  sensors_.poll_imu(board_);
+  sensors_.poll_mic(board_);
   board_.poll();
   if (recognition_ != nullptr) recognition_->poll(board_);
   usb_.flush();
@@ -144,32 +140,6 @@ void XiaoBoard::poll_usb() {
     board_.use_link(usb_, board::Framing::kSerial);
     board_.receive(rx, n);
   }
-}
-
-void XiaoBoard::poll_imu() {
-  // Recognising, HID on or enrolling keeps the IMU running with nobody streaming, at the rate the
-  // recogniser's segment buffer is sized for.
-  const bool wanted = recognition_ != nullptr && recognition_->recognizer.wants_imu();
-  if (imu_ok_ && !host_imu_) {
-    if (wanted && (!imu_.running() || imu_.rate_hz() != kRecognizerMaxRateHz)) {
-      imu_.start(kRecognizerMaxRateHz);
-    } else if (!wanted && imu_.running()) {
-      imu_.stop();
-    }
-  }
-  recognizer::RecognizerTap* tap = recognition_ != nullptr && (host_imu_ || wanted) ? &recognition_->tap : nullptr;
-  imu_.poll(host_imu_ ? &board_.imu_ring() : nullptr, tap);
-}
-
-void XiaoBoard::poll_mic() {
-  if (recognition_ == nullptr) return;
-  // Holding words keeps the microphone running with nobody streaming.
-  const bool listen = recognition_->words.listening();
-  if (listen != listening_) {
-    listening_ = listen;
-    mic_.route(host_audio_ ? &board_.audio_ring() : nullptr, listen ? &recognition_->heard : nullptr, listen);
-  }
-  recognition_->hear_pending();
 }
 
 void XiaoBoard::poll_button() {
@@ -198,28 +168,14 @@ void XiaoBoard::update_led() {
 
 bool XiaoBoard::start_imu(uint16_t rate_hz) {
   // The rate is already one the board supports (BoardDescription.imu_rates_hz).
-  host_imu_ = imu_ok_ && imu_.start(rate_hz);
-  return host_imu_;
+  return sensors_.start_imu(rate_hz);
 }
 
-void XiaoBoard::stop_imu() {
-  host_imu_ = false;
-  // If the recogniser wants the IMU, poll_imu() moves it to the recogniser's rate.
-  if (recognition_ == nullptr || !recognition_->recognizer.wants_imu()) imu_.stop();
-}
+void XiaoBoard::stop_imu() { sensors_.stop_imu(); }
 
-bool XiaoBoard::start_audio() {
-  // The Board has just reset its audio ring; the detector's ring starts over with it, so a WakeEvent
-  // names samples as the host's AudioBlocks do.
-  board::AudioRing* heard = listening_ ? &recognition_->heard : nullptr;
-  host_audio_ = mic_.route(&board_.audio_ring(), heard, heard != nullptr);
-  return host_audio_;
-}
+bool XiaoBoard::start_audio() { return sensors_.start_audio(board_); }
 
-void XiaoBoard::stop_audio() {
-  host_audio_ = false;
-  mic_.route(nullptr, listening_ ? &recognition_->heard : nullptr);
-}
+void XiaoBoard::stop_audio() { sensors_.stop_audio(); }
 
 uint32_t XiaoBoard::free_ram_bytes() const { return static_cast<uint32_t>(dbgHeapFree()); }
 

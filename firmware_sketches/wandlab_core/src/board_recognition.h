@@ -13,6 +13,7 @@
 #include "extension_chain.h"
 #include "hid_reports.h"
 #include "model_runner.h"
+#include "paged_storage.h"
 #include "record_store.h"
 #include "recognizer.h"
 #include "recognizer_tap.h"
@@ -21,6 +22,12 @@
 
 namespace wandlab {
 namespace recognition {
+
+// Whether the board's records fit their areas of `layout`: the class table's and the wake words' largest
+// records follow the build's limits (WANDLAB_MAX_OWN_CLASSES, WANDLAB_REF_POOL_BYTES, WANDLAB_WORD_POOL_BYTES).
+constexpr bool records_fit(const storage::StorageLayout& layout) {
+  return refs::kMaxRecordBytes <= layout.class_capacity() && words::kMaxRecordBytes <= layout.words_capacity();
+}
 
 // Loads the speech model (in flash, run in place) into its runner: "" or why the board cannot detect
 // wake words.
@@ -49,15 +56,18 @@ class ReportHidPress : public recognizer::HidPress {
 // segments at (its segment buffer); kSpeechArenaBytes: the speech model's arena.
 template <size_t kArenaBytes, int kMaxRateHz, size_t kSpeechArenaBytes, int32_t kAxes = 6>
 struct BoardRecognition {
-  BoardRecognition(slots::SlotFlash& flash, board::Clock& clock, RecordStore* classes, RecordStore* hid,
-                   RecordStore* words_record, const uint8_t* speech_model, size_t speech_bytes)
-      : recognizer(flash, clock, memory.memory(), static_cast<uint8_t>(kAxes), classes, hid),
+  static constexpr uint16_t kRecognizerRateHz = static_cast<uint16_t>(kMaxRateHz);
+
+  BoardRecognition(storage::BoardStorage& storage, board::Clock& clock, const uint8_t* speech_model,
+                   size_t speech_bytes)
+      : recognizer(storage.slots, clock, memory.memory(), static_cast<uint8_t>(kAxes), &storage.classes,
+                   &storage.hid),
         tap(recognizer),
         speech_runner(nullptr, 0, speech_arena, sizeof(speech_arena)),
         embedder(speech_runner),
         speech_problem(load_speech_model(speech_model, speech_bytes, speech_runner, embedder)),
         words(speech_problem[0] == '\0' ? &embedder : nullptr, protocol::crc32(speech_model, speech_bytes),
-              speech_problem, recognizer, clock, words_record) {}
+              speech_problem, recognizer, clock, &storage.words) {}
   BoardRecognition(const BoardRecognition&) = delete;
   BoardRecognition& operator=(const BoardRecognition&) = delete;
 
@@ -97,6 +107,13 @@ struct BoardRecognition {
   words::BoardWords words;
   board::AudioRing heard;  // the microphone's samples for the words, from its interrupt
 };
+
+// What the XIAO nRF52840 Sense, the Nano 33 BLE Sense and the XIAO ESP32S3 give the models (docs/firmware.md,
+// "Budgets"): an 8 KB arena for the gesture model, which runs in place from its slot; the segment buffer
+// for 100 Hz, the boards' default rate and the highest the recogniser segments at (at 200 and 400 Hz a
+// gesture's longest segment is shorter); 16 KB for the speech model's arena (the shipped model needs
+// 14,928 bytes where TFLM's pointers are 64-bit, less on a board's 32-bit ones).
+using SensorBoardRecognition = BoardRecognition<8 * 1024, 100, 16 * 1024>;
 
 }  // namespace recognition
 }  // namespace wandlab

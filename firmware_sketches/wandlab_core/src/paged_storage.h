@@ -93,5 +93,41 @@ class PagedRecord : public RecordStore {
   uint32_t pages_;
 };
 
+// Where a board's areas lie, from `start` up, in flash pages of `page` bytes - the same order on every
+// board: the wake words' record (2 copies x 1 page), model slots A and B of `slot_bytes` each and their
+// two record pages, the class table's record (2 copies x 2 pages), the HID map's record (2 copies x 1 page).
+struct StorageLayout {
+  static constexpr uint32_t kWordsPages = 1;
+  static constexpr uint32_t kClassPages = 2;
+  static constexpr uint32_t kHidPages = 1;
+
+  uint32_t start;
+  uint32_t page;
+  uint32_t slot_bytes;
+
+  constexpr uint32_t words_record() const { return start; }
+  constexpr SlotLayout slots() const { return {start + 2 * kWordsPages * page, slot_bytes}; }
+  constexpr uint32_t class_record() const { return slots().record_start() + 2 * page; }
+  constexpr uint32_t hid_record() const { return class_record() + 2 * kClassPages * page; }
+  constexpr uint32_t end() const { return hid_record() + 2 * kHidPages * page; }
+  // The largest record each area holds.
+  constexpr size_t class_capacity() const { return kClassPages * page - PagedRecord::kHeaderBytes; }
+  constexpr size_t words_capacity() const { return kWordsPages * page - PagedRecord::kHeaderBytes; }
+};
+
+// A board's slots and records over its flash, laid out by a StorageLayout.
+struct BoardStorage {
+  BoardStorage(PageFlash& flash, const StorageLayout& layout)
+      : slots(flash, layout.slots()),
+        classes(flash, layout.class_record(), StorageLayout::kClassPages),
+        hid(flash, layout.hid_record(), StorageLayout::kHidPages),
+        words(flash, layout.words_record(), StorageLayout::kWordsPages) {}
+
+  PagedSlotFlash slots;
+  PagedRecord classes;
+  PagedRecord hid;
+  PagedRecord words;
+};
+
 }  // namespace storage
 }  // namespace wandlab

@@ -20,7 +20,7 @@ namespace {
 
 constexpr uint32_t kPage = 4096;
 constexpr uint32_t kBase = 0x40000;  // the area's first address, as a board's would not start at 0
-constexpr uint32_t kPages = 72;      // two 128 KB slots, their 2 record pages, 6 record pages
+constexpr uint32_t kPages = 74;      // a StorageLayout: 2 + 64 + 2 + 4 + 2 pages
 
 // NOR flash in RAM, programmed through program_bytes in `unit`s; a power cut after `cut_after` steps.
 class RamFlash : public ws::PageFlash {
@@ -137,6 +137,33 @@ void test_record(uint32_t unit, std::mt19937& rng) {
   check(old_seen > 0 && new_seen > 0, "the cuts fell both before and after the save's commit");
 }
 
+// The areas a StorageLayout gives follow each other without gap or overlap, and a BoardStorage's records
+// keep apart: a save to one leaves the others loading what they held.
+void test_layout(std::mt19937& rng) {
+  constexpr ws::StorageLayout layout = {kBase, kPage, 128 * 1024};
+  static_assert(layout.words_record() == kBase && layout.slots().slots_start == kBase + 2 * kPage,
+                "words record, then the slots");
+  static_assert(layout.class_record() == layout.slots().record_start() + 2 * kPage, "slot record pages, then classes");
+  static_assert(layout.hid_record() == layout.class_record() + 4 * kPage && layout.end() == layout.hid_record() + 2 * kPage,
+                "classes, then the HID map, then the end");
+  static_assert(layout.end() - kBase == kPages * kPage, "the test flash is exactly the layout");
+  RamFlash ram(4);
+  ws::BoardStorage storage(ram, layout);
+  ws::PagedRecord* records[] = {&storage.classes, &storage.hid, &storage.words};
+  std::vector<std::vector<uint8_t>> saved;
+  for (ws::PagedRecord* record : records) {
+    saved.push_back(random_bytes(rng, 1 + rng() % record->capacity()));
+    check(record->save(saved.back().data(), saved.back().size()), "save each record");
+  }
+  check(storage.slots.erase(1, 128 * 1024 - kPage) && storage.slots.erase_record_page(1), "erase next to them");
+  for (size_t i = 0; i < 3; ++i) {
+    uint8_t out[2 * kPage];
+    size_t size = sizeof(out);
+    check(records[i]->load(out, &size) && size == saved[i].size() && std::memcmp(out, saved[i].data(), size) == 0,
+          "each record loads its own bytes");
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -146,6 +173,7 @@ int main() {
   check(!ws::program_bytes(0, data, 4, 0, refuse) && !ws::program_bytes(0, data, 4, 3, refuse) &&
             !ws::program_bytes(0, data, 4, 512, refuse),
         "a program unit that is not a power of two up to 256 is refused");
+  test_layout(rng);
   for (uint32_t unit : {1u, 4u, 8u, 16u, 256u}) {
     test_slots(unit, rng);
     test_record(unit, rng);

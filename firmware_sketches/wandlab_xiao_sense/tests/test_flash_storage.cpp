@@ -38,7 +38,7 @@ std::vector<uint8_t> random_bytes(std::mt19937& rng, size_t n) {
 
 void test_slot_writes(std::mt19937& rng) {
   wx::NrfPageFlash pages;
-  ws::PagedSlotFlash flash(pages, wx::kSlotLayout);
+  ws::PagedSlotFlash flash(pages, wx::kLayout.slots());
   check(flash.slot_capacity() == 128 * 1024 && flash.erase_unit() == 4096, "slot geometry");
   check(flash.data(0) == at(0xA5000) && flash.data(1) == at(0xC5000), "slots at 0xA5000 and 0xC5000");
   check(flash.record_page(0) == at(0xE5000) && flash.record_page(1) == at(0xE6000), "record pages");
@@ -75,7 +75,7 @@ void test_slot_writes(std::mt19937& rng) {
 
 void test_records(std::mt19937& rng) {
   wx::NrfPageFlash pages;
-  ws::PagedRecord record(pages, wx::kClassRecordStart, wx::kClassRecordPages);
+  ws::PagedRecord record(pages, wx::kLayout.class_record(), ws::StorageLayout::kClassPages);
   uint8_t out[8192];
   size_t size = sizeof(out);
   check(!record.load(out, &size), "a blank record loads nothing");
@@ -94,7 +94,7 @@ void test_records(std::mt19937& rng) {
   check(!record.load(out, &size), "a record larger than the caller's buffer is not loaded");
 
   // The wake words' record, below the slots, keeps its own bytes beside the others.
-  ws::PagedRecord words(pages, wx::kWordsRecordStart, wx::kWordsRecordPages);
+  ws::PagedRecord words(pages, wx::kLayout.words_record(), ws::StorageLayout::kWordsPages);
   const std::vector<uint8_t> word_bytes = random_bytes(rng, words.capacity());
   check(words.save(word_bytes.data(), word_bytes.size()), "the words' record saves a full page");
   size = sizeof(out);
@@ -105,7 +105,7 @@ void test_records(std::mt19937& rng) {
         "the class record is untouched by it");
 
   // A power cut at every step of a save: the old record or the new one, whole.
-  ws::PagedRecord hid(pages, wx::kHidRecordStart, wx::kHidRecordPages);
+  ws::PagedRecord hid(pages, wx::kLayout.hid_record(), ws::StorageLayout::kHidPages);
   const std::vector<uint8_t> old_record = random_bytes(rng, 300);
   hid.save(old_record.data(), old_record.size());
   const std::vector<uint8_t> new_record = random_bytes(rng, 301);

@@ -77,8 +77,7 @@ void Esp32s3Board::start_recognition() {
   if (storage_problem_[0] != '\0') return;
   size_t speech_bytes = 0;
   const uint8_t* speech = speech_model(&speech_bytes);
-  recognition_ = new (recognition_space_)
-      Recognition(storage_, *this, speech, speech_bytes);
+  recognition_ = new (recognition_space_) Recognition(storage_, *this, speech, speech_bytes);
   sensors_.attach(recognition_);
   recognition_->attach(board_, extensions_, &hid_press_);
 }

@@ -30,7 +30,7 @@ bool Microphone::route(board::AudioRing* host, board::AudioRing* heard, bool res
     return true;
   }
   if (running_) {
-    pause_task();
+    pause_task();  // as stop(): a task stuck in a read for over kStopWaitMs is not waited for
     route_.set(host, heard, restart_heard);
     want_.store(true, std::memory_order_release);
     return true;

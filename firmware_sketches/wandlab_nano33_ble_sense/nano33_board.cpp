@@ -83,11 +83,10 @@ void Nano33Board::start_recognition() {
   if (storage_problem_[0] != '\0') return;
   size_t speech_bytes = 0;
   const uint8_t* speech = speech_model(&speech_bytes);
-  recognition_ = new (recognition_space_)
-      Recognition(storage_, *this, speech, speech_bytes);
+  recognition_ = new (recognition_space_) Recognition(storage_, *this, speech, speech_bytes);
+  sensors_.attach(recognition_);
   // No HID here (README, "BLE, pairing and HID"): the recogniser's decisions reach the app as
   // InferenceEvent / HidReport messages only.
-  sensors_.attach(recognition_);
   recognition_->attach(board_, extensions_, nullptr);
 }
 

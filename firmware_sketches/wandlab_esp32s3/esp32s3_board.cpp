@@ -84,8 +84,8 @@ void Esp32s3Board::start_recognition() {
 
 void Esp32s3Board::loop() {
   poll_usb();
-  sensors_.poll_imu(board_);
-  sensors_.poll_mic(board_);
+  sensors_.poll_imu(board_.imu_ring());
+  sensors_.poll_mic(board_.audio_ring());
   board_.poll();
   if (recognition_ != nullptr) recognition_->poll(board_);
   // Each new session hears why the board cannot keep models, if it cannot (nobody listens at boot).
@@ -145,7 +145,7 @@ bool Esp32s3Board::start_imu(uint16_t rate_hz) {
 
 void Esp32s3Board::stop_imu() { sensors_.stop_imu(); }
 
-bool Esp32s3Board::start_audio() { return sensors_.start_audio(board_); }
+bool Esp32s3Board::start_audio() { return sensors_.start_audio(board_.audio_ring()); }
 
 void Esp32s3Board::stop_audio() { sensors_.stop_audio(); }
 

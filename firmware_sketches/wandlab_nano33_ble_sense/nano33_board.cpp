@@ -92,8 +92,8 @@ void Nano33Board::start_recognition() {
 
 void Nano33Board::loop() {
   poll_usb();
-  sensors_.poll_imu(board_);
-  sensors_.poll_mic(board_);
+  sensors_.poll_imu(board_.imu_ring());
+  sensors_.poll_mic(board_.audio_ring());
   board_.poll();
   if (recognition_ != nullptr) recognition_->poll(board_);
   // Each new session hears why the board cannot keep models, if it cannot (nobody listens at boot).
@@ -151,7 +151,7 @@ bool Nano33Board::start_imu(uint16_t rate_hz) {
 
 void Nano33Board::stop_imu() { sensors_.stop_imu(); }
 
-bool Nano33Board::start_audio() { return sensors_.start_audio(board_); }
+bool Nano33Board::start_audio() { return sensors_.start_audio(board_.audio_ring()); }
 
 void Nano33Board::stop_audio() { sensors_.stop_audio(); }
 

@@ -116,8 +116,8 @@ void XiaoBoard::loop() {
     ble_.set_battery(battery_);
   }
   poll_usb();
-  sensors_.poll_imu(board_);
-  sensors_.poll_mic(board_);
+  sensors_.poll_imu(board_.imu_ring());
+  sensors_.poll_mic(board_.audio_ring());
   board_.poll();
   if (recognition_ != nullptr) recognition_->poll(board_);
   usb_.flush();
@@ -173,7 +173,7 @@ bool XiaoBoard::start_imu(uint16_t rate_hz) {
 
 void XiaoBoard::stop_imu() { sensors_.stop_imu(); }
 
-bool XiaoBoard::start_audio() { return sensors_.start_audio(board_); }
+bool XiaoBoard::start_audio() { return sensors_.start_audio(board_.audio_ring()); }
 
 void XiaoBoard::stop_audio() { sensors_.stop_audio(); }
 

@@ -4,15 +4,16 @@
 // the host streaming. The XIAO, Nano 33 and ESP32-S3 layers call it from their SensorControl and loop();
 // only their sensor drivers differ:
 //   Imu:        bool start(uint16_t rate_hz); void stop(); bool running() const; uint16_t rate_hz() const;
-//               size_t poll(board::ImuRing* ring, recognizer::RecognizerTap* tap)
+//               size_t poll(board::ImuRing* ring, Tap* tap)
 //   Microphone: bool route(board::AudioRing* host, board::AudioRing* heard, bool restart_heard = false)
-// Recognition is a BoardRecognition<...> (board_recognition.h), or null when the board has none.
+// Recognition is a BoardRecognition<...> (board_recognition.h: its Tap is a recognizer::RecognizerTap), or
+// null when the board has none. The rings are the Board's (imu_ring(), audio_ring()).
+// tests/test_sensor_sharing.cpp drives it with fakes of all three.
 #pragma once
 
 #include <cstdint>
 
 #include "board.h"
-#include "recognizer_tap.h"
 
 namespace wandlab {
 namespace recognition {
@@ -39,9 +40,9 @@ class SensorSharing {
   }
   // The Board has just reset its audio ring; the detector's ring starts over with it, so a WakeEvent
   // names samples as the host's AudioBlocks do.
-  bool start_audio(board::Board& board) {
+  bool start_audio(board::AudioRing& host_ring) {
     board::AudioRing* heard = listening_ ? &recognition_->heard : nullptr;
-    host_audio_ = mic_.route(&board.audio_ring(), heard, heard != nullptr);
+    host_audio_ = mic_.route(&host_ring, heard, heard != nullptr);
     return host_audio_;
   }
   void stop_audio() {
@@ -50,7 +51,7 @@ class SensorSharing {
   }
 
   // Each loop, before Board::poll(): the IMU's frames to the host's ring and the recogniser's tap.
-  void poll_imu(board::Board& board) {
+  void poll_imu(board::ImuRing& host_ring) {
     const bool wanted = recogniser_wants_imu();
     if (imu_ok_ && !host_imu_) {
       if (wanted && (!imu_.running() || imu_.rate_hz() != recognizer_rate_hz_)) {
@@ -59,18 +60,18 @@ class SensorSharing {
         imu_.stop();
       }
     }
-    recognizer::RecognizerTap* tap = recognition_ != nullptr && (host_imu_ || wanted) ? &recognition_->tap : nullptr;
-    imu_.poll(host_imu_ ? &board.imu_ring() : nullptr, tap);
+    decltype(&recognition_->tap) tap = recognition_ != nullptr && (host_imu_ || wanted) ? &recognition_->tap : nullptr;
+    imu_.poll(host_imu_ ? &host_ring : nullptr, tap);
   }
 
   // Each loop: holding words keeps the microphone running with nobody streaming; what it heard goes to
   // the detector.
-  void poll_mic(board::Board& board) {
+  void poll_mic(board::AudioRing& host_ring) {
     if (recognition_ == nullptr) return;
     const bool listen = recognition_->words.listening();
     if (listen != listening_) {
       listening_ = listen;
-      mic_.route(host_audio_ ? &board.audio_ring() : nullptr, listen ? &recognition_->heard : nullptr, listen);
+      mic_.route(host_audio_ ? &host_ring : nullptr, listen ? &recognition_->heard : nullptr, listen);
     }
     recognition_->hear_pending();
   }

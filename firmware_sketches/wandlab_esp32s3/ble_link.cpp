@@ -234,8 +234,7 @@ void BleLink::on_packet(const protocol::Packet& packet) {
     // Dropped whole: it changes nothing. The central is asked to pair once per connection.
     ++refused_;
     if (!security_requested_) security_requested_ = NimBLEDevice::startSecurity(conn);
-    board_->reply_error(packet.seq, protocol::ErrorCode::kBusy,
-                        "not bonded: pairing requested, send it again once paired");
+    board_->reply_error(packet.seq, protocol::ErrorCode::kBusy, g::kNotBondedError);
     return;
   }
   board_->receive_packet(packet);

@@ -19,6 +19,8 @@ constexpr uint8_t kInfoUuid[16] = WANDLAB_UUID128(0x03);       // read
 
 constexpr uint16_t kAppearanceHidKeyboard = 0x03C1;
 constexpr uint8_t kAttInsufficientAuthentication = 0x05;
+// What a board that cannot answer ATT 0x05 says instead (Error BUSY), so that the app pairs and retries.
+constexpr char kNotBondedError[] = "not bonded: pairing requested, send it again once paired";
 // Packets of types below this travel on a link that is not encrypted with a bonded key (Hello, Ping).
 constexpr uint8_t kFirstProtectedType = 0x10;
 

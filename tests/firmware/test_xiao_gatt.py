@@ -45,6 +45,7 @@ def test_report_map_and_hid_values_match_the_app() -> None:
     assert _bytes("kHidInformation") == gatt.HID_INFORMATION_VALUE
     assert _int("kAppearanceHidKeyboard") == gatt.APPEARANCE_HID_KEYBOARD
     assert _int("kAttInsufficientAuthentication") == gatt.ATT_INSUFFICIENT_AUTHENTICATION
+    assert re.search(r'kNotBondedError\[\]\s*=\s*"([^"]*)"', _text()).group(1) == gatt.NOT_BONDED_ERROR
     assert _int("kFirstProtectedType") == gatt.OPEN_FAMILY_TYPES.stop
     assert (_int("kKeyboardId"), _int("kConsumerId"), _int("kMouseId")) == (
         gatt.KEYBOARD_ID, gatt.CONSUMER_ID, gatt.MOUSE_ID)

@@ -12,12 +12,12 @@ from bleak.exc import BleakBluetoothNotAvailableError, BleakBluetoothNotAvailabl
 from tests.link.ble_helpers import memory_backend, run, wand_on_air
 from wandlab.board.client import BoardClient, ConnectionState
 from wandlab.board.transfer import model_slots
-from wandlab.errors import LinkError
+from wandlab.errors import BoardError, LinkError
 from wandlab.flows.connect import open_link
 from wandlab.link.ble_errors import BluetoothUnavailable, adapter_problem
 from wandlab.link.ble_link import BleAccessRefused, BleLink
 from wandlab.link.ble_scan import scan_wands
-from wandlab.protocol import Ping, Pong, SimPerform, SimUnplug
+from wandlab.protocol import Ping, Pong, SimPerform, SimUnplug, gatt
 from wandlab.protocol.controller import ActionKind, HidAction, HidMapSet
 from wandlab.protocol.model import ModelBegin, TransferStatus
 from wandlab.virtual.board import VirtualBoard, VirtualWandConfig
@@ -83,6 +83,49 @@ def test_unbonded_protected_writes_are_refused_with_att_0x05_and_change_nothing(
     assert refusals == [0x05, 0x05, 0x05] and refused == 3
     assert state == ({}, False, 0)  # no map, no gesture, no transfer
     assert pong > 0 and errors == 0
+
+
+def test_a_board_that_refuses_with_error_busy_gets_paired_and_the_packets_sent_again():
+    """The ESP32-S3 sketch's NimBLE takes every write, so an unbonded protected packet is dropped and answered
+    Error BUSY "not bonded" instead of ATT 0x05: the link pairs once and sends each refused packet again
+    (three sent at once here, before the pairing), and the client sees only the answers."""
+
+    async def main():
+        board = VirtualBoard(VirtualWandConfig())
+        async with wand_on_air(board, refuse_with_error=True) as server:
+            link = BleLink("Virtual wand", memory_backend())
+            async with BoardClient(link, reconnect=False) as client:
+                await client.ping()
+                replies = await asyncio.gather(
+                    client.request(HidMapSet((HidAction(0, ActionKind.KEY, 0x04, 0),))),
+                    client.ask(ModelBegin(9, 100, 0, bytes(32), 64, "x", b""), TransferStatus),
+                    client.request(HidMapSet((HidAction(1, ActionKind.KEY, 0x05, 0),))),
+                )
+                after = await client.request(HidMapSet((HidAction(2, ActionKind.KEY, 0x06, 0),)))
+            state = (sorted(board.brain.hid.actions), board.models.query().transfer_id)
+            return replies, after, server.refused, server.pairings, link.pairings, state, link.framing.errors
+
+    replies, after, refused, pairings, asked, state, errors = run(main())
+    assert len(replies) == 3 and replies[1].transfer_id == 9 and after is not None
+    assert refused == 3 and pairings == 1 and asked == 1  # three refused, one pairing, all three sent again
+    assert state == ([2], 9)  # each map replaced the last: the three went through, then the fourth
+    assert errors == 0
+
+
+def test_error_busy_not_bonded_reaches_the_client_when_the_link_may_not_pair():
+    async def main():
+        board = VirtualBoard(VirtualWandConfig())
+        async with wand_on_air(board, refuse_with_error=True) as server:
+            link = BleLink("Virtual wand", memory_backend(), pair_when_refused=False)
+            async with BoardClient(link, reconnect=False) as client:
+                with pytest.raises(BoardError) as refused:
+                    await client.request(HidMapSet((HidAction(0, ActionKind.KEY, 0x04, 0),)))
+                pong = await client.ping()
+            return str(refused.value), server.refused, server.pairings, board.brain.hid.actions, pong
+
+    text, refused, pairings, actions, pong = run(main())
+    assert gatt.NOT_BONDED_ERROR in text and refused == 1 and pairings == 0
+    assert actions == {} and pong > 0  # nothing changed, the link still works
 
 
 def test_disconnect_is_a_link_error_and_the_client_reconnects_without_pairing_again():

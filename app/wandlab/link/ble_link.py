@@ -16,12 +16,19 @@ reusing the refused fragment's counter (the board never took it). Once a protect
 the link is encrypted and bonded for the rest of the connection, and every fragment is a write without
 response: no round trip per packet, which is what makes model pushes fast. Session packets (Hello, Ping)
 are always accepted and always go without response.
+
+A board whose BLE stack cannot refuse a write (NimBLE-Arduino on the ESP32-S3 accepts every write before
+the sketch sees it) drops such a packet whole and answers it ``Error BUSY`` with ``gatt.NOT_BONDED_ERROR``
+instead. The link knows the protected packets it sent on this connection, so on that answer it pairs once
+and sends the packet again, and the client never sees the refusal - the same outcome as after ATT 0x05.
+A packet refused that way a second time, or when pairing fails, reaches the client as the board's Error.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 
 from bleak import BleakClient
@@ -29,12 +36,12 @@ from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.device import BLEDevice
 from bleak.exc import BleakError, BleakGATTProtocolError
 
-from wandlab.errors import LinkError
+from wandlab.errors import LinkError, ProtocolError
 from wandlab.link.base import Link
 from wandlab.link.ble_backend import SYSTEM, BleBackend
 from wandlab.link.ble_errors import BluetoothUnavailable, adapter_problem
 from wandlab.link.ble_scan import find_wand
-from wandlab.protocol import gatt
+from wandlab.protocol import Error, ErrorCode, decode_message, gatt
 from wandlab.protocol.fragments import DEFAULT_ATT_MTU, MAX_ATT_MTU, Fragmenter, Reassembler, ReassemblyStats
 from wandlab.protocol.framing import DecoderStats, Packet, pack_packet
 
@@ -44,6 +51,9 @@ SCAN_TIMEOUT_S = 8.0
 CONNECT_TIMEOUT_S = 15.0
 ATTEMPTS = 3  # per open(): scan/connect failures are often passing (radio noise, the wand restarting)
 BACKOFF_S = 0.25  # before the 2nd attempt; doubles for each further one
+# Protected packets remembered per connection for a resend after Error BUSY "not bonded" (the replies to
+# older ones came long ago).
+REMEMBERED_PACKETS = 64
 
 
 class BleAccessRefused(LinkError):
@@ -81,6 +91,11 @@ class BleLink(Link):
         self._secured = False
         self._queue: asyncio.Queue[list[Packet] | LinkError] = asyncio.Queue()
         self._write_lock = asyncio.Lock()
+        # For boards that refuse with Error BUSY (module docstring), this connection's:
+        self._sent_protected: OrderedDict[int, Packet] = OrderedDict()  # seq -> packet
+        self._resent: set[int] = set()
+        self._pairing: asyncio.Future[None] | None = None  # the one pairing such refusals ask for
+        self._resends: set[asyncio.Future[None]] = set()
 
     # -- Link ---------------------------------------------------------------------------------------
     @property
@@ -136,6 +151,8 @@ class BleLink(Link):
         raw = pack_packet(packet)
         protected = packet.type not in gatt.OPEN_FAMILY_TYPES
         async with self._write_lock:  # the fragments of one packet must not interleave with another's
+            if protected:  # before the write: the board may answer before the write's response comes back
+                self._remember(packet)
             for retry in (False, True):
                 counter = self._fragmenter.counter
                 fragments = list(self._fragmenter.fragments(raw))
@@ -172,6 +189,9 @@ class BleLink(Link):
             self.att_mtu = max(DEFAULT_ATT_MTU, min(MAX_ATT_MTU, packet_in.max_write_without_response_size + 3))
             self._fragmenter = Fragmenter(self.att_mtu)
             self._secured = False
+            self._sent_protected.clear()
+            self._resent.clear()
+            self._pairing = None
             self._drain_queue()
             await client.start_notify(gatt.PACKET_OUT, self._on_fragment)
         except (TimeoutError, BleakError, OSError) as exc:
@@ -186,7 +206,7 @@ class BleLink(Link):
         fragment = bytes(data)
         if self.received is not None:
             self.received.append(fragment)
-        packets = self._reassembler.feed(fragment)
+        packets = [p for p in self._reassembler.feed(fragment) if not self._resend_if_not_bonded(p)]
         if packets:
             self._queue.put_nowait(packets)
 
@@ -210,6 +230,42 @@ class BleLink(Link):
             raise
         except (BleakError, OSError) as exc:
             raise LinkError(f"writing to {self.description} failed: {exc}") from None
+
+    def _remember(self, packet: Packet) -> None:
+        self._sent_protected[packet.seq] = packet
+        self._sent_protected.move_to_end(packet.seq)
+        while len(self._sent_protected) > REMEMBERED_PACKETS:
+            self._sent_protected.popitem(last=False)
+
+    def _resend_if_not_bonded(self, packet: Packet) -> bool:
+        """True if ``packet`` is a board's Error BUSY "not bonded" for a packet this link sent and has not
+        sent again yet: it is swallowed, and the link pairs and sends the refused packet again."""
+        if not self.pair_when_refused or packet.type != Error.TYPE:
+            return False
+        try:
+            error = decode_message(packet)
+        except ProtocolError:
+            return False
+        if not (isinstance(error, Error) and error.code == ErrorCode.BUSY and error.message == gatt.NOT_BONDED_ERROR):
+            return False
+        refused = self._sent_protected.get(error.ref_seq)
+        if refused is None or error.ref_seq in self._resent:
+            return False
+        self._resent.add(error.ref_seq)
+        task = asyncio.ensure_future(self._pair_then_resend(refused, packet))
+        self._resends.add(task)
+        task.add_done_callback(self._resends.discard)
+        return True
+
+    async def _pair_then_resend(self, refused: Packet, error: Packet) -> None:
+        try:
+            if self._pairing is None:  # one pairing for every packet refused before it is done
+                self._pairing = asyncio.ensure_future(self._pair())
+            await asyncio.shield(self._pairing)
+            await self.send_packet(refused)
+        except LinkError as exc:
+            log.warning("%s", exc)
+            self._queue.put_nowait([error])  # the client sees the board's refusal
 
     async def _pair(self) -> None:
         client = self._client

@@ -52,6 +52,10 @@ APPEARANCE_HID_KEYBOARD = 0x03C1
 # The session family may be used before bonding; anything else needs an encrypted, bonded link.
 OPEN_FAMILY_TYPES = range(0x00, 0x10)
 ATT_INSUFFICIENT_AUTHENTICATION = 0x05
+# A board whose BLE stack cannot refuse a write with an ATT error (NimBLE-Arduino answers every write itself:
+# the ESP32-S3) drops an unbonded protected packet whole and answers it Error BUSY with this text instead;
+# the host pairs and sends it again, as after ATT 0x05 (docs/protocol.md "BLE").
+NOT_BONDED_ERROR = "not bonded: pairing requested, send it again once paired"
 
 INFO_HEADER = struct.Struct("<HH")
 HID_INFORMATION_VALUE = bytes([0x11, 0x01, 0x00, 0x02])  # bcdHID 1.11, no country, normally connectable

@@ -7,7 +7,9 @@ on a pseudo-terminal: the same board, reached through bleak exactly as a real wa
   notifications on packet-out (one ``Fragmenter`` per connection, cut to that connection's MTU).
 - Security: LE Secure Connections "Just Works" pairing with bonding; bonds in the state folder
   (``bonds.py``). A START fragment of a packet outside the session family, on a connection that is not
-  encrypted with a bonded key, is refused with ATT error 0x05 and never reaches the board.
+  encrypted with a bonded key, is refused with ATT error 0x05 and never reaches the board. With
+  ``refuse_with_error`` it behaves like a board whose BLE stack accepts every write (NimBLE-Arduino: the
+  ESP32-S3 sketch): such a packet is dropped whole and answered ``Error BUSY`` ``gatt.NOT_BONDED_ERROR``.
 - HID: when the board presses (``BoardRecognizer.press``), the action's input reports are notified to
   every encrypted, bonded connection subscribed to them; ``HidReport.sent`` is 1 exactly then.
 - SimUnplug: the wand "switches off" for that long: links drop, advertising stops, streams stop.
@@ -75,11 +77,14 @@ class _Peer:
 class BleWandServer:
     def __init__(self, board: VirtualBoard, *, air: str = bumble_radio.DEFAULT_AIR, address: str | None = None,
                  advertising_interval_ms: float = bumble_radio.FAST_ADVERTISING_MS, battery_percent: int = 100,
-                 time_scale: float = 1.0) -> None:
+                 time_scale: float = 1.0, refuse_with_error: bool = False) -> None:
         """``time_scale``: for tests, the board's clock runs this many times faster than real time (its
-        sensors produce that many seconds of samples per real second); the radio side is unchanged."""
+        sensors produce that many seconds of samples per real second); the radio side is unchanged.
+        ``refuse_with_error``: refuse unbonded protected packets as the ESP32-S3 firmware does (module
+        docstring) instead of with ATT 0x05."""
         self.board = board
         self.time_scale = time_scale
+        self.refuse_with_error = refuse_with_error
         self._t0 = time.monotonic()
         self.air = air
         self.address = address or bumble_radio.static_address(f"wandlab-wand:{board.uid}")
@@ -87,7 +92,7 @@ class BleWandServer:
         self.advertising_interval_ms = advertising_interval_ms
         self.battery_percent = battery_percent
         self.pairings = 0  # full pairings completed (a bonded host re-encrypting is not one)
-        self.refused = 0  # protected packets refused with ATT 0x05
+        self.refused = 0  # protected packets refused (ATT 0x05, or Error BUSY with refuse_with_error)
         self.reports_sent = 0  # HID input reports notified
         self.press_times: list[float] = []  # time.monotonic() of every press that went to a host
         self.device: Device | None = None
@@ -238,6 +243,9 @@ class BleWandServer:
         if peer is None:
             return None
         fragment = bytes(value)
+        if self.refuse_with_error:  # every write is taken; whole packets are judged in _handle
+            self._accept(peer, fragment)
+            return None
         protected = bool(fragment) and fragment[0] & START and (len(fragment) < 4 or
                                                               fragment[3] not in gatt.OPEN_FAMILY_TYPES)
         if not protected or peer.secure:
@@ -282,6 +290,12 @@ class BleWandServer:
             self._handle(peer, packet)
 
     def _handle(self, peer: _Peer, packet: Packet) -> None:
+        if self.refuse_with_error and packet.type not in gatt.OPEN_FAMILY_TYPES and not peer.secure:
+            if peer.connection.is_encrypted:  # just encrypted: is it with a bond?
+                self._spawn(self._handle_if_bonded(peer, packet))
+            else:
+                self._refuse_with_error(peer, packet)
+            return
         try:
             message = decode_message(packet)
         except ProtocolError as exc:
@@ -293,6 +307,18 @@ class BleWandServer:
             self._send(peer, reply, droppable=False)
         if isinstance(message, SimUnplug) and not self._asleep:
             self._spawn(self.power_cut(message.millis / 1000, after_s=0.05))  # the Ack goes out first
+
+    async def _handle_if_bonded(self, peer: _Peer, packet: Packet) -> None:
+        if await self._check_bond(peer):
+            self._handle(peer, packet)
+        else:
+            self._refuse_with_error(peer, packet)
+
+    def _refuse_with_error(self, peer: _Peer, packet: Packet) -> None:
+        self.refused += 1
+        log.info("refused a packet of type 0x%02X with Error BUSY: the link is not encrypted with a bonded key",
+                 packet.type)
+        self._send(peer, Error(packet.seq, ErrorCode.BUSY, gatt.NOT_BONDED_ERROR), droppable=False)
 
     async def power_cut(self, seconds: float, after_s: float = 0.0) -> None:
         """The wand loses power for ``seconds`` (after ``after_s``): every link drops, the radio is silent,

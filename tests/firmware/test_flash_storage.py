@@ -10,43 +10,32 @@ HID map are never lost."""
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
+
+from tests.firmware.host_tests import KINDS, build_and_run
 
 ROOT = Path(__file__).resolve().parents[2]
 SKETCH = ROOT / "firmware_sketches" / "wandlab_xiao_sense"
 CORE = ROOT / "firmware_sketches" / "wandlab_core" / "src"
 CORE_TEST = ROOT / "firmware_sketches" / "wandlab_core" / "tests" / "test_paged_storage.cpp"
-SOURCES = [SKETCH / "tests" / "test_flash_storage.cpp", SKETCH / "tests" / "host_nrf_flash.cpp",
-           SKETCH / "flash_storage.cpp", CORE / "paged_storage.cpp", CORE / "crc32.cpp"]
+XIAO_SOURCES = [SKETCH / "tests" / "test_flash_storage.cpp", SKETCH / "tests" / "host_nrf_flash.cpp",
+                SKETCH / "flash_storage.cpp", CORE / "paged_storage.cpp", CORE / "crc32.cpp"]
 
 pytestmark = pytest.mark.skipif(shutil.which("g++") is None, reason="g++ not installed: cannot build the test")
 
 
-FLAG_SETS = [["-O2"], ["-O0", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all"]]
+@pytest.mark.parametrize("kind", KINDS)
+def test_any_program_unit_lands_bytes_whole_and_records_survive_power_cuts(tmp_path: Path, kind: str) -> None:
+    result = build_and_run(tmp_path, [CORE_TEST, CORE / "paged_storage.cpp", CORE / "crc32.cpp"], kind, [CORE])
+    assert result.returncode == 0 and ", 0 failures" in result.stdout, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("flags", FLAG_SETS, ids=["plain", "sanitized"])
-def test_any_program_unit_lands_bytes_whole_and_records_survive_power_cuts(tmp_path: Path, flags: list[str]) -> None:
-    exe = tmp_path / "test_paged_storage"
-    build = subprocess.run(["g++", "-std=c++17", "-Wall", "-Wextra", "-Werror", *flags, f"-I{CORE}", "-o", str(exe),
-                            str(CORE_TEST), str(CORE / "paged_storage.cpp"), str(CORE / "crc32.cpp")],
-                           capture_output=True, text=True, timeout=240)
-    assert build.returncode == 0, build.stderr
-    run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0 and ", 0 failures" in run.stdout, run.stdout + run.stderr
-
-
-@pytest.mark.parametrize("flags", FLAG_SETS, ids=["plain", "sanitized"])
-def test_the_xiaos_slots_and_records_survive_power_cuts(tmp_path: Path, flags: list[str]) -> None:
-    exe = tmp_path / "test_flash_storage"
-    build = subprocess.run(["g++", "-std=c++17", "-Wall", "-Wextra", "-Werror", *flags, f"-I{SKETCH}", f"-I{CORE}",
-                            "-o", str(exe), *map(str, SOURCES)], capture_output=True, text=True, timeout=240)
-    assert build.returncode == 0, build.stderr
-    run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=120)
-    if run.returncode == 2 and "cannot map" in run.stdout:
-        pytest.skip(run.stdout.strip())
-    assert run.returncode == 0, run.stdout + run.stderr
-    assert "OK:" in run.stdout and "the new one" in run.stdout
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_xiaos_slots_and_records_survive_power_cuts(tmp_path: Path, kind: str) -> None:
+    result = build_and_run(tmp_path, XIAO_SOURCES, kind, [SKETCH, CORE])
+    if result.returncode == 2 and "cannot map" in result.stdout:
+        pytest.skip(result.stdout.strip())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "OK:" in result.stdout and "the new one" in result.stdout

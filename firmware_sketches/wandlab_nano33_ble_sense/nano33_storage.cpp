@@ -28,8 +28,13 @@ const char* IapPageFlash::begin() {
     return "the flash is not laid out as the nRF52840's (4 KB sectors, 1 MB)";
   }
   program_unit_ = iap().get_page_size();
-  if (program_unit_ == 0 || program_unit_ > storage::kMaxProgramUnit) return "the flash's program unit is unusable";
+  // storage::program_bytes pads writes to it: a power of two up to 256 bytes (the nRF52840's is a word).
+  if (program_unit_ == 0 || program_unit_ > storage::kMaxProgramUnit || (program_unit_ & (program_unit_ - 1)) != 0) {
+    return "the flash's program unit is not a power of two up to 256 bytes";
+  }
+#ifdef FLASHIAP_APP_ROM_END_ADDR  // FlashIAP.h defines it for the GCC_ARM toolchain, which the core uses
   if (FLASHIAP_APP_ROM_END_ADDR > kStorageStart) return "the sketch is too large: it reaches the model slots";
+#endif
   ready_ = true;
   return "";
 }

@@ -1,7 +1,6 @@
 #include "esp32s3_board.h"
 
 #include <Arduino.h>
-#include <new>
 
 #include "firmware_version.h"
 
@@ -75,11 +74,8 @@ void Esp32s3Board::start_recognition() {
   storage_problem_ = pages_.begin();
   // Without the partition the board still streams; the model families answer UNSUPPORTED.
   if (storage_problem_[0] != '\0') return;
-  size_t speech_bytes = 0;
-  const uint8_t* speech = speech_model(&speech_bytes);
-  recognition_ = new (recognition_space_) Recognition(storage_, *this, speech, speech_bytes);
+  recognition_ = Recognition::start(recognition_space_, storage_, *this, speech_model, board_, extensions_, &hid_press_);
   sensors_.attach(recognition_);
-  recognition_->attach(board_, extensions_, &hid_press_);
 }
 
 void Esp32s3Board::loop() {

@@ -1,7 +1,6 @@
 #include "nano33_board.h"
 
 #include <Arduino.h>
-#include <new>
 
 #include "firmware_version.h"
 
@@ -81,13 +80,10 @@ void Nano33Board::start_recognition() {
   storage_problem_ = pages_.begin();
   // Without usable flash the board still streams; the model families answer UNSUPPORTED (red LED).
   if (storage_problem_[0] != '\0') return;
-  size_t speech_bytes = 0;
-  const uint8_t* speech = speech_model(&speech_bytes);
-  recognition_ = new (recognition_space_) Recognition(storage_, *this, speech, speech_bytes);
-  sensors_.attach(recognition_);
   // No HID here (README, "BLE, pairing and HID"): the recogniser's decisions reach the app as
   // InferenceEvent / HidReport messages only.
-  recognition_->attach(board_, extensions_, nullptr);
+  recognition_ = Recognition::start(recognition_space_, storage_, *this, speech_model, board_, extensions_, nullptr);
+  sensors_.attach(recognition_);
 }
 
 void Nano33Board::loop() {

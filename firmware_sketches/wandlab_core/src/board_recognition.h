@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <new>
 
 #include "board.h"
 #include "board_words.h"
@@ -70,6 +71,18 @@ struct BoardRecognition {
               speech_problem, recognizer, clock, &storage.words) {}
   BoardRecognition(const BoardRecognition&) = delete;
   BoardRecognition& operator=(const BoardRecognition&) = delete;
+
+  // Builds one in `space` (sizeof and alignof BoardRecognition bytes) with the compiled-in speech model
+  // and joins it to the board (attach); at boot, not during static initialisation (TFLM runs here).
+  static BoardRecognition* start(void* space, storage::BoardStorage& storage, board::Clock& clock,
+                                 const uint8_t* (*speech_model)(size_t*), board::Board& board,
+                                 board::ExtensionChain& extensions, recognizer::HidPress* press) {
+    size_t bytes = 0;
+    const uint8_t* model = speech_model(&bytes);
+    BoardRecognition* recognition = new (space) BoardRecognition(storage, clock, model, bytes);
+    recognition->attach(board, extensions, press);
+    return recognition;
+  }
 
   // Joins the board once at boot: the model, enroll, controller and word requests, the IMU blocks, the
   // presses (null: the board has no HID), then reads the slots and the stored classes and words.

@@ -162,8 +162,12 @@ def write_quiet_take(path: Path) -> Path:
     loudest 10 ms at -52 dBFS, under the -50 dBFS a take needs."""
     voice = synthesize_speech(WORD, 3, 16000).astype(np.float64)
     quiet = voice * (32768 * 10 ** (-44 / 20) / max(1.0, float(np.abs(voice).max())))
-    rng = np.random.default_rng(4)
-    room = np.concatenate([np.zeros(8000), quiet, np.zeros(16000)]) + rng.normal(0, 2.0, len(quiet) + 24000)
+    # The file starts playing when the wizard turns the microphone on, and a busy CPU can delay listening by
+    # a second or more (the word once went by unheard: "nothing heard"); so 2 s of room first, and the word
+    # said three times, each 2.5 s apart: whenever listening starts in the first 5 s, a word follows.
+    gap = np.zeros(40000)
+    said = np.concatenate([np.zeros(32000), quiet, gap, quiet, gap, quiet, np.zeros(16000)])
+    room = said + np.random.default_rng(4).normal(0, 2.0, len(said))
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)

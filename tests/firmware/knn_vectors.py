@@ -654,6 +654,7 @@ def _scripted(s: Session, rng: np.random.Generator) -> None:
     s.request(RefList())
     for q in [*accel.bank.embeddings[:20], *accel.references[::5], *emb32(5)]:
         s.decide(q)
+    _between_bank_and_classes(s, accel.bank.embeddings[20:26], accel.references[::9])
     s.reload()
     for q in accel.references[::7]:
         s.decide(q)
@@ -687,6 +688,9 @@ def _scripted(s: Session, rng: np.random.Generator) -> None:
     s.enroll(8, "fresh", emb16(3))
     for q in emb16(12):
         s.decide(q)
+    small = unpack(s.images["small16"]).recognizer
+    assert small.bank is not None
+    _between_bank_and_classes(s, small.bank.embeddings[:6], small.references)
     s.image(None)
     s.request(RefList())
     s.request(_upload(9, "no model", 77.0, emb16(2)))
@@ -707,6 +711,15 @@ def _scripted(s: Session, rng: np.random.Generator) -> None:
     s.request(RefDownload(255))
     s.request(RefClear(255))
     _scripted_shapes(s, rng)
+
+
+def _between_bank_and_classes(s: Session, bank: np.ndarray, refs: np.ndarray) -> None:
+    """Queries on the way from bank entries to references: the bank's veto (nearest bank entry within
+    (2 - margin) x the class distance) is decided on both sides of its edge, at each class's margin."""
+    for b in bank.astype(np.float64):
+        for r in refs.astype(np.float64):
+            for a in (0.35, 0.45, 0.5, 0.55, 0.6, 0.7):
+                s.decide(np.clip(np.round(a * b + (1 - a) * r), -128, 127).astype(np.int8))
 
 
 def _scripted_shapes(s: Session, rng: np.random.Generator) -> None:

@@ -72,3 +72,38 @@ def test_empty_recogniser_round_trips_and_enrolls() -> None:
     again.enroll("wave", np.full((3, 32), 20, np.int8))
     assert again.predict(np.full((1, 32), 21, np.int8)) == ["wave"]
     assert again.predict(np.full((1, 32), -60, np.int8)) == [None]  # uncalibrated default threshold
+
+
+def _with_bank(margin: float) -> tuple[KnnRecognizer, np.ndarray]:
+    """One class at +x, a bank entry of everyday motion at -x, on a line where distances are easy to read."""
+    from wandlab.onboard.open_set import NegativesBank
+
+    ref = np.zeros((1, 4), np.int8)
+    ref[0, 0] = 100
+    bank = NegativesBank(-ref, 900, {"test": 1}, "made up")
+    knn = KnnRecognizer(["circle"], ref, np.array([0]), np.array([10**6], np.int64), margins=np.array([margin]),
+                        bank=bank)
+    return knn, ref
+
+
+def test_a_take_nearer_the_negatives_bank_than_the_class_is_none_whatever_the_threshold() -> None:
+    knn, ref = _with_bank(0.5)
+    # On the line from the class (x = 100) to the bank entry (x = -100): class distance (100 - x)^2, bank
+    # distance (100 + x)^2. At the default margin the bank vetoes once it is within 1.5 x the class distance.
+    takes = np.array([[x, 0, 0, 0] for x in (60, 20, 11, 10, 0, -40)], np.int8)
+    assert knn.predict(takes) == ["circle", "circle", "circle", None, None, None]  # 111^2 <= 1.5 x 89^2 first
+    assert knn.predict(takes, open_set=False) == ["circle"] * 6  # the veto is part of the open set only
+    knn.bank_veto = False  # what bench open-set --no-bank-veto measures
+    assert knn.predict(takes) == ["circle"] * 6
+
+
+def test_the_class_margin_loosens_the_bank_veto_with_the_threshold() -> None:
+    take = np.array([[5, 0, 0, 0]], np.int8)  # class distance 95^2 = 9025, bank 105^2 = 11025: 1.22 x
+    assert [_with_bank(m)[0].predict(take)[0] for m in (0.0, 0.5, 0.75, 0.8, 1.0)] == [
+        None, None, None, "circle", "circle"]  # vetoed while 2 - margin >= 1.22
+
+
+def test_without_a_bank_nothing_is_vetoed() -> None:
+    knn, ref = _with_bank(0.5)
+    knn.bank = None
+    assert knn.predict(np.array([[-100, 0, 0, 0]], np.int8)) == ["circle"]

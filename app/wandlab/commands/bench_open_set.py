@@ -47,6 +47,10 @@ def _configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--margin", type=float, default=0.5, help="open-set margin of every enrolled class (0..1)")
     p.add_argument("--model", help="model bundle (default: the shipped base model for the channels)")
     p.add_argument("--no-dtw", action="store_true", help="skip the DTW baseline")
+    p.add_argument(
+        "--no-bank-veto", action="store_true",
+        help="decide by the thresholds alone, without the negatives bank's veto the boards apply (to compare)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_main)
@@ -132,6 +136,7 @@ def run(args: argparse.Namespace, log: Any = None) -> dict[str, Any]:
         seed=args.seed,
         margin=args.margin,
         dtw=not args.no_dtw,
+        bank_veto=not args.no_bank_veto,
     )
 
     def progress(ev: dict[str, Any]) -> None:

@@ -82,11 +82,11 @@ def fused_class_distances(knn: KnnRecognizer, ref_codes: np.ndarray, q_emb: np.n
 
 def verdict(knn: KnnRecognizer, fused_class: np.ndarray, q_emb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(class index, accepted) per query from its fused class distances: the nearest class (lower index
-    on ties), accepted if the query's *embedding* distance to it is within its threshold (the board's
-    open-set rule, unchanged)."""
+    on ties), accepted by the query's *embedding* distance to it (``KnnRecognizer.accepts``: within its
+    threshold, not vetoed by the negatives bank)."""
     best = np.argmin(fused_class, axis=1)
     emb_class = knn.class_distances(q_emb)[np.arange(len(best)), best]
-    return best, emb_class <= np.asarray(knn.thresholds)[best]
+    return best, knn.accepts(q_emb, best, emb_class)
 
 
 def hybrid_decide(knn: KnnRecognizer, ref_codes: np.ndarray, q_emb: np.ndarray,

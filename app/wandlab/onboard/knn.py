@@ -7,9 +7,16 @@ for a query q and each stored reference r, all in integers:
     D(q, r) = sum_i (q_i - r_i)^2          int32; at most 32 * 255^2 = 2,080,800 for 32-D
 
 then per class c the mean of its ``k`` smallest D (integer division, k <= references of c), picks the
-class with the smallest value, and answers that class only if the value <= thresholds[c]; otherwise
-"none". Squared L2 on near-unit vectors ranks like cosine, needs no division and does not assume the
-int8 vectors are exactly unit length. Ties break towards the lower class index (firmware: strict <).
+class with the smallest value, and answers that class only if the value <= thresholds[c] and no entry of
+the negatives bank lies nearly as near (``bank_vetoes``); otherwise "none". Squared L2 on near-unit
+vectors ranks like cosine, needs no division and does not assume the int8 vectors are exactly unit
+length. Ties break towards the lower class index (firmware: strict <).
+
+The bank veto: a query whose nearest negatives-bank entry (everyday motion, idle, random strokes) lies
+within ``bank_veto_factor(margin)`` times its distance to the chosen class (1.5 at the default margin 0.5,
+2 at the strict end, 1 at the lenient end: the class's margin loosens its veto with its threshold) looks
+more like no gesture than like that class, whatever the threshold says. Measured with fold models on
+held-out sets (docs/ml.md "The bank at decision time").
 """
 
 from __future__ import annotations
@@ -55,6 +62,21 @@ def per_class(d: np.ndarray, ref_class: np.ndarray, classes: int, k: int = 1) ->
     return out
 
 
+def bank_veto_factor(margin: np.ndarray | float) -> np.ndarray:
+    """2 - margin: how near, relative to the class, the nearest bank entry may lie before it vetoes."""
+    return 2.0 - np.asarray(margin, np.float64)
+
+
+def bank_vetoes(bank_dist: np.ndarray, class_dist: np.ndarray, margin: np.ndarray | float) -> np.ndarray:
+    """Where the nearest bank entry lies within ``bank_veto_factor(margin)`` x the class distance. In
+    float64, as the firmware: both distances are exact there and one product and one subtraction round
+    the same way in any IEEE double arithmetic. ``bank_dist`` int64 max: no bank, no veto."""
+    b = np.asarray(bank_dist, np.int64)
+    never = b == np.iinfo(np.int64).max
+    return ~never & (b.astype(np.float64) <= np.asarray(class_dist, np.int64).astype(np.float64)
+                     * bank_veto_factor(margin))
+
+
 def k_medoids(emb: np.ndarray, k: int, rng: np.random.Generator, iters: int = 20) -> np.ndarray:
     """Indices of ``k`` medoids (alternating assignment/update on squared int8 distances)."""
     if len(emb) <= k:
@@ -91,6 +113,9 @@ class KnnRecognizer:
     # Each reference's take as int8 shape codes (m, frames, channels; ``hybrid_rank.shape_codes``), so a
     # board can rank by embedding + DTW. None when any reference lacks them: then it ranks by embedding.
     shapes: np.ndarray | None = None
+    # Whether the bank vetoes decisions (``accepts``); off only to measure what the veto changes
+    # (``bench open-set --no-bank-veto``). Not stored: every board vetoes.
+    bank_veto: bool = True
 
     def __post_init__(self) -> None:
         from wandlab.onboard.open_set import DEFAULT_MARGIN
@@ -200,10 +225,27 @@ class KnnRecognizer:
         best = np.argmin(cd, axis=1)  # first minimum: lower index wins ties
         return best, cd[np.arange(len(cd)), best]
 
+    def bank_distances(self, q: np.ndarray) -> np.ndarray:
+        """(n, d) int8 -> (n,) int64: each query's distance to its nearest negatives-bank entry (int64 max
+        without a bank, or with ``bank_veto`` off)."""
+        q = np.asarray(q, np.int8).reshape(-1, self.references.shape[1])
+        if self.bank is None or not self.bank_veto:
+            return np.full(len(q), np.iinfo(np.int64).max, np.int64)
+        return sq_distances(q, self.bank.embeddings).min(axis=1)
+
+    def accepts(self, q: np.ndarray, best: np.ndarray, dist: np.ndarray) -> np.ndarray:
+        """Whether each query is answered with its chosen class ``best`` (its embedding class distance
+        ``dist``): within the class's threshold and not vetoed by the bank (``bank_vetoes``)."""
+        best, dist = np.asarray(best), np.asarray(dist, np.int64)
+        within = dist <= np.asarray(self.thresholds, np.int64)[best]
+        margins = np.asarray(self.margins, np.float64)[best]
+        return within & ~bank_vetoes(self.bank_distances(q), dist, margins)
+
     def predict(self, q: np.ndarray, open_set: bool = True) -> list[str | None]:
-        """Class names, or None ("none of these") where the nearest class is farther than its threshold."""
+        """Class names, or None ("none of these") where the nearest class is not accepted (``accepts``)."""
         best, dist = self.nearest(q)
-        return [None if open_set and dist[i] > self.thresholds[b] else self.labels[b] for i, b in enumerate(best)]
+        ok = self.accepts(q, best, dist) if open_set else np.ones(len(best), bool)
+        return [self.labels[b] if ok[i] else None for i, b in enumerate(best)]
 
     # ---- storage --------------------------------------------------------------------------------
 

@@ -114,7 +114,7 @@ class InferenceEvent(Message):
     class_id: int = wire("u8", cpp_default=NO_CLASS)
     label: str = wire("str")
     distance: float = wire("f32")  # to the nearest reference of the winning (or nearest) class
-    margin: float = wire("f32")  # threshold - distance: >= 0 accepted
+    margin: float = wire("f32")  # threshold - distance: < 0 rejected (>= 0 can still be the bank's veto)
     latency_us: int = wire("u32")  # features + inference + k-NN on the board
 
 

@@ -191,7 +191,8 @@ class BoardRecognizer:
 
         The nearest class is ranked by embedding + DTW (``hybrid_rank``) when every class has its takes'
         shape codes and the query's ``codes`` match them, else by embedding; either way it is accepted by
-        its embedding distance and threshold, and that is the distance reported."""
+        its embedding distance and threshold (and not vetoed by the negatives bank: ``KnnRecognizer.accepts``),
+        and that is the distance reported."""
         built = self.refs.recognizer()
         if built is None:
             return NO_CLASS, "", float("inf"), float("-inf")
@@ -203,7 +204,7 @@ class BoardRecognizer:
             ranked = cd
         best = int(np.argmin(ranked))  # first minimum: ties go to the lower class, as in firmware
         dist, threshold = int(cd[best]), int(knn.thresholds[best])
-        accepted = dist <= threshold
+        accepted = bool(knn.accepts(emb[None], np.array([best]), np.array([dist]))[0])
         return (ids[best] if accepted else NO_CLASS), knn.labels[best], float(dist), float(threshold - dist)
 
     # -- enrollment ------------------------------------------------------------------------------

@@ -4,7 +4,8 @@
 //   D(q, r) = sum_i (q_i - r_i)^2                       int32 (at most 255 * 255^2 = 16,581,375)
 //   class distance = mean of the k smallest D of the class (floor division; k is min(k, its references))
 //   nearest class = the smallest class distance; ties go to the lower class index
-//   accepted if that distance <= the class's threshold, else "none of these"
+//   accepted if that distance <= the class's threshold and the negatives bank does not veto it
+//   (bank_vetoes: its nearest entry within (2 - the class's margin) x that distance), else "none of these"
 //
 // tests/test_knn.cpp checks decisions, distances and margins against Python's on random and real
 // recognisers (tests/firmware/knn_vectors.py writes them).
@@ -24,6 +25,14 @@ constexpr int32_t kMaxK = 4;        // the k a board computes with; Python's bun
 constexpr int64_t kNoDistance = INT64_MAX;  // a class without references (numpy's iinfo(int64).max)
 
 int32_t sq_distance(const int8_t* a, const int8_t* b, size_t dim);
+
+// knn.bank_vetoes: the nearest negatives-bank entry (bank_distance) lies within (2 - margin) x the chosen
+// class's distance, so the query looks more like no gesture than like that class. In double, as Python:
+// both distances are exact and one subtraction and one product round alike in any IEEE arithmetic.
+inline bool bank_vetoes(int64_t bank_distance, int64_t class_distance, double margin) {
+  if (bank_distance == kNoDistance) return false;  // no bank
+  return static_cast<double>(bank_distance) <= static_cast<double>(class_distance) * (2.0 - margin);
+}
 
 // Int8 vectors of one width visited once from the start: the board's own classes lie in RAM, the
 // image's references and negatives bank are decoded from its JSON as they are visited.
@@ -73,7 +82,7 @@ class ClassDistances {
 
 struct Decision {
   bool found = false;     // false: no classes at all (Python: NO_CLASS, "", inf, -inf)
-  bool accepted = false;  // distance <= threshold of the nearest class
+  bool accepted = false;  // distance <= threshold of the nearest class (and, in RefStore::decide, no bank veto)
   size_t nearest = 0;     // index of the nearest class (the lower one on ties)
   int64_t distance = 0;   // its class distance
   int64_t threshold = 0;  // its threshold

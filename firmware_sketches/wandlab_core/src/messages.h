@@ -596,7 +596,7 @@ struct InferenceEvent {
   uint8_t class_id = kNoClass;
   Str label;
   float distance = 0.0f;  // to the nearest reference of the winning (or nearest) class
-  float margin = 0.0f;  // threshold - distance: >= 0 accepted
+  float margin = 0.0f;  // threshold - distance: < 0 rejected (>= 0 can still be the bank's veto)
   uint32_t latency_us = 0;  // features + inference + k-NN on the board
 
   bool write(Writer& w) const;

@@ -734,7 +734,20 @@ knn::Decision RefStore::decide(const int8_t* embedding, ClassInfo* nearest, cons
     d.threshold = thresholds_[best];
     d.accepted = d.distance <= d.threshold;
   }
-  if (d.found && nearest != nullptr) class_at(d.nearest, nearest);
+  if (!d.found) return d;
+  ClassInfo chosen;
+  class_at(d.nearest, &chosen);
+  if (d.accepted && has_model_ && refs_.has_bank()) {
+    // KnnRecognizer.accepts: the negatives bank vetoes a take nearly as near everyday motion as the class.
+    board_image::BankRows bank(refs_);
+    int64_t nearest_bank = knn::kNoDistance;
+    for (const int8_t* b = bank.next(); b != nullptr; b = bank.next()) {
+      const int64_t v = knn::sq_distance(embedding, b, width);
+      nearest_bank = v < nearest_bank ? v : nearest_bank;
+    }
+    d.accepted = !knn::bank_vetoes(nearest_bank, d.distance, chosen.margin);
+  }
+  if (nearest != nullptr) *nearest = chosen;
   return d;
 }
 

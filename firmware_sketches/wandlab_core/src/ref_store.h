@@ -29,7 +29,8 @@
 // Ranking (BoardRecognizer.decide): by embedding + DTW (shape_dtw.h) when the query has shape codes and
 // every class holds its references' codes of the same size (the image's REFS "shapes", an own class's
 // entry); otherwise by embedding alone. Accepting is always the nearest class's embedding distance
-// against its threshold.
+// against its threshold, then the image's negatives bank's veto (knn::bank_vetoes; 256 x 32 values
+// decoded from REFS and compared per decision: ~8 K multiply-adds).
 //
 // Limits (Python's where it has them): 32 classes listed (MAX_CLASSES, a RefListReply's kMaxClassRefs),
 // 16 references per class, labels of 1-64 bytes, embeddings of at most 64 values (Python: 255) and an

@@ -96,3 +96,19 @@ def test_missed_it_saves_the_last_motion(qtbot: QtBot, window: MainWindow, tmp_p
     samples = project.samples()
     assert [s.label for s in samples] == ["flick_up"]
     assert np.abs(project.load(samples[0], trimmed=True)[:, 3:]).max() > 100
+
+
+def test_a_take_the_negatives_bank_vetoed_says_so(qtbot: QtBot, window: MainWindow) -> None:
+    # Within circle's threshold (margin >= 0), yet "none": the board found everyday motion nearer.
+    from wandlab.protocol.controller import NO_CLASS, InferenceEvent
+    from wandlab.ui.live_test_page import Decision
+
+    page = window.live_test_page
+    page.show_decision(Decision(InferenceEvent(1200, NO_CLASS, "circle", 9000.0, 2500.0, 900), 0.0))
+    assert page.big.text() == "none" and page.bar.vetoed
+    assert "nearest: circle, but more like everyday motion" in page.numbers.text()
+    assert "like everyday motion" in page.history_list.item(0).text()
+    assert "nearer everyday motion" in page.bar.toolTip()
+    page.show_decision(Decision(InferenceEvent(1300, NO_CLASS, "circle", 9000.0, -100.0, 900), 0.0))  # too far
+    assert not page.bar.vetoed and "everyday" not in page.numbers.text()
+    assert "too far" in page.bar.toolTip()

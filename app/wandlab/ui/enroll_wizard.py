@@ -321,7 +321,10 @@ class EnrollWizard(QDialog):
         else:
             self.try_label.setText(f"{message.label}  (not {label})")
             self.try_label.setStyleSheet("color: #c0392b;")
-        self.try_detail.setText(f"distance {message.distance:.0f}, margin {message.margin:+.0f}")
+        detail = f"distance {message.distance:.0f}, margin {message.margin:+.0f}"
+        if message.class_id == NO_CLASS and message.label and message.margin >= 0:
+            detail += f" – within '{message.label}''s threshold, but nearer everyday motion (the board's negatives)"
+        self.try_detail.setText(detail)
 
     async def save_action(self) -> None:
         client = self.session.client

@@ -95,22 +95,30 @@ class Decision:
     def threshold(self) -> float:
         return self.event.distance + self.event.margin
 
+    @property
+    def like_everyday_motion(self) -> bool:
+        """Within its class's threshold, yet "none": the board's negatives bank vetoed it (docs/ml.md)."""
+        return not self.accepted and bool(self.event.label) and self.event.margin >= 0
+
 
 class DistanceBar(QWidget):
     """Distance to the nearest class as a bar, with that class's threshold as a line: left of the line
-    is accepted (green), right of it "none" (grey)."""
+    is accepted (green), right of it "none" (grey); grey left of it too where the negatives bank vetoed
+    the take (``vetoed``)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.distance = 0.0
         self.threshold = 0.0
+        self.vetoed = False
         self.setMinimumHeight(34)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
-    def set_values(self, distance: float, threshold: float) -> None:
-        self.distance, self.threshold = distance, threshold
-        self.setToolTip(f"distance {distance:.0f}, threshold {threshold:.0f}: "
-                        + ("accepted" if distance <= threshold else "too far – 'none'"))
+    def set_values(self, distance: float, threshold: float, vetoed: bool = False) -> None:
+        self.distance, self.threshold, self.vetoed = distance, threshold, vetoed
+        verdict = ("nearer everyday motion than the gesture – 'none'" if vetoed else "accepted"
+                   if distance <= threshold else "too far – 'none'")
+        self.setToolTip(f"distance {distance:.0f}, threshold {threshold:.0f}: {verdict}")
         self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt API)
@@ -123,7 +131,7 @@ class DistanceBar(QWidget):
         if self.threshold > 0 and self.distance == self.distance and self.distance != float("inf"):
             full = max(self.threshold * 2.0, self.distance * 1.05)
             fill = QRectF(track.x(), track.y(), track.width() * min(1.0, self.distance / full), track.height())
-            p.setBrush(QColor(ACCEPT if self.distance <= self.threshold else REJECT))
+            p.setBrush(QColor(ACCEPT if self.distance <= self.threshold and not self.vetoed else REJECT))
             p.drawRoundedRect(fill, 3, 3)
             x = track.x() + track.width() * self.threshold / full
             p.setPen(QPen(QColor("#222"), 2))
@@ -362,8 +370,10 @@ class LiveTestPage(QWidget):
         else:
             self.big.setText("none")
             self.big.setStyleSheet(f"color: {REJECT};")
-        self.bar.set_values(ev.distance, d.threshold)
+        self.bar.set_values(ev.distance, d.threshold, d.like_everyday_motion)
         nearest = f"nearest: {ev.label}, " if not d.accepted and ev.label else ""
+        if d.like_everyday_motion:
+            nearest += "but more like everyday motion, "
         self.numbers.setText(f"{nearest}distance {ev.distance:.0f} / threshold {d.threshold:.0f} "
                              f"(margin {ev.margin:+.0f}) · {ev.latency_us / 1000:.1f} ms on the board")
         self._show_key(d)
@@ -418,6 +428,8 @@ class LiveTestPage(QWidget):
         ev = d.event
         stamp = time.strftime("%H:%M:%S", time.localtime(d.at))
         said = ev.label if d.accepted else f"none (nearest {ev.label})" if ev.label else "none"
+        if d.like_everyday_motion:
+            said = f"none (nearest {ev.label}, like everyday motion)"
         key = f"  → {d.key}" if d.key else ""
         saved = f"  ✎ saved as {d.saved_as}" if d.saved_as else ""
         return f"{stamp}  {said}   d={ev.distance:.0f} ({ev.margin:+.0f}){key}{saved}"

@@ -71,6 +71,11 @@ float Decision::margin_f32() const {
   return static_cast<float>(static_cast<double>(threshold) - static_cast<double>(distance));
 }
 
+bool bank_vetoes(int64_t bank_distance, int64_t class_distance, double margin) {
+  if (bank_distance == kNoDistance) return false;  // no bank
+  return static_cast<double>(bank_distance) <= static_cast<double>(class_distance) * (2.0 - margin);
+}
+
 Decision decide(const ClassDistances& distances, const int64_t* thresholds) {
   Decision d;
   for (size_t c = 0; c < distances.classes(); ++c) {

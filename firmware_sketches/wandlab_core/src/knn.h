@@ -29,10 +29,8 @@ int32_t sq_distance(const int8_t* a, const int8_t* b, size_t dim);
 // knn.bank_vetoes: the nearest negatives-bank entry (bank_distance) lies within (2 - margin) x the chosen
 // class's distance, so the query looks more like no gesture than like that class. In double, as Python:
 // both distances are exact and one subtraction and one product round alike in any IEEE arithmetic.
-inline bool bank_vetoes(int64_t bank_distance, int64_t class_distance, double margin) {
-  if (bank_distance == kNoDistance) return false;  // no bank
-  return static_cast<double>(bank_distance) <= static_cast<double>(class_distance) * (2.0 - margin);
-}
+// (In knn.cpp, which keeps -Ofast's reassociation out: see the pragma there.)
+bool bank_vetoes(int64_t bank_distance, int64_t class_distance, double margin);
 
 // Int8 vectors of one width visited once from the start: the board's own classes lie in RAM, the
 // image's references and negatives bank are decoded from its JSON as they are visited.

@@ -199,3 +199,24 @@ def test_the_main_figures_come_from_the_boards_ranking(folders: tuple[Path, Path
     assert main(argv) == 0
     r = json.loads(capsys.readouterr().out)
     assert r["recall"] == pytest.approx(0.123) and r["embedding_recall"] != pytest.approx(0.123)
+
+
+def test_no_bank_veto_is_reported_and_the_veto_never_accepts_more(
+    folders: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The boards answer "none" when the negatives bank lies nearly as near as the class; --no-bank-veto
+    measures the thresholds alone. Same episodes (same seed): the veto can only take acceptances away.
+    (On this small generated set it takes none: tests/onboard/test_knn.py shows it firing.)"""
+    gestures, motion = folders
+    argv = ["bench", "open-set", str(gestures), "--negatives", str(motion), "--episodes", "2", "--no-dtw",
+            "--margin", "1", "--json"]  # lenient thresholds: everyday motion gets through them
+    runs = {}
+    for flag in ([], ["--no-bank-veto"]):
+        assert main(argv + flag) == 0
+        runs[bool(flag)] = json.loads(capsys.readouterr().out)
+    veto, alone = runs[False], runs[True]
+    assert veto["bank_veto"] is True and alone["bank_veto"] is False
+    for key in ("recall", "wrong_class_rate", "unknown_accept_rate", "false_triggers_per_hour_if_every_segment_decided",
+                "embedding_recall", "embedding_unknown_accept_rate"):
+        assert veto[key] <= alone[key] + 1e-12, key
+    assert veto["bank_accept_rate"] == alone["bank_accept_rate"]  # measured by the thresholds either way

@@ -81,7 +81,7 @@ async def board_accuracy(client: Any, labels: list[str], count: int, seed: int) 
     rng = np.random.default_rng(seed)
     script = [str(g) for g in rng.permutation((labels * (count // len(labels) + 1))[:count])]
     per_person = -(-count // len(TEST_PEOPLE))
-    right = wrong = missed = 0
+    right = wrong = missed = vetoed = 0
     confusions: dict[str, int] = {}
     t0 = time.monotonic()
     async with Recognition(client) as live:
@@ -89,16 +89,20 @@ async def board_accuracy(client: Any, labels: list[str], count: int, seed: int) 
             if i % per_person == 0:
                 await client.request(SimPerson(TEST_PEOPLE[i // per_person % len(TEST_PEOPLE)]))
                 await asyncio.sleep(1.2)  # the wand moves to the new person's hold; not a gesture
-            accepted = [d.label for d in await _decisions_for(client, live, gesture) if d.class_id != NO_CLASS]
+            decisions = await _decisions_for(client, live, gesture)
+            accepted = [d.label for d in decisions if d.class_id != NO_CLASS]
             if accepted and set(accepted) == {gesture}:
                 right += 1
             elif not accepted:
                 missed += 1
+                # within the gesture's threshold, yet "none": the negatives bank's veto (docs/ml.md)
+                vetoed += any(d.label == gesture and d.margin >= 0 for d in decisions)
             else:
                 wrong += 1
                 key = f"{gesture}->{'/'.join(sorted(set(accepted) - {gesture}) or accepted)}"
                 confusions[key] = confusions.get(key, 0) + 1
     return {"board_accuracy": right / len(script), "board_right": right, "board_missed": missed,
+            "board_missed_vetoed": vetoed,
             "board_wrong_class": wrong, "board_test_gestures": len(script), "board_confusions": confusions,
             "board_test_people": list(TEST_PEOPLE), "board_test_s": round(time.monotonic() - t0, 1)}
 

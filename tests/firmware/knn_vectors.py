@@ -715,7 +715,7 @@ def _scripted(s: Session, rng: np.random.Generator) -> None:
 
 def _between_bank_and_classes(s: Session, bank: np.ndarray, refs: np.ndarray) -> None:
     """Queries on the way from bank entries to references: the bank's veto (nearest bank entry within
-    (2 - margin) x the class distance) is decided on both sides of its edge, at each class's margin."""
+    (1.5 - margin) x the class distance) is decided on both sides of its edge, at each class's margin."""
     for b in bank.astype(np.float64):
         for r in refs.astype(np.float64):
             for a in (0.35, 0.45, 0.5, 0.55, 0.6, 0.7):

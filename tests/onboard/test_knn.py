@@ -89,9 +89,9 @@ def _with_bank(margin: float) -> tuple[KnnRecognizer, np.ndarray]:
 def test_a_take_nearer_the_negatives_bank_than_the_class_is_none_whatever_the_threshold() -> None:
     knn, ref = _with_bank(0.5)
     # On the line from the class (x = 100) to the bank entry (x = -100): class distance (100 - x)^2, bank
-    # distance (100 + x)^2. At the default margin the bank vetoes once it is within 1.5 x the class distance.
-    takes = np.array([[x, 0, 0, 0] for x in (60, 20, 11, 10, 0, -40)], np.int8)
-    assert knn.predict(takes) == ["circle", "circle", "circle", None, None, None]  # 111^2 <= 1.5 x 89^2 first
+    # distance (100 + x)^2. At the default margin the bank vetoes once it is as near as the class (1 x).
+    takes = np.array([[x, 0, 0, 0] for x in (60, 20, 1, 0, -1, -40)], np.int8)
+    assert knn.predict(takes) == ["circle", "circle", "circle", None, None, None]  # halfway: a tie vetoes
     assert knn.predict(takes, open_set=False) == ["circle"] * 6  # the veto is part of the open set only
     knn.bank_veto = False  # what bench open-set --no-bank-veto measures
     assert knn.predict(takes) == ["circle"] * 6
@@ -99,8 +99,8 @@ def test_a_take_nearer_the_negatives_bank_than_the_class_is_none_whatever_the_th
 
 def test_the_class_margin_loosens_the_bank_veto_with_the_threshold() -> None:
     take = np.array([[5, 0, 0, 0]], np.int8)  # class distance 95^2 = 9025, bank 105^2 = 11025: 1.22 x
-    assert [_with_bank(m)[0].predict(take)[0] for m in (0.0, 0.5, 0.75, 0.8, 1.0)] == [
-        None, None, None, "circle", "circle"]  # vetoed while 2 - margin >= 1.22
+    assert [_with_bank(m)[0].predict(take)[0] for m in (0.0, 0.25, 0.3, 0.5, 1.0)] == [
+        None, None, "circle", "circle", "circle"]  # vetoed while 1.5 - margin >= 1.22
 
 
 def test_without_a_bank_nothing_is_vetoed() -> None:

@@ -13,10 +13,10 @@ vectors ranks like cosine, needs no division and does not assume the int8 vector
 length. Ties break towards the lower class index (firmware: strict <).
 
 The bank veto: a query whose nearest negatives-bank entry (everyday motion, idle, random strokes) lies
-within ``bank_veto_factor(margin)`` times its distance to the chosen class (1.5 at the default margin 0.5,
-2 at the strict end, 1 at the lenient end: the class's margin loosens its veto with its threshold) looks
-more like no gesture than like that class, whatever the threshold says. Measured with fold models on
-held-out sets (docs/ml.md "The bank at decision time").
+within ``bank_veto_factor(margin)`` times its distance to the chosen class (1 at the default margin 0.5:
+a bank entry nearer than the class; 1.5 at the strict end, 0.5 at the lenient end: the class's margin
+loosens its veto with its threshold) looks more like no gesture than like that class, whatever the
+threshold says. Measured with fold models on held-out sets (docs/ml.md "The bank at decision time").
 """
 
 from __future__ import annotations
@@ -63,8 +63,8 @@ def per_class(d: np.ndarray, ref_class: np.ndarray, classes: int, k: int = 1) ->
 
 
 def bank_veto_factor(margin: np.ndarray | float) -> np.ndarray:
-    """2 - margin: how near, relative to the class, the nearest bank entry may lie before it vetoes."""
-    return 2.0 - np.asarray(margin, np.float64)
+    """1.5 - margin: how near, relative to the class, the nearest bank entry may lie before it vetoes."""
+    return 1.5 - np.asarray(margin, np.float64)
 
 
 def bank_vetoes(bank_dist: np.ndarray, class_dist: np.ndarray, margin: np.ndarray | float) -> np.ndarray:

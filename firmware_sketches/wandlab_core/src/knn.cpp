@@ -73,7 +73,7 @@ float Decision::margin_f32() const {
 
 bool bank_vetoes(int64_t bank_distance, int64_t class_distance, double margin) {
   if (bank_distance == kNoDistance) return false;  // no bank
-  return static_cast<double>(bank_distance) <= static_cast<double>(class_distance) * (2.0 - margin);
+  return static_cast<double>(bank_distance) <= static_cast<double>(class_distance) * (1.5 - margin);
 }
 
 Decision decide(const ClassDistances& distances, const int64_t* thresholds) {

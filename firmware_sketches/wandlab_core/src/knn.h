@@ -5,7 +5,7 @@
 //   class distance = mean of the k smallest D of the class (floor division; k is min(k, its references))
 //   nearest class = the smallest class distance; ties go to the lower class index
 //   accepted if that distance <= the class's threshold and the negatives bank does not veto it
-//   (bank_vetoes: its nearest entry within (2 - the class's margin) x that distance), else "none of these"
+//   (bank_vetoes: its nearest entry within (1.5 - the class's margin) x that distance), else "none of these"
 //
 // tests/test_knn.cpp checks decisions, distances and margins against Python's on random and real
 // recognisers (tests/firmware/knn_vectors.py writes them).
@@ -26,7 +26,7 @@ constexpr int64_t kNoDistance = INT64_MAX;  // a class without references (numpy
 
 int32_t sq_distance(const int8_t* a, const int8_t* b, size_t dim);
 
-// knn.bank_vetoes: the nearest negatives-bank entry (bank_distance) lies within (2 - margin) x the chosen
+// knn.bank_vetoes: the nearest negatives-bank entry (bank_distance) lies within (1.5 - margin) x the chosen
 // class's distance, so the query looks more like no gesture than like that class. In double, as Python:
 // both distances are exact and one subtraction and one product round alike in any IEEE arithmetic.
 // (In knn.cpp, which keeps -Ofast's reassociation out: see the pragma there.)

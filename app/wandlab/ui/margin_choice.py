@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QComboBox, QWidget
 
 CHOICES = (
     ("Strict", 0.2, "Ignores more motion that is no gesture; some real gestures go unanswered"),
-    ("Balanced", 0.5, "The default: about 1 unknown gesture in 16 accepted on real sets the model never saw"),
+    ("Balanced", 0.5, "The default: about 1 unknown gesture in 11 accepted on real sets the model never saw"),
     ("Lenient", 0.8, "Answers more of your gestures; other motion sets off a key more often"),
 )
 DEFAULT = "Balanced"

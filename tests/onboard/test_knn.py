@@ -74,7 +74,7 @@ def test_empty_recogniser_round_trips_and_enrolls() -> None:
     assert again.predict(np.full((1, 32), -60, np.int8)) == [None]  # uncalibrated default threshold
 
 
-def _with_bank(margin: float) -> tuple[KnnRecognizer, np.ndarray]:
+def _with_bank(margin: float) -> KnnRecognizer:
     """One class at +x, a bank entry of everyday motion at -x, on a line where distances are easy to read."""
     from wandlab.onboard.open_set import NegativesBank
 
@@ -83,11 +83,11 @@ def _with_bank(margin: float) -> tuple[KnnRecognizer, np.ndarray]:
     bank = NegativesBank(-ref, 900, {"test": 1}, "made up")
     knn = KnnRecognizer(["circle"], ref, np.array([0]), np.array([10**6], np.int64), margins=np.array([margin]),
                         bank=bank)
-    return knn, ref
+    return knn
 
 
 def test_a_take_nearer_the_negatives_bank_than_the_class_is_none_whatever_the_threshold() -> None:
-    knn, ref = _with_bank(0.5)
+    knn = _with_bank(0.5)
     # On the line from the class (x = 100) to the bank entry (x = -100): class distance (100 - x)^2, bank
     # distance (100 + x)^2. At the default margin the bank vetoes once it is as near as the class (1 x).
     takes = np.array([[x, 0, 0, 0] for x in (60, 20, 1, 0, -1, -40)], np.int8)
@@ -99,11 +99,11 @@ def test_a_take_nearer_the_negatives_bank_than_the_class_is_none_whatever_the_th
 
 def test_the_class_margin_loosens_the_bank_veto_with_the_threshold() -> None:
     take = np.array([[5, 0, 0, 0]], np.int8)  # class distance 95^2 = 9025, bank 105^2 = 11025: 1.22 x
-    assert [_with_bank(m)[0].predict(take)[0] for m in (0.0, 0.25, 0.3, 0.5, 1.0)] == [
+    assert [_with_bank(m).predict(take)[0] for m in (0.0, 0.25, 0.3, 0.5, 1.0)] == [
         None, None, "circle", "circle", "circle"]  # vetoed while 1.5 - margin >= 1.22
 
 
 def test_without_a_bank_nothing_is_vetoed() -> None:
-    knn, ref = _with_bank(0.5)
+    knn = _with_bank(0.5)
     knn.bank = None
     assert knn.predict(np.array([[-100, 0, 0, 0]], np.int8)) == ["circle"]

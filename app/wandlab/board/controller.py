@@ -18,6 +18,7 @@ from wandlab.board.client import BoardClient
 from wandlab.errors import BoardError, LinkError
 from wandlab.protocol import Message
 from wandlab.protocol.controller import (
+    NO_CLASS,
     HidAction,
     HidEnable,
     HidMap,
@@ -31,6 +32,12 @@ from wandlab.protocol.controller import (
 from wandlab.protocol.words import WORD_CLASS_BASE
 
 Decision = InferenceEvent | HidReport
+
+
+def vetoed_by_bank(event: InferenceEvent) -> bool:
+    """Within the nearest class's threshold (margin >= 0), yet "none": the board's negatives bank found the
+    take as near everyday motion as that class (docs/ml.md "The bank at decision time")."""
+    return event.class_id == NO_CLASS and bool(event.label) and event.margin >= 0
 
 
 async def set_hid_map(client: BoardClient, actions: Iterable[HidAction]) -> None:

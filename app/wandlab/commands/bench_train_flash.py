@@ -74,7 +74,7 @@ async def _decisions_for(client: Any, live: Any, gesture: str) -> list[Any]:
 
 
 async def board_accuracy(client: Any, labels: list[str], count: int, seed: int) -> dict[str, Any]:
-    from wandlab.board.controller import Recognition
+    from wandlab.board.controller import Recognition, vetoed_by_bank
     from wandlab.protocol import SimPerson
     from wandlab.protocol.controller import NO_CLASS
 
@@ -95,8 +95,7 @@ async def board_accuracy(client: Any, labels: list[str], count: int, seed: int) 
                 right += 1
             elif not accepted:
                 missed += 1
-                # within the gesture's threshold, yet "none": the negatives bank's veto (docs/ml.md)
-                vetoed += any(d.label == gesture and d.margin >= 0 for d in decisions)
+                vetoed += any(d.label == gesture and vetoed_by_bank(d) for d in decisions)
             else:
                 wrong += 1
                 key = f"{gesture}->{'/'.join(sorted(set(accepted) - {gesture}) or accepted)}"

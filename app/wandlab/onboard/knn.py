@@ -237,9 +237,12 @@ class KnnRecognizer:
         """Whether each query is answered with its chosen class ``best`` (its embedding class distance
         ``dist``): within the class's threshold and not vetoed by the bank (``bank_vetoes``)."""
         best, dist = np.asarray(best), np.asarray(dist, np.int64)
-        within = dist <= np.asarray(self.thresholds, np.int64)[best]
-        margins = np.asarray(self.margins, np.float64)[best]
-        return within & ~bank_vetoes(self.bank_distances(q), dist, margins)
+        ok = dist <= np.asarray(self.thresholds, np.int64)[best]
+        if ok.any():  # the bank only for takes within their threshold, as the firmware does
+            q = np.asarray(q, np.int8).reshape(-1, self.references.shape[1])
+            margins = np.asarray(self.margins, np.float64)[best[ok]]
+            ok[ok] = ~bank_vetoes(self.bank_distances(q[ok]), dist[ok], margins)
+        return ok
 
     def predict(self, q: np.ndarray, open_set: bool = True) -> list[str | None]:
         """Class names, or None ("none of these") where the nearest class is not accepted (``accepts``)."""

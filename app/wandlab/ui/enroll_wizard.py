@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wandlab.board.controller import get_hid_map, set_hid_map, start_recognition, stop_recognition
+from wandlab.board.controller import get_hid_map, set_hid_map, start_recognition, stop_recognition, vetoed_by_bank
 from wandlab.board.enroll import enroll_gesture
 from wandlab.board.hid_presets import describe
 from wandlab.errors import BoardError, LinkError
@@ -322,8 +322,8 @@ class EnrollWizard(QDialog):
             self.try_label.setText(f"{message.label}  (not {label})")
             self.try_label.setStyleSheet("color: #c0392b;")
         detail = f"distance {message.distance:.0f}, margin {message.margin:+.0f}"
-        if message.class_id == NO_CLASS and message.label and message.margin >= 0:
-            detail += f" – within '{message.label}''s threshold, but nearer everyday motion (the board's negatives)"
+        if vetoed_by_bank(message):
+            detail += f" – within the threshold of '{message.label}', but as near everyday motion"
         self.try_detail.setText(detail)
 
     async def save_action(self) -> None:

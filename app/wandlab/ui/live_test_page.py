@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from wandlab.board.blocks import SampleBlock
 from wandlab.board.client import ConnectionState
-from wandlab.board.controller import start_recognition, stop_recognition
+from wandlab.board.controller import start_recognition, stop_recognition, vetoed_by_bank
 from wandlab.board.hid_presets import describe
 from wandlab.dataset.folder import IMU_COLUMNS
 from wandlab.dataset.jobs import run_job
@@ -97,8 +97,7 @@ class Decision:
 
     @property
     def like_everyday_motion(self) -> bool:
-        """Within its class's threshold, yet "none": the board's negatives bank vetoed it (docs/ml.md)."""
-        return not self.accepted and bool(self.event.label) and self.event.margin >= 0
+        return vetoed_by_bank(self.event)
 
 
 class DistanceBar(QWidget):
